@@ -1,0 +1,89 @@
+"""Writes on accounts: creating users with a role and issuing API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from knox.models import AuthToken
+
+from accounts.roles import Role
+from audit.services import audit_record
+
+USER_EXISTS = "A user named '{username}' already exists."
+UNKNOWN_ROLE = "Unknown role '{role}'; choose one of: {choices}."
+USER_NOT_FOUND = "No user named '{username}'."
+USER_INACTIVE = "User '{username}' is inactive."
+
+
+def roles_ensure_groups() -> None:
+    """Create the role groups if they are missing (idempotent)."""
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    role: str,
+    password: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    acting_user=None,
+):
+    """Create a user holding one role. Admins also get Django admin access."""
+    User = get_user_model()
+    if role not in Role.values:
+        raise ValidationError(
+            {"role": UNKNOWN_ROLE.format(role=role, choices=", ".join(Role.values))}
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": USER_EXISTS.format(username=username)})
+    roles_ensure_groups()
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    audit_record(
+        action="user.create",
+        acting_user=acting_user,
+        obj=user,
+        detail={"role": role},
+    )
+    return user
+
+
+@transaction.atomic
+def api_token_issue(*, username: str, acting_user=None) -> str:
+    """Issue a new API token for `username`; only its digest is stored."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"username": USER_NOT_FOUND.format(username=username)})
+    if not user.is_active:
+        raise ValidationError({"username": USER_INACTIVE.format(username=username)})
+    instance, token = AuthToken.objects.create(user=user, expiry=None)
+    audit_record(
+        action="api_token.issue",
+        acting_user=acting_user,
+        obj=user,
+        detail={"token_key": instance.token_key[:8]},
+    )
+    return token

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LiquidBiopsyConfig(AppConfig):
+    name = "liquidbiopsy"
+    verbose_name = "Liquid biopsy: draws and lab reports"

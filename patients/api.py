@@ -1,0 +1,345 @@
+"""Patient, regimen and scan calls of the API (DESIGN.md §6). Validate, one call, serialize."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from accounts.roles import CLINIC_ROLES
+from audit.services import audit_record
+from patients import selectors, services
+from patients.formulary import get_formulary
+from patients.models import ImagingAssessment, Patient, Regimen, SurveillanceState
+from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination
+
+ONCOLOGIST_UNKNOWN = "No active oncologist with username '{value}'."
+
+
+class OncologistField(serializers.SlugRelatedField):
+    """An oncologist given by username; the role itself is checked by the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            slug_field="username",
+            queryset=get_user_model().objects.filter(is_active=True),
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        user = self.get_queryset().filter(username=str(data)).first()
+        if user is None:
+            raise serializers.ValidationError(ONCOLOGIST_UNKNOWN.format(value=data))
+        return user
+
+
+@extend_schema_field(
+    {"type": "string", "description": "A lower-case drug code from the formulary."}
+)
+class FormularyChoiceField(serializers.CharField):
+    """A drug code from the formulary (read at request time, not import time)."""
+
+    def __init__(self, group: str, **kwargs):
+        self.group = group
+        super().__init__(max_length=32, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if code == "" and self.allow_blank:
+            return code
+        known = dict(get_formulary().choices(self.group))
+        if code not in known:
+            raise serializers.ValidationError(
+                f"Unknown code '{code}'; choose one of: {', '.join(known)}."
+            )
+        return code
+
+
+class RegimenOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Regimen
+        fields = [
+            "id",
+            "endocrine_agent",
+            "cdk46_inhibitor",
+            "lhrh_agonist",
+            "started_on",
+            "ended_on",
+            "end_reason",
+        ]
+
+
+class ScanOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImagingAssessment
+        fields = ["id", "performed_on", "modality", "outcome", "note", "regimen"]
+
+
+class CurrentRegimenSerializer(serializers.Serializer):
+    endocrine_agent = serializers.CharField()
+    cdk46_inhibitor = serializers.CharField(allow_blank=True)
+    started_on = serializers.DateField()
+
+
+class LatestScanSerializer(serializers.Serializer):
+    performed_on = serializers.DateField()
+    outcome = serializers.CharField()
+
+
+class PatientOutSerializer(serializers.ModelSerializer):
+    oncologist = serializers.CharField(source="oncologist.username")
+    current_regimen = serializers.SerializerMethodField()
+    latest_scan = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "mrn",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "oncologist",
+            "surveillance_state",
+            "surveillance_start_on",
+            "surveillance_interval_weeks",
+            "current_regimen",
+            "latest_scan",
+        ]
+
+    @extend_schema(responses=CurrentRegimenSerializer(allow_null=True))
+    def get_current_regimen(self, obj) -> dict | None:
+        if getattr(obj, "current_endocrine_agent", None) is None:
+            return None
+        return {
+            "endocrine_agent": obj.current_endocrine_agent,
+            "cdk46_inhibitor": obj.current_cdk46_inhibitor,
+            "started_on": obj.current_started_on,
+        }
+
+    @extend_schema(responses=LatestScanSerializer(allow_null=True))
+    def get_latest_scan(self, obj) -> dict | None:
+        if getattr(obj, "latest_scan_on", None) is None:
+            return None
+        return {"performed_on": obj.latest_scan_on, "outcome": obj.latest_scan_outcome}
+
+
+PATIENT_EXAMPLE = {
+    "mrn": "MRN-0001",
+    "given_name": "Ada",
+    "family_name": "Example",
+    "date_of_birth": "1961-04-02",
+    "oncologist": "dr_smith",
+    "surveillance_interval_weeks": 8,
+}
+
+
+class PatientListCreateApi(BaseApi):
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="PatientCreateInput")
+    class InputSerializer(serializers.Serializer):
+        mrn = serializers.CharField(max_length=32)
+        given_name = serializers.CharField(max_length=100)
+        family_name = serializers.CharField(max_length=100)
+        date_of_birth = serializers.DateField()
+        oncologist = OncologistField()
+        surveillance_start_on = serializers.DateField(required=False, allow_null=True)
+        surveillance_interval_weeks = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        operation_id="patients_list",
+        parameters=[
+            OpenApiParameter("search", str, description="Name or MRN (prefix)"),
+            OpenApiParameter("state", str, enum=SurveillanceState.values),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: PatientOutSerializer(many=True), 403: ErrorSerializer},
+    )
+    def get(self, request):
+        qs = selectors.patient_list(
+            search=request.query_params.get("search", ""),
+            state=request.query_params.get("state", ""),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        audit_record(
+            action="patient.list",
+            acting_user=request.user,
+            detail={"count": len(page), "patient_ids": [p.pk for p in page]},
+        )
+        return paginator.get_paginated_response(PatientOutSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_create",
+        request=InputSerializer,
+        responses={201: PatientOutSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        examples=[
+            OpenApiExample("New patient", value=PATIENT_EXAMPLE, request_only=True),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = services.patient_create(**serializer.validated_data, acting_user=request.user)
+        patient = selectors.patient_get(patient_id=patient.pk)
+        return self.created(PatientOutSerializer(patient).data)
+
+
+class PatientDetailApi(BaseApi):
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="PatientUpdateInput")
+    class InputSerializer(serializers.Serializer):
+        surveillance_start_on = serializers.DateField(required=False, allow_null=True)
+        surveillance_interval_weeks = serializers.IntegerField(required=False)
+        oncologist = OncologistField(required=False)
+        surveillance_state = serializers.ChoiceField(
+            choices=SurveillanceState.choices, required=False
+        )
+
+        def validate(self, attrs):
+            unknown = set(self.initial_data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown or read-only field."] for key in sorted(unknown)}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="patients_retrieve",
+        responses={200: PatientOutSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = selectors.patient_view(patient_id=patient_id, user=request.user, what="api")
+        return Response(PatientOutSerializer(patient).data)
+
+    @extend_schema(
+        operation_id="patients_partial_update",
+        request=InputSerializer,
+        responses={200: PatientOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Withdraw from surveillance",
+                value={"surveillance_state": "withdrawn"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def patch(self, request, patient_id: int):
+        patient = selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.patient_update(
+            patient=patient, acting_user=request.user, changes=serializer.validated_data
+        )
+        return Response(PatientOutSerializer(selectors.patient_get(patient_id=patient_id)).data)
+
+
+class PatientRegimenCreateApi(BaseApi):
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="RegimenCreateInput")
+    class InputSerializer(serializers.Serializer):
+        endocrine_agent = FormularyChoiceField("endocrine_agents")
+        cdk46_inhibitor = FormularyChoiceField("cdk46_inhibitors", required=False, allow_blank=True)
+        lhrh_agonist = FormularyChoiceField("lhrh_agonists", required=False, allow_blank=True)
+        started_on = serializers.DateField()
+        previous_end_reason = serializers.ChoiceField(
+            choices=Regimen.EndReason.choices, required=False
+        )
+
+    @extend_schema(
+        operation_id="patients_regimens_list",
+        responses={200: RegimenOutSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = selectors.patient_view(
+            patient_id=patient_id, user=request.user, what="api_regimens"
+        )
+        return Response(
+            RegimenOutSerializer(selectors.regimen_list(patient=patient), many=True).data
+        )
+
+    @extend_schema(
+        operation_id="patients_regimens_create",
+        request=InputSerializer,
+        responses={201: RegimenOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Letrozole with palbociclib",
+                value={
+                    "endocrine_agent": "letrozole",
+                    "cdk46_inhibitor": "palbociclib",
+                    "started_on": "2026-03-02",
+                },
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request, patient_id: int):
+        patient = selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        regimen = services.regimen_start(
+            patient=patient,
+            endocrine_agent=data["endocrine_agent"],
+            cdk46_inhibitor=data.get("cdk46_inhibitor", ""),
+            lhrh_agonist=data.get("lhrh_agonist", ""),
+            started_on=data["started_on"],
+            previous_end_reason=data.get("previous_end_reason", Regimen.EndReason.NEW_REGIMEN),
+            acting_user=request.user,
+        )
+        return self.created(RegimenOutSerializer(regimen).data)
+
+
+class PatientScanCreateApi(BaseApi):
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="ScanCreateInput")
+    class InputSerializer(serializers.Serializer):
+        performed_on = serializers.DateField()
+        modality = serializers.ChoiceField(choices=ImagingAssessment.Modality.choices)
+        outcome = serializers.ChoiceField(choices=ImagingAssessment.Outcome.choices)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(
+        operation_id="patients_scans_list",
+        responses={200: ScanOutSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = selectors.patient_view(patient_id=patient_id, user=request.user, what="api_scans")
+        return Response(ScanOutSerializer(selectors.scan_list(patient=patient), many=True).data)
+
+    @extend_schema(
+        operation_id="patients_scans_create",
+        request=InputSerializer,
+        responses={201: ScanOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "No progression on CT",
+                value={"performed_on": "2026-10-01", "modality": "ct", "outcome": "no_progression"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request, patient_id: int):
+        patient = selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scan = services.scan_record(
+            patient=patient, **serializer.validated_data, acting_user=request.user
+        )
+        return Response(ScanOutSerializer(scan).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,109 @@
+"""DRF plumbing shared by every API: one error format, a base view, pagination."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiExample
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.roles import HasRole
+from surveillance.exceptions import ApplicationError
+
+INVALID_INPUT = "Invalid input: see extra.fields for each field's errors."
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF error detail -> {"field": [messages]} with dotted paths for nested fields."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif (
+            isinstance(value, list)
+            and value
+            and not all(isinstance(v, str | exceptions.ErrorDetail) for v in value)
+        ):
+            for index, sub in enumerate(value):
+                if sub:
+                    walk(f"{prefix}[{index}]" if prefix else f"[{index}]", sub)
+        else:
+            items = value if isinstance(value, list) else [value]
+            out.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in items)
+
+    walk("", detail)
+    return out
+
+
+def exception_handler(exc, context):
+    """Every error answers {"message": str, "extra": {...}}; validation lists every field."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, ApplicationError):
+        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django's 500 handling log it
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"message": INVALID_INPUT, "extra": {"fields": _flatten(exc.detail)}}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = {"message": str(detail), "extra": {}}
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape every endpoint answers with."""
+
+    message = serializers.CharField()
+    extra = serializers.DictField(
+        help_text='Details; for 400 answers {"fields": {"<field>": ["<message>", ...]}}.'
+    )
+
+
+ERROR_EXAMPLES = [
+    OpenApiExample(
+        "Validation error (400)",
+        value={
+            "message": INVALID_INPUT,
+            "extra": {"fields": {"date_of_birth": ["Date of birth cannot be in the future."]}},
+        },
+        response_only=True,
+        status_codes=["400"],
+    ),
+    OpenApiExample(
+        "Not allowed for this role (403)",
+        value={"message": "Your role does not allow this action.", "extra": {}},
+        response_only=True,
+        status_codes=["403"],
+    ),
+]
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class BaseApi(APIView):
+    """Every API view: authenticated, and the user's role must be in `allowed_roles`."""
+
+    permission_classes = [HasRole]
+    allowed_roles: frozenset[str] = frozenset()
+
+    def created(self, data) -> Response:
+        return Response(data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,45 @@
+"""Pages that bring several apps together: the role-aware home and the patient page.
+
+They live in the project package because it sits above every app (therapy -> liquidbiopsy
+-> patients), so it may read from all of them.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
+from patients import selectors as patient_selectors
+from patients.forms import RegimenForm, ScanForm
+from patients.formulary import get_formulary
+
+
+@login_required
+def home(request):
+    """Send each role to the page its work starts on."""
+    role = primary_role(request.user)
+    if role in (Role.NURSE, Role.ONCOLOGIST):
+        return redirect("patients:list")
+    if role == Role.ADMIN:
+        return render(request, "home/admin.html")
+    if role == Role.LAB:
+        return render(request, "home/lab.html")
+    return render(request, "home/no_role.html", status=403)
+
+
+@role_required(*CLINIC_ROLES)
+def patient_detail(request, patient_id: int):
+    patient = patient_selectors.patient_view(patient_id=patient_id, user=request.user, what="page")
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "regimens": patient_selectors.regimen_list(patient=patient),
+            "scans": patient_selectors.scan_list(patient=patient),
+            "formulary": get_formulary(),
+            "regimen_form": RegimenForm(),
+            "scan_form": ScanForm(),
+        },
+    )

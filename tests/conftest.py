@@ -1,0 +1,92 @@
+"""Shared fixtures. Tests run on PostgreSQL: the suite refuses to start on anything else."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from accounts.services import api_token_issue
+from tests.factories import PatientFactory, UserFactory
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    return (
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} at {db.get('HOST') or 'socket'}:"
+        f"{db.get('PORT') or ''}; broker: {settings.CELERY_BROKER_URL.split('@')[-1]}"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_postgresql(django_db_blocker):
+    """Constraints, locking and partial indexes differ on SQLite; never test there."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("Tests must run on PostgreSQL: set DATABASE_URL (scripts/test.sh does).", 2)
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+    print(f"\n[tests] running on PostgreSQL {version}")  # noqa: T201
+
+
+@pytest.fixture
+def nurse(db):
+    return UserFactory(username="nurse_nina", role=Role.NURSE)
+
+
+@pytest.fixture
+def oncologist(db):
+    return UserFactory(username="dr_olga", role=Role.ONCOLOGIST)
+
+
+@pytest.fixture
+def other_oncologist(db):
+    return UserFactory(username="dr_oscar", role=Role.ONCOLOGIST)
+
+
+@pytest.fixture
+def lab_user(db):
+    return UserFactory(username="lab_lims", role=Role.LAB)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin_ada", role=Role.ADMIN)
+
+
+@pytest.fixture
+def patient(oncologist):
+    return PatientFactory(oncologist=oncologist)
+
+
+def _api_client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def nurse_api(nurse):
+    return _api_client_for(nurse)
+
+
+@pytest.fixture
+def oncologist_api(oncologist):
+    return _api_client_for(oncologist)
+
+
+@pytest.fixture
+def lab_token_api(lab_user):
+    """A lab service account authenticated the way a LIMS would: a real token header."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(username=lab_user.username)}")
+    return client
+
+
+@pytest.fixture
+def anon_api():
+    return APIClient()

@@ -1,0 +1,78 @@
+"""Every page and endpoint runs the same number of SQL queries at 10 and at 1,000 patients."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from patients.models import ImagingAssessment, Patient, Regimen
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(n: int, oncologist) -> Patient:
+    patients = Patient.objects.bulk_create(
+        Patient(
+            mrn=f"MRN-Q{n}-{i:05d}",
+            given_name="Q",
+            family_name=f"Patient{i:05d}",
+            date_of_birth=dt.date(1960, 1, 1),
+            oncologist=oncologist,
+            surveillance_state="active",
+            surveillance_start_on=dt.date(2026, 1, 1),
+        )
+        for i in range(n)
+    )
+    Regimen.objects.bulk_create(
+        Regimen(
+            patient=p,
+            endocrine_agent="letrozole",
+            cdk46_inhibitor="palbociclib",
+            started_on=dt.date(2025, 7, 1),
+        )
+        for p in patients
+    )
+    ImagingAssessment.objects.bulk_create(
+        ImagingAssessment(
+            patient=p, performed_on=dt.date(2026, 6, 1), modality="ct", outcome="no_progression"
+        )
+        for p in patients
+        for _ in range(3)
+    )
+    return patients[0]
+
+
+def _count(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = fn()
+    assert response.status_code == 200, response.content[:300]
+    return len(ctx.captured_queries)
+
+
+def _measure(client, api, patient):
+    return {
+        "patient list page": _count(lambda: client.get("/patients/")),
+        "patient search page": _count(lambda: client.get("/patients/?q=Patient0")),
+        "patient page": _count(lambda: client.get(f"/patients/{patient.pk}/")),
+        "api patient list": _count(lambda: api.get("/api/v1/patients/")),
+        "api patient": _count(lambda: api.get(f"/api/v1/patients/{patient.pk}/")),
+        "api regimens": _count(lambda: api.get(f"/api/v1/patients/{patient.pk}/regimens/")),
+        "api scans": _count(lambda: api.get(f"/api/v1/patients/{patient.pk}/scans/")),
+    }
+
+
+def test_query_counts_do_not_grow_with_the_cohort(client, nurse, oncologist):
+    client.force_login(nurse)
+    api = APIClient()
+    api.force_login(nurse)  # a fresh user per request, as in production
+
+    small_patient = _seed(10, oncologist)
+    small = _measure(client, api, small_patient)
+    large_patient = _seed(990, oncologist)
+    large = _measure(client, api, large_patient)
+
+    assert Patient.objects.count() == 1000
+    assert small == large
+    assert max(large.values()) <= 12, large
