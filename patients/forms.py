@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from patients.formulary import get_formulary
-from patients.models import INTERVAL_MAX_WEEKS, INTERVAL_MIN_WEEKS, ImagingAssessment
+from patients.models import INTERVAL_MAX_WEEKS, INTERVAL_MIN_WEEKS, Draw, ImagingAssessment
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
@@ -75,3 +75,60 @@ def add_service_errors(form: forms.Form, exc) -> None:
     """Attach a service's ValidationError to the form, field by field."""
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class CollectForm(forms.Form):
+    collected_at = forms.DateTimeField(
+        label="Collected at",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    accession = forms.CharField(
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "Scan or type"}
+        ),
+    )
+
+
+class MissForm(forms.Form):
+    reason = forms.ChoiceField(choices=Draw.MissReason.choices)
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in Draw.CancelReason.choices
+            if value in {"duplicate", "clinician_request", "patient_request", "other"}
+        ]
+    )
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class RescheduleForm(forms.Form):
+    due_on = forms.DateField(label="New date", widget=DATE_WIDGET)
+
+
+class SurveillanceForm(forms.Form):
+    surveillance_start_on = forms.DateField(
+        label="Start date",
+        required=False,
+        widget=DATE_WIDGET,
+        help_text="Empty: first regimen start + the minimum time on therapy.",
+    )
+    surveillance_interval_weeks = forms.IntegerField(
+        label="Interval (weeks)", min_value=INTERVAL_MIN_WEEKS, max_value=INTERVAL_MAX_WEEKS
+    )
+    surveillance_state = forms.ChoiceField(
+        label="State",
+        choices=[
+            ("", "No change"),
+            ("active", "Active (resume)"),
+            ("withdrawn", "Withdrawn"),
+            ("off_therapy", "Off therapy"),
+            ("deceased", "Deceased"),
+        ],
+        required=False,
+    )

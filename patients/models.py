@@ -166,3 +166,125 @@ class ImagingAssessment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Scan {self.pk}"
+
+
+class Draw(TimeStampedModel):
+    """One scheduled ESR1 blood draw (DESIGN.md §3-4).
+
+    `planned_on` is the date the schedule rule gave; `due_on` is the date the clinic aims
+    for (the same unless a nurse rescheduled inside the window). The window is fixed when
+    the draw is planned (planned_on +/- DRAW_WINDOW_DAYS) and kept as two dates, so the
+    worklist filters are plain indexed comparisons. "Due", "overdue" and "upcoming" are
+    derived from them, never stored.
+    """
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COLLECTED = "collected", "Collected"
+        RESULTED = "resulted", "Resulted"
+        FAILED = "failed", "Failed"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class MissReason(models.TextChoices):
+        DID_NOT_ATTEND = "did_not_attend", "Patient did not attend"
+        UNWELL = "unwell", "Patient unwell"
+        ADMITTED = "admitted", "Patient admitted to hospital"
+        VENOUS_ACCESS = "venous_access", "Venous access failed"
+        CLINIC_ERROR = "clinic_error", "Clinic or scheduling error"
+        OTHER = "other", "Other (comment required)"
+
+    class CancelReason(models.TextChoices):
+        DUPLICATE = "duplicate", "Duplicate appointment"
+        CLINICIAN_REQUEST = "clinician_request", "Clinician request"
+        PATIENT_REQUEST = "patient_request", "Patient request"
+        OTHER = "other", "Other (comment required)"
+        # Set by the system, never chosen by a nurse:
+        SURVEILLANCE_ENDED = "surveillance_ended", "Surveillance ended"
+        REPLACED_BY_REDRAW = "replaced_by_redraw", "Replaced by a redraw"
+        REPLANNED = "replanned", "Replanned after a schedule change"
+
+    CLOSED_WITH_SPECIMEN = (State.COLLECTED, State.RESULTED, State.FAILED)
+
+    patient = models.ForeignKey(Patient, models.PROTECT, related_name="draws")
+    planned_on = models.DateField()
+    due_on = models.DateField()
+    window_opens_on = models.DateField()
+    window_closes_on = models.DateField()
+    state = models.CharField(max_length=16, choices=State, default=State.SCHEDULED)
+    is_redraw = models.BooleanField(default=False)
+    redraw_of = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="redraws"
+    )
+    collected_at = models.DateTimeField(null=True, blank=True)
+    # The collection date in the clinic's time zone: anchors the next due date.
+    collected_on = models.DateField(null=True, blank=True)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accession = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    reason_note = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-planned_on", "-id"]
+        constraints = [
+            # The open draw: a patient has at most one scheduled draw. The planner and
+            # every service rely on this; a race cannot create a second one.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(state="scheduled"),
+                name="one_open_draw_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["collected", "resulted", "failed"])
+                | (
+                    Q(collected_at__isnull=False)
+                    & Q(collected_on__isnull=False)
+                    & Q(accession__isnull=False)
+                ),
+                name="draw_specimen_has_collection",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["missed", "cancelled"]) | ~Q(reason_code=""),
+                name="draw_closed_has_reason",
+            ),
+            # A reschedule stays inside the window the draw was planned with.
+            models.CheckConstraint(
+                condition=Q(window_opens_on__lte=F("due_on"))
+                & Q(due_on__lte=F("window_closes_on")),
+                name="draw_due_inside_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=[
+                        "scheduled",
+                        "collected",
+                        "resulted",
+                        "failed",
+                        "missed",
+                        "cancelled",
+                    ]
+                ),
+                name="draw_state_valid",
+            ),
+        ]
+        indexes = [
+            # Worklist sections (overdue / due / upcoming / redraw) scan open draws by date.
+            models.Index(
+                fields=["window_closes_on", "due_on"],
+                condition=Q(state="scheduled"),
+                name="draw_open_window",
+            ),
+            # Worklist "collected, awaiting result" by days since collection.
+            models.Index(
+                fields=["collected_on"],
+                condition=Q(state="collected"),
+                name="draw_awaiting_result",
+            ),
+            # Patient page history and the planner's per-patient anchors.
+            models.Index(fields=["patient", "state", "planned_on"], name="draw_patient_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draw {self.pk}"

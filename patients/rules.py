@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass
 
 from patients.models import SurveillanceState as S
 
@@ -33,3 +34,101 @@ def state_for_dates(*, state: str, start_on: dt.date | None, today: dt.date) -> 
     if start_on is not None and start_on <= today:
         return S.ACTIVE
     return S.AWAITING_MINIMUM_DURATION
+
+
+# --- Draw scheduling (DESIGN.md §4) ---------------------------------------------------------
+
+# Patients who get draws: before the start date (the first draw is planned on it), while
+# surveillance is active, and after a switch (post-switch monitoring).
+DRAWING_STATES = frozenset({S.AWAITING_MINIMUM_DURATION, S.ACTIVE, S.POST_SWITCH})
+
+
+@dataclass(frozen=True)
+class ScheduleFacts:
+    """What the schedule rule needs about one patient's surveillance and past draws."""
+
+    start_on: dt.date | None
+    interval_weeks: int
+    last_collected_on: dt.date | None  # latest good collection (collected or resulted)
+    last_missed_on: dt.date | None  # latest planned date of a missed or nurse-cancelled draw
+    last_failed_on: dt.date | None  # latest collection whose sample failed
+
+
+@dataclass(frozen=True)
+class PlannedDraw:
+    due_on: dt.date
+    is_redraw: bool
+
+
+def previous_clinic_day(day: dt.date, clinic_days: frozenset[int]) -> dt.date:
+    """`day` itself if the clinic draws blood that day, else the clinic day before it.
+
+    `clinic_days` holds ISO weekdays (Monday 1 ... Sunday 7).
+    """
+    for back in range(7):
+        candidate = day - dt.timedelta(days=back)
+        if candidate.isoweekday() in clinic_days:
+            return candidate
+    raise ValueError("clinic_days is empty")
+
+
+def plan_next_draw(
+    facts: ScheduleFacts, *, today: dt.date, clinic_days: frozenset[int]
+) -> PlannedDraw | None:
+    """The next draw for a patient who has no open draw (DESIGN.md §4).
+
+    1. A failed sample newer than any good collection or missed draw: a redraw, due at once.
+    2. Otherwise from the latest anchor (a good collection date, or the planned date of a
+       missed draw) plus the interval.
+    3. With no anchor, the first draw: the surveillance start date, or today if that date
+       has passed without a draw.
+    4. A due date on a non-clinic day moves to the clinic day before it (a redraw does not:
+       it is due at once).
+    """
+    anchors = [d for d in (facts.last_collected_on, facts.last_missed_on) if d is not None]
+    anchor = max(anchors) if anchors else None
+    if facts.last_failed_on is not None and (anchor is None or facts.last_failed_on > anchor):
+        return PlannedDraw(due_on=today, is_redraw=True)
+    if anchor is not None:
+        due = anchor + dt.timedelta(weeks=facts.interval_weeks)
+    elif facts.start_on is not None:
+        due = max(facts.start_on, today)
+    else:
+        return None
+    return PlannedDraw(due_on=previous_clinic_day(due, clinic_days), is_redraw=False)
+
+
+def draw_window(planned_on: dt.date, window_days: int) -> tuple[dt.date, dt.date]:
+    """The days a draw may be collected in: planned date +/- the window."""
+    delta = dt.timedelta(days=window_days)
+    return planned_on - delta, planned_on + delta
+
+
+class DrawTiming:
+    """Derived worklist status of an open draw (never stored)."""
+
+    OVERDUE = "overdue"
+    DUE = "due"
+    UPCOMING = "upcoming"
+    LATER = "later"
+
+
+def draw_timing(
+    *,
+    due_on: dt.date,
+    window_opens_on: dt.date,
+    window_closes_on: dt.date,
+    today: dt.date,
+    upcoming_days: int,
+) -> str:
+    """Overdue once the window has closed; due while it is open; upcoming if due soon.
+
+    The worklist selectors express the same three comparisons in SQL.
+    """
+    if today > window_closes_on:
+        return DrawTiming.OVERDUE
+    if today >= window_opens_on:
+        return DrawTiming.DUE
+    if due_on <= today + dt.timedelta(days=upcoming_days):
+        return DrawTiming.UPCOMING
+    return DrawTiming.LATER

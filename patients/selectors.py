@@ -4,11 +4,16 @@ querysets with everything a page needs joined in, so pages run a constant number
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+import datetime as dt
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from audit.services import audit_record
-from patients.models import ImagingAssessment, Patient, Regimen
+from patients.models import Draw, ImagingAssessment, Patient, Regimen
 
 
 def _current_regimen_qs():
@@ -75,3 +80,120 @@ def latest_scan(*, patient: Patient) -> ImagingAssessment | None:
     return (
         ImagingAssessment.objects.filter(patient=patient).order_by("-performed_on", "-id").first()
     )
+
+
+# --- Draws and the nurses' worklist ----------------------------------------------------------
+
+
+class Section(models.TextChoices):
+    OVERDUE = "overdue", "Overdue"
+    DUE = "due", "Due now"
+    UPCOMING = "upcoming", "Upcoming"
+    AWAITING = "awaiting", "Awaiting result"
+    REDRAW = "redraw", "Redraw needed"
+
+
+def _section_filters(today: dt.date) -> dict[str, Q]:
+    """The worklist sections as filters; the same comparisons as rules.draw_timing."""
+    open_regular = Q(state=Draw.State.SCHEDULED, is_redraw=False)
+    upcoming_until = today + dt.timedelta(days=settings.WORKLIST_UPCOMING_DAYS)
+    return {
+        Section.OVERDUE: open_regular & Q(window_closes_on__lt=today),
+        Section.DUE: open_regular & Q(window_opens_on__lte=today, window_closes_on__gte=today),
+        Section.UPCOMING: open_regular & Q(window_opens_on__gt=today, due_on__lte=upcoming_until),
+        Section.AWAITING: Q(state=Draw.State.COLLECTED),
+        Section.REDRAW: Q(state=Draw.State.SCHEDULED, is_redraw=True),
+    }
+
+
+SECTION_ORDER = {
+    Section.OVERDUE: ("window_closes_on", "due_on", "id"),  # most overdue first
+    Section.DUE: ("due_on", "id"),
+    Section.UPCOMING: ("due_on", "id"),
+    Section.AWAITING: ("collected_on", "id"),  # waiting longest first
+    Section.REDRAW: ("due_on", "id"),
+}
+
+
+def _worklist_base(*, search: str, oncologist_id: int | None) -> QuerySet[Draw]:
+    qs = Draw.objects.all()
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(patient__mrn__iexact=search)
+            | Q(patient__mrn__istartswith=search)
+            | Q(patient__family_name__istartswith=search)
+            | Q(patient__given_name__istartswith=search)
+        )
+    if oncologist_id:
+        qs = qs.filter(patient__oncologist_id=oncologist_id)
+    return qs
+
+
+def worklist_counts(
+    *, today: dt.date, search: str = "", oncologist_id: int | None = None
+) -> dict[str, int]:
+    """Every section's size and the long-waiting results, in one query."""
+    filters = _section_filters(today)
+    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    return (
+        _worklist_base(search=search, oncologist_id=oncologist_id)
+        .filter(state__in=[Draw.State.SCHEDULED, Draw.State.COLLECTED])
+        .aggregate(
+            **{
+                section.value: Count("id", filter=condition)
+                for section, condition in filters.items()
+            },
+            awaiting_flagged=Count(
+                "id", filter=Q(state=Draw.State.COLLECTED, collected_on__lt=flag_before)
+            ),
+        )
+    )
+
+
+def worklist_rows(
+    *, section: str, today: dt.date, search: str = "", oncologist_id: int | None = None
+) -> QuerySet[Draw]:
+    """One section's draws, with patient and oncologist joined in (sliced by the caller)."""
+    return (
+        _worklist_base(search=search, oncologist_id=oncologist_id)
+        .filter(_section_filters(today)[section])
+        .select_related("patient", "patient__oncologist")
+        .order_by(*SECTION_ORDER[section])
+    )
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count (from worklist_counts) instead of running COUNT again."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
+
+
+def draw_list(
+    *,
+    patient_id: int | None = None,
+    state: str = "",
+    accession: str = "",
+) -> QuerySet[Draw]:
+    qs = Draw.objects.all()
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if state:
+        qs = qs.filter(state=state)
+    if accession:
+        qs = qs.filter(accession=accession.strip())
+    return qs.order_by("-planned_on", "-id")
+
+
+def draw_get(*, draw_id: int) -> Draw:
+    return get_object_or_404(Draw.objects.select_related("patient"), pk=draw_id)
+
+
+def draw_history(*, patient: Patient) -> list[Draw]:
+    return list(Draw.objects.filter(patient=patient).order_by("-planned_on", "-id"))
+
+
+def open_draw(*, patient_id: int) -> Draw | None:
+    return Draw.objects.filter(patient_id=patient_id, state=Draw.State.SCHEDULED).first()

@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from audit.services import audit_record
@@ -26,6 +25,8 @@ from patients.models import (
     Regimen,
     SurveillanceState,
 )
+from patients.scheduling import draws_plan
+from surveillance.clock import clinic_today
 
 MRN_TAKEN = "A patient with this MRN already exists."
 MRN_BLANK = "MRN is required."
@@ -46,11 +47,6 @@ UNKNOWN_FIELDS = "Unknown field."
 PATIENT_UPDATABLE = frozenset(
     {"surveillance_start_on", "surveillance_interval_weeks", "oncologist", "surveillance_state"}
 )
-
-
-def clinic_today() -> dt.date:
-    """Today's date in the clinic's time zone (settings.TIME_ZONE)."""
-    return timezone.localdate()
 
 
 def _check_interval(weeks: int | None, errors: dict[str, list[str]]) -> None:
@@ -133,6 +129,7 @@ def patient_create(
     except IntegrityError as exc:
         raise ValidationError({"mrn": [MRN_TAKEN]}) from exc
     audit_record(action="patient.create", acting_user=acting_user, obj=patient)
+    draws_plan(patient_ids=[patient.pk], acting_user=acting_user)
     return patient
 
 
@@ -180,8 +177,18 @@ def patient_update(*, patient: Patient, acting_user, changes: dict[str, Any]) ->
         patient.surveillance_interval_weeks = changes["surveillance_interval_weeks"]
         changed.append("surveillance_interval_weeks")
     if "surveillance_start_on" in changes:
-        patient.surveillance_start_on = changes["surveillance_start_on"]
-        patient.surveillance_start_explicit = changes["surveillance_start_on"] is not None
+        explicit = changes["surveillance_start_on"]
+        if explicit is None:  # back to the default: first regimen start + minimum months
+            first = Regimen.objects.filter(patient=patient).order_by("started_on", "id").first()
+            explicit_default = (
+                rules.default_surveillance_start(first.started_on, settings.MIN_THERAPY_MONTHS)
+                if first
+                else None
+            )
+            patient.surveillance_start_on = explicit_default
+        else:
+            patient.surveillance_start_on = explicit
+        patient.surveillance_start_explicit = explicit is not None
         changed += ["surveillance_start_on", "surveillance_start_explicit"]
     state = patient.surveillance_state
     if target_state is not None and target_state != state:
@@ -204,6 +211,12 @@ def patient_update(*, patient: Patient, acting_user, changes: dict[str, Any]) ->
             obj=patient,
             detail={"fields": sorted(set(changed))},
         )
+    schedule_inputs = {"surveillance_start_on", "surveillance_interval_weeks"}
+    draws_plan(
+        patient_ids=[patient.pk],
+        replan=bool(schedule_inputs & set(changed)),
+        acting_user=acting_user,
+    )
     return patient
 
 
@@ -274,6 +287,7 @@ def regimen_start(
         action="regimen.start", acting_user=acting_user, obj=regimen, patient_id=patient.pk
     )
 
+    start_before = patient.surveillance_start_on
     if current is None and not patient.surveillance_start_explicit:
         patient.surveillance_start_on = rules.default_surveillance_start(
             started_on, settings.MIN_THERAPY_MONTHS
@@ -285,6 +299,11 @@ def regimen_start(
     )
     patient._history_user = acting_user
     patient.save(update_fields=["surveillance_start_on", "surveillance_state", "updated_at"])
+    draws_plan(
+        patient_ids=[patient.pk],
+        replan=patient.surveillance_start_on != start_before,
+        acting_user=acting_user,
+    )
     return regimen
 
 
@@ -354,4 +373,5 @@ def scan_record(
             obj=patient,
             detail={"scan_id": scan.pk},
         )
+        draws_plan(patient_ids=[patient.pk], acting_user=acting_user)  # drawing stops
     return scan

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.roles import CLINIC_ROLES, role_required
+from accounts.roles import CLINIC_ROLES, Role, has_role, role_required
 from audit.services import audit_record
-from patients import selectors, services
+from patients import scheduling, selectors, services
 from patients.forms import (
+    CancelForm,
+    CollectForm,
+    MissForm,
     PatientCreateForm,
     RegimenForm,
+    RescheduleForm,
     ScanForm,
+    SurveillanceForm,
     add_service_errors,
     oncologist_queryset,
 )
 from patients.models import SurveillanceState
+from surveillance.clock import clinic_today
+from surveillance.exceptions import ApplicationError
 
 PAGE_SIZE = 25
 
@@ -108,4 +120,175 @@ def scan_create(request, patient_id: int):
         messages.error(request, "Scan not recorded. " + _form_errors_message(form))
     else:
         messages.success(request, "Scan recorded.")
+    return redirect("patients:detail", patient_id=patient.pk)
+
+
+# --- The nurses' worklist and draw actions ---------------------------------------------------
+
+WORKLIST_PAGE_SIZE = 25
+SECTION_DEFAULT_ORDER = (
+    selectors.Section.OVERDUE,
+    selectors.Section.DUE,
+    selectors.Section.REDRAW,
+    selectors.Section.UPCOMING,
+    selectors.Section.AWAITING,
+)
+
+
+def _int_param(request, name: str) -> int:
+    try:
+        return int(request.GET.get(name, "") or 0)
+    except ValueError:
+        return 0
+
+
+@role_required(*CLINIC_ROLES)
+def worklist(request):
+    """Overdue, due, upcoming, awaiting-result and redraw draws: counts for all, rows for one."""
+    today = clinic_today()
+    search = request.GET.get("q", "").strip()
+    oncologist_id = _int_param(request, "oncologist") or None
+    counts = selectors.worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
+    section = request.GET.get("section", "")
+    if section not in selectors.Section.values:
+        section = next((s for s in SECTION_DEFAULT_ORDER if counts[s]), selectors.Section.OVERDUE)
+    rows = selectors.worklist_rows(
+        section=section, today=today, search=search, oncologist_id=oncologist_id
+    )
+    page = selectors.KnownCountPaginator(rows, WORKLIST_PAGE_SIZE, count=counts[section]).get_page(
+        request.GET.get("page")
+    )
+    draws = list(page.object_list)
+    audit_record(
+        action="worklist.view",
+        acting_user=request.user,
+        detail={"section": section, "patient_ids": [d.patient_id for d in draws]},
+    )
+    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    for draw in draws:
+        draw.days_overdue = (today - draw.window_closes_on).days
+        draw.days_to_due = (draw.due_on - today).days
+        draw.days_past_due = -draw.days_to_due
+        draw.days_waiting = (today - draw.collected_on).days if draw.collected_on else None
+        draw.flagged = bool(draw.collected_on and draw.collected_on < flag_before)
+    return render(
+        request,
+        "patients/worklist.html",
+        {
+            "today": today,
+            "counts": counts,
+            "sections": selectors.Section.choices,
+            "section": section,
+            "draws": draws,
+            "page": page,
+            "search": search,
+            "oncologist_id": oncologist_id or 0,
+            "oncologists": list(oncologist_queryset()),
+            "collect_form": CollectForm(
+                initial={"collected_at": timezone.localtime().replace(second=0, microsecond=0)}
+            ),
+            "miss_form": MissForm(),
+            "cancel_form": CancelForm(),
+            "flag_days": settings.AWAITING_RESULT_FLAG_DAYS,
+            "window_days": settings.DRAW_WINDOW_DAYS,
+            "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
+            "can_act": has_role(request.user, Role.NURSE),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _back_to_worklist(request):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("worklist")
+
+
+def _draw_action(request, draw_id: int, form_class, action, success: str):
+    """Run one draw service from a worklist form; errors come back as a message."""
+    draw = selectors.draw_get(draw_id=draw_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            action(draw, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+    if form.errors:
+        messages.error(request, f"Draw not updated. {_form_errors_message(form)}")
+    else:
+        messages.success(request, success)
+    return _back_to_worklist(request)
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_collect(request, draw_id: int):
+    return _draw_action(
+        request,
+        draw_id,
+        CollectForm,
+        lambda draw, data: scheduling.draw_collect(draw=draw, **data, acting_user=request.user),
+        "Collection recorded; the next draw is planned.",
+    )
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_miss(request, draw_id: int):
+    return _draw_action(
+        request,
+        draw_id,
+        MissForm,
+        lambda draw, data: scheduling.draw_mark_missed(draw=draw, **data, acting_user=request.user),
+        "Draw marked missed; the next draw is planned.",
+    )
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_cancel(request, draw_id: int):
+    return _draw_action(
+        request,
+        draw_id,
+        CancelForm,
+        lambda draw, data: scheduling.draw_cancel(draw=draw, **data, acting_user=request.user),
+        "Draw cancelled; the next draw is planned.",
+    )
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_reschedule(request, draw_id: int):
+    return _draw_action(
+        request,
+        draw_id,
+        RescheduleForm,
+        lambda draw, data: scheduling.draw_reschedule(draw=draw, **data, acting_user=request.user),
+        "Draw rescheduled.",
+    )
+
+
+@role_required(*CLINIC_ROLES)
+@require_POST
+def surveillance_update(request, patient_id: int):
+    patient = selectors.patient_get(patient_id=patient_id)
+    form = SurveillanceForm(request.POST)
+    if form.is_valid():
+        changes = {
+            "surveillance_start_on": form.cleaned_data["surveillance_start_on"],
+            "surveillance_interval_weeks": form.cleaned_data["surveillance_interval_weeks"],
+        }
+        if form.cleaned_data["surveillance_state"]:
+            changes["surveillance_state"] = form.cleaned_data["surveillance_state"]
+        try:
+            services.patient_update(patient=patient, acting_user=request.user, changes=changes)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        messages.error(request, "Surveillance not updated. " + _form_errors_message(form))
+    else:
+        messages.success(request, "Surveillance settings saved; the draw schedule is updated.")
     return redirect("patients:detail", patient_id=patient.pk)

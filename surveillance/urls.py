@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from patients.urls import draw_urlpatterns
 from surveillance import views
 
 api_v1 = [
@@ -21,6 +22,7 @@ api_v1 = [
         name="docs",
     ),
     path("", include("patients.api_urls")),
+    path("", include("patients.draw_api_urls")),
 ]
 
 urlpatterns = [
@@ -32,6 +34,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("patients.urls")),
+    *draw_urlpatterns,
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -6,12 +6,13 @@ They live in the project package because it sits above every app (therapy -> liq
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
 from patients import selectors as patient_selectors
-from patients.forms import RegimenForm, ScanForm
+from patients.forms import RegimenForm, ScanForm, SurveillanceForm
 from patients.formulary import get_formulary
 
 
@@ -19,7 +20,9 @@ from patients.formulary import get_formulary
 def home(request):
     """Send each role to the page its work starts on."""
     role = primary_role(request.user)
-    if role in (Role.NURSE, Role.ONCOLOGIST):
+    if role == Role.NURSE:
+        return redirect("worklist")
+    if role == Role.ONCOLOGIST:
         return redirect("patients:list")
     if role == Role.ADMIN:
         return render(request, "home/admin.html")
@@ -39,7 +42,17 @@ def patient_detail(request, patient_id: int):
             "regimens": patient_selectors.regimen_list(patient=patient),
             "scans": patient_selectors.scan_list(patient=patient),
             "formulary": get_formulary(),
+            "draws": patient_selectors.draw_history(patient=patient),
             "regimen_form": RegimenForm(),
             "scan_form": ScanForm(),
+            "surveillance_form": SurveillanceForm(
+                initial={
+                    "surveillance_start_on": patient.surveillance_start_on
+                    if patient.surveillance_start_explicit
+                    else None,
+                    "surveillance_interval_weeks": patient.surveillance_interval_weeks,
+                }
+            ),
+            "min_therapy_months": settings.MIN_THERAPY_MONTHS,
         },
     )

@@ -20,3 +20,9 @@ def outcome_label(value: str) -> str:
         return ImagingAssessment.Outcome(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def get(mapping, key):
+    """`counts|get:section` in templates."""
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
+
+from surveillance.schedules import parse_clinic_days, parse_schedule
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = BASE_DIR / "var"
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     # Own apps; dependencies run one way: therapy -> liquidbiopsy -> patients -> audit/accounts.
     "accounts",
     "audit",
+    "notifications",
     "patients",
     "liquidbiopsy",
     "therapy",
@@ -83,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -205,8 +208,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs: keep this list short (a handful in the whole product, never per patient).
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-_ = crontab  # used by the entries later issues add
+# Times are clinic time (CELERY_TIMEZONE). Format: five cron fields, or "every N s".
+CELERY_BEAT_SCHEDULE = {
+    # https://crontab.guru/#15_6_*_*_* : plan draws for everyone, before clinic opens.
+    "draws-plan": {
+        "task": "patients.draws_plan",
+        "schedule": parse_schedule(env.str("PLANNER_SCHEDULE", default="15 6 * * *")),
+    },
+    # https://crontab.guru/#30_7_*_*_* : the nurses' digest of overdue and due-today draws.
+    "nurse-digest": {
+        "task": "patients.nurse_digest_send",
+        "schedule": parse_schedule(env.str("DIGEST_SCHEDULE", default="30 7 * * *")),
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -260,6 +274,13 @@ FORMULARY_PATH = Path(
     env.str("FORMULARY_PATH", default=str(BASE_DIR / "patients" / "data" / "formulary.json"))
 )
 MIN_THERAPY_MONTHS = env.int("MIN_THERAPY_MONTHS", default=6)
+# Draw scheduling (DESIGN.md §4).
+DRAW_WINDOW_DAYS = env.int("DRAW_WINDOW_DAYS", default=7)
+CLINIC_DAYS = parse_clinic_days(env.str("CLINIC_DAYS", default="mon,tue,wed,thu,fri"))
+WORKLIST_UPCOMING_DAYS = env.int("WORKLIST_UPCOMING_DAYS", default=14)
+AWAITING_RESULT_FLAG_DAYS = env.int("AWAITING_RESULT_FLAG_DAYS", default=14)
+# Absolute links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEILLANCE_INTERVAL_WEEKS_DEFAULT = env.int("SURVEILLANCE_INTERVAL_WEEKS", default=8)
 
 # --- Logging: no PHI; identifiers only ------------------------------------------------------

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("role", "expected_status", "expected"),
     [
-        (Role.NURSE, 302, "/patients/"),
+        (Role.NURSE, 302, "/worklist/"),
         (Role.ONCOLOGIST, 302, "/patients/"),
         (Role.ADMIN, 200, "Administration"),
         (Role.LAB, 200, "Lab results"),

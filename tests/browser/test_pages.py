@@ -40,7 +40,8 @@ def cohort():
 def test_nurse_finds_and_opens_a_patient(page, cohort):
     UserFactory(username="nurse_nina", role=Role.NURSE)
     login(page, "nurse_nina")
-    assert page.url.endswith("/patients/")
+    assert page.url.endswith("/worklist/")
+    page.get_by_role("link", name="Patients").click()
     page.get_by_label("Name or MRN").fill("Chen")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="CHEN, Test").click()

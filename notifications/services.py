@@ -1,0 +1,116 @@
+"""Writing and sending notifications, idempotently.
+
+1. `notification_publish` inserts one row per recipient and channel with ON CONFLICT DO
+   NOTHING (the unique key makes a repeated event a no-op) and returns the new e-mail ids.
+2. `notification_send_emails` claims each pending e-mail with a conditional UPDATE
+   (pending -> sending) before sending, so two workers never send the same one; the
+   outcome is recorded as sent or failed. A crash mid-send leaves it visible as "sending"
+   rather than sending it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Notification
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str
+    subject: str
+    body: str
+    link: str = ""
+
+
+@transaction.atomic
+def notification_publish(*, message: Message, recipients: Iterable) -> list[int]:
+    """Write the in-app notice and a pending e-mail (when the person has an address).
+
+    Returns the ids of e-mails created now (not those that already existed).
+    """
+    rows = []
+    for user in recipients:
+        common = {
+            "recipient": user,
+            "key": message.key,
+            "subject": message.subject,
+            "body": message.body,
+            "link": message.link,
+        }
+        rows.append(
+            Notification(
+                **common,
+                channel=Notification.Channel.IN_APP,
+                state=Notification.State.DELIVERED,
+                sent_at=timezone.now(),
+            )
+        )
+        if user.email:
+            rows.append(
+                Notification(
+                    **common, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
+                )
+            )
+    if not rows:
+        return []
+    before = set(
+        Notification.objects.filter(
+            key=message.key, channel=Notification.Channel.EMAIL
+        ).values_list("id", flat=True)
+    )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    after = Notification.objects.filter(
+        key=message.key, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
+    ).values_list("id", flat=True)
+    return [pk for pk in after if pk not in before]
+
+
+def _claim(notification_id: int) -> bool:
+    claimed = Notification.objects.filter(
+        pk=notification_id, state=Notification.State.PENDING
+    ).update(state=Notification.State.SENDING)
+    return claimed == 1
+
+
+def notification_send_emails(*, notification_ids: Iterable[int]) -> int:
+    """Send the given pending e-mails; returns how many this call sent."""
+    sent = 0
+    for notification in Notification.objects.filter(
+        pk__in=list(notification_ids), state=Notification.State.PENDING
+    ).select_related("recipient"):
+        if not _claim(notification.pk):
+            continue  # another worker has it
+        link = f"\n\n{settings.SITE_URL}{notification.link}" if notification.link else ""
+        try:
+            send_mail(
+                notification.subject,
+                notification.body + link,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.recipient.email],
+            )
+        except Exception as exc:  # any transport error is recorded, not raised
+            Notification.objects.filter(pk=notification.pk).update(
+                state=Notification.State.FAILED, error=str(exc)[:500]
+            )
+            continue
+        Notification.objects.filter(pk=notification.pk).update(
+            state=Notification.State.SENT, sent_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(
+        recipient=user, channel=Notification.Channel.IN_APP, read_at__isnull=True
+    )
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())

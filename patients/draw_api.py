@@ -1,0 +1,259 @@
+"""The draw calls of the API (DESIGN.md §6). The worklist page calls the same services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from accounts.roles import CLINIC_ROLES, Role, has_role
+from audit.services import audit_record
+from patients import scheduling, selectors
+from patients.models import Draw
+from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination
+
+LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
+NOT_FOUND_EXAMPLE = OpenApiExample(
+    "Not found (404)",
+    value={"message": "Not found.", "extra": {}},
+    response_only=True,
+    status_codes=["404"],
+)
+NOT_OPEN_EXAMPLE = OpenApiExample(
+    "Draw not open (409)",
+    value={
+        "message": "This draw is cancelled; only a scheduled draw can be collected.",
+        "extra": {"state": "cancelled"},
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+class DrawOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Draw
+        fields = [
+            "id",
+            "patient",
+            "state",
+            "planned_on",
+            "due_on",
+            "window_opens_on",
+            "window_closes_on",
+            "is_redraw",
+            "redraw_of",
+            "accession",
+            "collected_at",
+            "collected_on",
+            "reason_code",
+            "reason_note",
+        ]
+
+
+class DrawActionOutSerializer(serializers.Serializer):
+    draw = DrawOutSerializer()
+    next_draw = DrawOutSerializer(allow_null=True, help_text="The patient's open draw now.")
+
+
+def _action_response(draw: Draw) -> Response:
+    draw.refresh_from_db()
+    return Response(
+        DrawActionOutSerializer(
+            {"draw": draw, "next_draw": selectors.open_draw(patient_id=draw.patient_id)}
+        ).data
+    )
+
+
+class DrawListApi(BaseApi):
+    allowed_roles = CLINIC_ROLES | {Role.LAB}
+
+    @extend_schema(
+        operation_id="draws_list",
+        parameters=[
+            OpenApiParameter("patient", int, description="Internal patient id (clinic roles)"),
+            OpenApiParameter("state", str, enum=Draw.State.values),
+            OpenApiParameter("accession", str, description="Exact specimen accession"),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: DrawOutSerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
+        description="Clinic roles list draws; a lab account must give `accession` (only).",
+    )
+    def get(self, request):
+        params = request.query_params
+        accession = params.get("accession", "").strip()
+        lab_only = has_role(request.user, Role.LAB) and not has_role(request.user, *CLINIC_ROLES)
+        if lab_only and (not accession or set(params) - {"accession", "page"}):
+            raise PermissionDenied(LAB_NEEDS_ACCESSION)
+        patient_id = None
+        if params.get("patient"):
+            try:
+                patient_id = int(params["patient"])
+            except ValueError as exc:
+                raise serializers.ValidationError(
+                    {"patient": ["A patient id is a number."]}
+                ) from exc
+        state = params.get("state", "")
+        if state and state not in Draw.State.values:
+            raise serializers.ValidationError(
+                {"state": [f"Unknown state; choose one of: {', '.join(Draw.State.values)}."]}
+            )
+        qs = selectors.draw_list(patient_id=patient_id, state=state, accession=accession)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        audit_record(
+            action="draw.list",
+            acting_user=request.user,
+            patient_id=patient_id,
+            detail={"patient_ids": sorted({d.patient_id for d in page})},
+        )
+        return paginator.get_paginated_response(DrawOutSerializer(page, many=True).data)
+
+
+class DrawDetailApi(BaseApi):
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema(
+        operation_id="draws_retrieve",
+        responses={200: DrawOutSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request, draw_id: int):
+        draw = selectors.draw_get(draw_id=draw_id)
+        audit_record(
+            action="draw.view", acting_user=request.user, obj=draw, patient_id=draw.patient_id
+        )
+        return Response(DrawOutSerializer(draw).data)
+
+
+class DrawCollectApi(BaseApi):
+    allowed_roles = frozenset({Role.NURSE})
+
+    @extend_schema_serializer(component_name="DrawCollectInput")
+    class InputSerializer(serializers.Serializer):
+        collected_at = serializers.DateTimeField(
+            help_text="When the blood was drawn (ISO 8601; a time without zone is clinic time)."
+        )
+        accession = serializers.CharField(max_length=64, help_text="Specimen accession (unique).")
+
+    @extend_schema(
+        operation_id="draws_collect",
+        request=InputSerializer,
+        responses={
+            200: DrawActionOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Collected this morning",
+                value={"collected_at": "2026-11-24T09:40:00+00:00", "accession": "ACC-000123"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+            NOT_FOUND_EXAMPLE,
+            NOT_OPEN_EXAMPLE,
+        ],
+    )
+    def post(self, request, draw_id: int):
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scheduling.draw_collect(draw=draw, **serializer.validated_data, acting_user=request.user)
+        return _action_response(draw)
+
+
+class DrawMissApi(BaseApi):
+    allowed_roles = frozenset({Role.NURSE})
+
+    @extend_schema_serializer(component_name="DrawMissInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=Draw.MissReason.choices)
+        comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(
+        operation_id="draws_miss",
+        request=InputSerializer,
+        responses={
+            200: DrawActionOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample("Did not attend", value={"reason": "did_not_attend"}, request_only=True),
+            *ERROR_EXAMPLES,
+            NOT_FOUND_EXAMPLE,
+        ],
+    )
+    def post(self, request, draw_id: int):
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scheduling.draw_mark_missed(
+            draw=draw, **serializer.validated_data, acting_user=request.user
+        )
+        return _action_response(draw)
+
+
+class DrawCancelApi(BaseApi):
+    allowed_roles = frozenset({Role.NURSE})
+
+    @extend_schema_serializer(component_name="DrawCancelInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=sorted(scheduling.NURSE_CANCEL_REASONS))
+        comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(
+        operation_id="draws_cancel",
+        request=InputSerializer,
+        responses={
+            200: DrawActionOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        examples=[*ERROR_EXAMPLES, NOT_FOUND_EXAMPLE],
+    )
+    def post(self, request, draw_id: int):
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scheduling.draw_cancel(draw=draw, **serializer.validated_data, acting_user=request.user)
+        return _action_response(draw)
+
+
+class DrawRescheduleApi(BaseApi):
+    allowed_roles = frozenset({Role.NURSE})
+
+    @extend_schema_serializer(component_name="DrawRescheduleInput")
+    class InputSerializer(serializers.Serializer):
+        due_on = serializers.DateField(help_text="A day inside the draw's window.")
+
+    @extend_schema(
+        operation_id="draws_reschedule",
+        request=InputSerializer,
+        responses={
+            200: DrawActionOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        examples=[*ERROR_EXAMPLES, NOT_FOUND_EXAMPLE],
+    )
+    def post(self, request, draw_id: int):
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scheduling.draw_reschedule(draw=draw, **serializer.validated_data, acting_user=request.user)
+        return _action_response(draw)

@@ -1,0 +1,485 @@
+"""The draw schedule: the planner and every change to a draw (DESIGN.md §4).
+
+One function, `draws_plan`, keeps "exactly one open draw for every patient that should
+have one". Beat runs it daily for everyone; services run it for one patient in their own
+transaction, so the next draw is visible at once. It is set-based (a constant number of
+queries whatever the number of patients) and idempotent: the partial unique index
+`one_open_draw_per_patient` makes a second open draw impossible, and the insert skips
+conflicts, so two planners at once create nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from audit.services import AuditRow, audit_bulk, audit_record
+from patients import rules
+from patients.models import Draw, Patient
+from surveillance.clock import clinic_date, clinic_today
+from surveillance.exceptions import NotEligible
+
+# A constant key for PostgreSQL's advisory lock: full planner runs queue behind each other.
+PLANNER_LOCK_KEY = 7_318_422_001
+SQLITE_INSERT_BATCH = 2000  # 12 columns a row stays under SQLite's 32,766 parameters
+
+NURSE_CANCEL_REASONS = frozenset(
+    {
+        Draw.CancelReason.DUPLICATE,
+        Draw.CancelReason.CLINICIAN_REQUEST,
+        Draw.CancelReason.PATIENT_REQUEST,
+        Draw.CancelReason.OTHER,
+    }
+)
+ACCESSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+COLLECTION_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+DRAW_NOT_OPEN = "This draw is {state}; only a scheduled draw can be {action}."
+ACCESSION_TAKEN = "This accession is already used by another draw."
+ACCESSION_FORMAT = (
+    "Accession must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit."
+)
+COLLECTED_FUTURE = "Collection time cannot be in the future."
+COLLECTED_NAIVE = "Collection time must include a time zone."
+COLLECTED_BEFORE_PREVIOUS = "Collection time is before this patient's previous collection ({day})."
+REASON_INVALID = "Unknown reason '{reason}'; choose one of: {choices}."
+NOTE_REQUIRED = "A comment is required when the reason is 'other'."
+RESCHEDULE_OUTSIDE = "The new date must be inside the draw's window, {opens} to {closes}."
+RESCHEDULE_PAST = "The new date cannot be in the past."
+NOT_FAILABLE = "Only a collected or resulted draw can be marked as a failed sample."
+
+
+@dataclass
+class PlanResult:
+    activated: int = 0
+    cancelled: int = 0
+    created: int = 0
+    replanned: int = 0
+
+
+def _in_clause(column: str, ids: Sequence[int] | None) -> tuple[str, list]:
+    if ids is None:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _activate(today: dt.date, ids: Sequence[int] | None, now: dt.datetime) -> list[int]:
+    """Awaiting patients whose start date has come become active."""
+    where, params = _in_clause("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE patients_patient SET surveillance_state = %s, updated_at = %s "  # noqa: S608 - placeholders only
+            "WHERE surveillance_state = %s AND surveillance_start_on <= %s"
+            + where
+            + " RETURNING id",
+            [rules.S.ACTIVE, now, rules.S.AWAITING_MINIMUM_DURATION, today, *params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _cancel_for_ended(ids: Sequence[int] | None, now: dt.datetime) -> list[tuple[int, int]]:
+    """Open draws of patients whose surveillance has ended (or never had a start date)."""
+    where, params = _in_clause("p.id", ids)
+    drawing = sorted(rules.DRAWING_STATES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE patients_draw SET state = %s, reason_code = %s, updated_at = %s "  # noqa: S608 - placeholders only
+            "WHERE state = %s AND patient_id IN (SELECT p.id FROM patients_patient p WHERE "
+            "(p.surveillance_state NOT IN (%s, %s, %s) OR p.surveillance_start_on IS NULL)"
+            + where
+            + ") RETURNING id, patient_id",
+            [
+                Draw.State.CANCELLED,
+                Draw.CancelReason.SURVEILLANCE_ENDED,
+                now,
+                Draw.State.SCHEDULED,
+                *drawing,
+                *params,
+            ],
+        )
+        return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+def _latest(field: str, condition: Q) -> Subquery:
+    return Subquery(
+        Draw.objects.filter(condition, patient=OuterRef("pk"))
+        .order_by(f"-{field}", "-id")
+        .values(field)[:1]
+    )
+
+
+def _schedule_candidates(ids: Sequence[int] | None, *, with_open: bool):
+    """Drawing patients (with or without an open draw) and the facts the rule needs."""
+    open_draw = Draw.objects.filter(patient=OuterRef("pk"), state=Draw.State.SCHEDULED)
+    qs = Patient.objects.filter(
+        surveillance_state__in=rules.DRAWING_STATES, surveillance_start_on__isnull=False
+    )
+    qs = qs.filter(Exists(open_draw)) if with_open else qs.filter(~Exists(open_draw))
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    good = Q(state__in=[Draw.State.COLLECTED, Draw.State.RESULTED])
+    missed = Q(state=Draw.State.MISSED) | Q(
+        state=Draw.State.CANCELLED, reason_code__in=NURSE_CANCEL_REASONS
+    )
+    failed = Q(state=Draw.State.FAILED)
+    return qs.annotate(
+        last_ok=_latest("collected_on", good),
+        last_missed=_latest("planned_on", missed),
+        last_failed=_latest("collected_on", failed),
+        last_failed_id=_latest("id", failed),
+    ).values_list(
+        "id",
+        "surveillance_start_on",
+        "surveillance_interval_weeks",
+        "last_ok",
+        "last_missed",
+        "last_failed",
+        "last_failed_id",
+    )
+
+
+def _plan_rows(candidates, today: dt.date):
+    window_days = settings.DRAW_WINDOW_DAYS
+    for pid, start_on, weeks, last_ok, last_missed, last_failed, last_failed_id in candidates:
+        planned = rules.plan_next_draw(
+            rules.ScheduleFacts(
+                start_on=start_on,
+                interval_weeks=weeks,
+                last_collected_on=last_ok,
+                last_missed_on=last_missed,
+                last_failed_on=last_failed,
+            ),
+            today=today,
+            clinic_days=settings.CLINIC_DAYS,
+        )
+        if planned is None:
+            continue
+        opens, closes = rules.draw_window(planned.due_on, window_days)
+        yield (
+            pid,
+            planned.due_on,
+            opens,
+            closes,
+            planned.is_redraw,
+            last_failed_id if planned.is_redraw else None,
+        )
+
+
+def _insert_open_draws(rows: list[tuple], now: dt.datetime) -> list[tuple]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: one statement (batched on SQLite)."""
+    created: list[tuple] = []
+    batch = SQLITE_INSERT_BATCH if connection.vendor == "sqlite" else max(len(rows), 1)
+    columns = (
+        "patient_id, planned_on, due_on, window_opens_on, window_closes_on, state, is_redraw, "
+        "redraw_of_id, reason_code, reason_note, created_at, updated_at"
+    )
+    one = "(" + ", ".join(["%s"] * 12) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params: list = []
+            for pid, due_on, opens, closes, is_redraw, redraw_of in chunk:
+                params += [pid, due_on, due_on, opens, closes, Draw.State.SCHEDULED]
+                params += [is_redraw, redraw_of, "", "", now, now]
+            cursor.execute(
+                f"INSERT INTO patients_draw ({columns}) VALUES "  # noqa: S608 - no user input
+                + ", ".join([one] * len(chunk))
+                + " ON CONFLICT DO NOTHING RETURNING id, patient_id, due_on, is_redraw",
+                params,
+            )
+            created += cursor.fetchall()
+    return created
+
+
+def _replan_open(ids: Sequence[int], today: dt.date, now: dt.datetime) -> list[tuple]:
+    """After a change of interval or start date: move open regular draws to the new date."""
+    replanned = []
+    open_draws = {
+        d.patient_id: d
+        for d in Draw.objects.filter(
+            patient_id__in=ids, state=Draw.State.SCHEDULED, is_redraw=False
+        )
+    }
+    for pid, due_on, opens, closes, is_redraw, _ in _plan_rows(
+        _schedule_candidates(ids, with_open=True), today
+    ):
+        draw = open_draws.get(pid)
+        if draw is None or is_redraw or draw.planned_on == due_on:
+            continue
+        Draw.objects.filter(pk=draw.pk, state=Draw.State.SCHEDULED).update(
+            planned_on=due_on,
+            due_on=due_on,
+            window_opens_on=opens,
+            window_closes_on=closes,
+            updated_at=now,
+        )
+        replanned.append((draw.pk, pid, due_on))
+    return replanned
+
+
+@transaction.atomic
+def draws_plan(
+    *,
+    today: dt.date | None = None,
+    patient_ids: Sequence[int] | None = None,
+    replan: bool = False,
+    acting_user=None,
+) -> PlanResult:
+    """Make every drawing patient (or only `patient_ids`) have exactly one open draw.
+
+    1. Awaiting patients whose start date has come become active.
+    2. Open draws of patients who no longer draw are cancelled (surveillance ended).
+    3. Patients with no open draw get one, dated by `rules.plan_next_draw`.
+    4. With `replan` (a service changed the interval or start date), open regular draws
+       move to the date the rule now gives.
+    Every change is audited, one event per row, in the same transaction.
+    """
+    today = today or clinic_today()
+    now = timezone.now()
+    if patient_ids is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNER_LOCK_KEY])
+    if patient_ids is not None and not patient_ids:
+        return PlanResult()
+
+    activated = _activate(today, patient_ids, now)
+    cancelled = _cancel_for_ended(patient_ids, now)
+    rows = list(_plan_rows(_schedule_candidates(patient_ids, with_open=False), today))
+    created = _insert_open_draws(rows, now) if rows else []
+    replanned = _replan_open(patient_ids, today, now) if replan and patient_ids else []
+
+    system = None if acting_user else "planner"
+    audit_rows = {
+        "patient.activate": [
+            AuditRow("patients.patient", str(pid), pid, {"state": "active"}) for pid in activated
+        ],
+        "draw.cancel": [
+            AuditRow("patients.draw", str(did), pid, {"reason": "surveillance_ended"})
+            for did, pid in cancelled
+        ],
+        "draw.plan": [
+            AuditRow(
+                "patients.draw",
+                str(did),
+                pid,
+                {"due_on": str(due_on), "is_redraw": bool(is_redraw)},
+            )
+            for did, pid, due_on, is_redraw in created
+        ],
+        "draw.replan": [
+            AuditRow("patients.draw", str(did), pid, {"due_on": str(due_on)})
+            for did, pid, due_on in replanned
+        ],
+    }
+    for action, audit in audit_rows.items():
+        if audit:
+            audit_bulk(action=action, rows=audit, acting_user=acting_user, system=system)
+    return PlanResult(
+        activated=len(activated),
+        cancelled=len(cancelled),
+        created=len(created),
+        replanned=len(replanned),
+    )
+
+
+# --- Changes to one draw ---------------------------------------------------------------------
+
+
+def _lock_open(draw: Draw, action: str) -> Draw:
+    draw = Draw.objects.select_for_update().select_related("patient").get(pk=draw.pk)
+    if draw.state != Draw.State.SCHEDULED:
+        raise NotEligible(
+            DRAW_NOT_OPEN.format(state=draw.get_state_display().lower(), action=action),
+            extra={"state": draw.state},
+        )
+    return draw
+
+
+def _check_reason(reason: str, note: str, allowed, errors: dict) -> None:
+    if reason not in allowed:
+        errors["reason"] = [
+            REASON_INVALID.format(reason=reason, choices=", ".join(sorted(allowed)))
+        ]
+    elif reason == "other" and not note.strip():
+        errors["comment"] = [NOTE_REQUIRED]
+
+
+@transaction.atomic
+def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, acting_user) -> Draw:
+    """Record a collection; the next draw is planned at once (collection date + interval)."""
+    draw = _lock_open(draw, "collected")
+    accession = (accession or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not ACCESSION_RE.match(accession):
+        errors["accession"] = [ACCESSION_FORMAT]
+    elif Draw.objects.filter(accession=accession).exists():
+        errors["accession"] = [ACCESSION_TAKEN]
+    if timezone.is_naive(collected_at):
+        errors["collected_at"] = [COLLECTED_NAIVE]
+    elif collected_at > timezone.now() + COLLECTION_CLOCK_SKEW:
+        errors["collected_at"] = [COLLECTED_FUTURE]
+    else:
+        previous = (
+            Draw.objects.filter(patient_id=draw.patient_id, collected_at__isnull=False)
+            .order_by("-collected_at")
+            .values_list("collected_at", flat=True)
+            .first()
+        )
+        if previous is not None and collected_at < previous:
+            errors["collected_at"] = [
+                COLLECTED_BEFORE_PREVIOUS.format(day=clinic_date(previous).isoformat())
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+    draw.state = Draw.State.COLLECTED
+    draw.collected_at = collected_at
+    draw.collected_on = clinic_date(collected_at)
+    draw.collected_by = acting_user
+    draw.accession = accession
+    try:
+        with transaction.atomic():
+            draw.save(
+                update_fields=[
+                    "state",
+                    "collected_at",
+                    "collected_on",
+                    "collected_by",
+                    "accession",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError as exc:  # a concurrent collection took the accession
+        raise ValidationError({"accession": [ACCESSION_TAKEN]}) from exc
+    audit_record(
+        action="draw.collect",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={
+            "accession": accession,
+            "on_time": draw.window_opens_on <= draw.collected_on <= draw.window_closes_on,
+        },
+    )
+    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
+    return draw
+
+
+@transaction.atomic
+def draw_mark_missed(*, draw: Draw, reason: str, comment: str = "", acting_user) -> Draw:
+    """A draw that did not happen; the next is due its planned date + the interval."""
+    draw = _lock_open(draw, "marked missed")
+    errors: dict[str, list[str]] = {}
+    _check_reason(reason, comment, set(Draw.MissReason.values), errors)
+    if errors:
+        raise ValidationError(errors)
+    draw.state = Draw.State.MISSED
+    draw.reason_code = reason
+    draw.reason_note = comment.strip()
+    draw.save(update_fields=["state", "reason_code", "reason_note", "updated_at"])
+    audit_record(
+        action="draw.miss",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"reason": reason},
+    )
+    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
+    return draw
+
+
+@transaction.atomic
+def draw_cancel(*, draw: Draw, reason: str, comment: str = "", acting_user) -> Draw:
+    """Cancel an open draw with a reason; the schedule continues from its planned date."""
+    draw = _lock_open(draw, "cancelled")
+    errors: dict[str, list[str]] = {}
+    _check_reason(reason, comment, NURSE_CANCEL_REASONS, errors)
+    if errors:
+        raise ValidationError(errors)
+    draw.state = Draw.State.CANCELLED
+    draw.reason_code = reason
+    draw.reason_note = comment.strip()
+    draw.save(update_fields=["state", "reason_code", "reason_note", "updated_at"])
+    audit_record(
+        action="draw.cancel",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"reason": reason},
+    )
+    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
+    return draw
+
+
+@transaction.atomic
+def draw_reschedule(*, draw: Draw, due_on: dt.date, acting_user) -> Draw:
+    """Move an open draw to another day inside its window (not into the past)."""
+    draw = _lock_open(draw, "rescheduled")
+    errors: dict[str, list[str]] = {}
+    if not draw.window_opens_on <= due_on <= draw.window_closes_on:
+        errors["due_on"] = [
+            RESCHEDULE_OUTSIDE.format(
+                opens=draw.window_opens_on.isoformat(), closes=draw.window_closes_on.isoformat()
+            )
+        ]
+    elif due_on < clinic_today():
+        errors["due_on"] = [RESCHEDULE_PAST]
+    if errors:
+        raise ValidationError(errors)
+    previous = draw.due_on
+    draw.due_on = due_on
+    draw.save(update_fields=["due_on", "updated_at"])
+    audit_record(
+        action="draw.reschedule",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"from": previous.isoformat(), "to": due_on.isoformat()},
+    )
+    return draw
+
+
+@transaction.atomic
+def draw_mark_failed(*, draw: Draw, reason: str, acting_user) -> Draw:
+    """A sample failed (QC fail or insufficient): a redraw is due at once, marked as such.
+
+    The redraw replaces the patient's open draw; the regular interval resumes from the
+    redraw's collection.
+    """
+    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    if draw.state not in (Draw.State.COLLECTED, Draw.State.RESULTED):
+        raise NotEligible(NOT_FAILABLE, extra={"state": draw.state})
+    draw.state = Draw.State.FAILED
+    draw.reason_code = reason[:32]
+    draw.save(update_fields=["state", "reason_code", "updated_at"])
+    audit_record(
+        action="draw.fail",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"reason": reason},
+    )
+    replaced = Draw.objects.filter(
+        patient_id=draw.patient_id, state=Draw.State.SCHEDULED, is_redraw=False
+    ).update(
+        state=Draw.State.CANCELLED,
+        reason_code=Draw.CancelReason.REPLACED_BY_REDRAW,
+        updated_at=timezone.now(),
+    )
+    if replaced:
+        audit_record(
+            action="draw.cancel",
+            acting_user=acting_user,
+            patient_id=draw.patient_id,
+            detail={"reason": "replaced_by_redraw"},
+        )
+    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
+    return draw
