@@ -68,6 +68,8 @@ def test_query_counts_do_not_grow_with_the_cohort(client, nurse, oncologist):
     api = APIClient()
     api.force_login(nurse)  # a fresh user per request, as in production
 
+    client.get("/patients/")  # the first request after login refreshes the idle expiry
+    api.get("/api/v1/patients/")
     small_patient = _seed(10, oncologist)
     small = _measure(client, api, small_patient)
     large_patient = _seed(990, oncologist)

@@ -52,9 +52,26 @@ def test_failed_logins_are_throttled(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_sessions_expire_after_idle_timeout():
+def test_idle_sessions_expire_and_activity_extends_them(client):
+    """30 idle minutes end the session; activity pushes the expiry forward (at most once a
+    minute, to spare a session write on every page)."""
+    import time_machine
+    from django.contrib.sessions.models import Session
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request restarts the idle clock
+    UserFactory(username="idle", role=Role.NURSE)
+    with time_machine.travel("2026-11-24 09:00:00+00:00", tick=False) as clock:
+        client.post("/accounts/login/", {"username": "idle", "password": "correct-horse-battery"})
+        clock.shift(20 * 60)
+        assert client.get("/worklist/").status_code == 200  # active: expiry moves to 09:50
+        session = Session.objects.get()
+        assert session.expire_date.isoformat() == "2026-11-24T09:50:00+00:00"
+        clock.shift(29 * 60)
+        assert client.get("/worklist/").status_code == 200  # 29 idle minutes: still in
+        clock.shift(31 * 60)
+        response = client.get("/worklist/")  # 31 idle minutes: logged out
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
 
 
 def test_nurse_cannot_reach_admin_pages(client):
