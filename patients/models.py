@@ -288,3 +288,13 @@ class Draw(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Draw {self.pk}"
+
+    @property
+    def reason_label(self) -> str:
+        """The coded miss/cancel/failure reason as people read it."""
+        for choices in (self.MissReason, self.CancelReason):
+            if self.reason_code in choices.values:
+                return choices(self.reason_code).label
+        return {"qc_fail": "Sample failed QC", "insufficient": "Insufficient sample"}.get(
+            self.reason_code, self.reason_code
+        )

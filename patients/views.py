@@ -166,7 +166,6 @@ def worklist(request):
     )
     flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
     for draw in draws:
-        draw.days_overdue = (today - draw.window_closes_on).days
         draw.days_to_due = (draw.due_on - today).days
         draw.days_past_due = -draw.days_to_due
         draw.days_waiting = (today - draw.collected_on).days if draw.collected_on else None

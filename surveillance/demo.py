@@ -12,13 +12,17 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
+from patients import rules
 from patients import services as patient_services
-from patients.models import ImagingAssessment, Patient, SurveillanceState
+from patients.models import Draw, ImagingAssessment, Patient, SurveillanceState
+from patients.scheduling import draws_plan
 
 DEMO_USERS = [
     # username, role, first name, last name
@@ -198,7 +202,90 @@ def step_cohort(demo: Demo) -> None:
                 )
 
 
-DEMO_STEPS: list[Callable[[Demo], None]] = [step_users, step_cohort]
+def _history_for(patient, demo: Demo, accession_counter: list[int], stop_at: dt.date) -> list:
+    """Past draws for one patient, dated by the real schedule rule, in varied states."""
+    rng, today = demo.rng, demo.today
+    window = settings.DRAW_WINDOW_DAYS
+    fate = rng.random()  # what the latest draws look like for this patient
+    rows: list[Draw] = []
+    last_ok = last_missed = None
+    while True:
+        planned = rules.plan_next_draw(
+            rules.ScheduleFacts(
+                start_on=patient.surveillance_start_on,
+                interval_weeks=patient.surveillance_interval_weeks,
+                last_collected_on=last_ok,
+                last_missed_on=last_missed,
+                last_failed_on=None,
+            ),
+            today=patient.surveillance_start_on,  # history: the first draw is on the start date
+            clinic_days=settings.CLINIC_DAYS,
+        )
+        due = planned.due_on
+        opens, closes = rules.draw_window(due, window)
+        if due > min(stop_at - dt.timedelta(days=3), today):
+            break  # in the future: the planner's open draw (upcoming or later)
+        if fate < 0.10 and today - dt.timedelta(days=60) <= due <= today - dt.timedelta(days=8):
+            break  # this draw slipped through: the planner's draw for it is overdue
+        if opens <= today <= closes and rng.random() < 0.6:
+            break  # not collected yet: due now
+        roll = rng.random()
+        draw = Draw(
+            patient=patient,
+            planned_on=due,
+            due_on=due,
+            window_opens_on=opens,
+            window_closes_on=closes,
+        )
+        if roll < 0.05:
+            draw.state, draw.reason_code = Draw.State.MISSED, rng.choice(Draw.MissReason.values[:4])
+            last_missed = due
+        elif roll < 0.06:
+            draw.state, draw.reason_code = Draw.State.CANCELLED, Draw.CancelReason.PATIENT_REQUEST
+            last_missed = due
+        else:
+            day = min(due + dt.timedelta(days=rng.randint(-3, 3)), today)
+            accession_counter[0] += 1
+            draw.collected_on = day
+            draw.collected_at = timezone.make_aware(
+                dt.datetime.combine(day, dt.time(rng.randint(8, 12), rng.choice([0, 15, 30, 45])))
+            )
+            draw.accession = f"DEMO-ACC-{accession_counter[0]:06d}"
+            recent = day >= today - dt.timedelta(days=18)
+            if recent and fate > 0.94:
+                draw.state, draw.reason_code = Draw.State.FAILED, "qc_fail"  # redraw needed
+            elif recent:
+                draw.state = Draw.State.COLLECTED  # awaiting the lab's result
+                last_ok = day
+            else:
+                draw.state = Draw.State.RESULTED
+                last_ok = day
+        rows.append(draw)
+    return rows
+
+
+def step_draws(demo: Demo) -> None:
+    """Past draws in every state, then the planner: every worklist section has rows."""
+    stops = {
+        scan.patient_id: scan.performed_on
+        for scan in ImagingAssessment.objects.filter(outcome="progression")
+    }
+    # The cohort step's services planned first draws with no history behind them; the
+    # schedule is rebuilt here from the simulated history.
+    Draw.objects.all().delete()
+    counter = [0]
+    rows: list[Draw] = []
+    for patient in Patient.objects.exclude(surveillance_start_on=None).order_by("pk"):
+        if patient.surveillance_start_on >= demo.today:
+            continue
+        stop_at = stops.get(patient.pk, demo.today)
+        if patient.surveillance_state in rules.DRAWING_STATES or patient.pk in stops:
+            rows += _history_for(patient, demo, counter, stop_at)
+    Draw.objects.bulk_create(rows)
+    draws_plan(today=demo.today)
+
+
+DEMO_STEPS: list[Callable[[Demo], None]] = [step_users, step_cohort, step_draws]
 
 
 @transaction.atomic
