@@ -27,6 +27,7 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # never filtered on; the admin searches actor_label
     )
     actor_label = models.CharField(max_length=150)
     channel = models.CharField(max_length=8, choices=Channel, default=Channel.TASK)

@@ -206,7 +206,8 @@ class Draw(TimeStampedModel):
 
     CLOSED_WITH_SPECIMEN = (State.COLLECTED, State.RESULTED, State.FAILED)
 
-    patient = models.ForeignKey(Patient, models.PROTECT, related_name="draws")
+    # No index of its own: draw_patient_state (patient, state, planned_on) serves it.
+    patient = models.ForeignKey(Patient, models.PROTECT, related_name="draws", db_index=False)
     planned_on = models.DateField()
     due_on = models.DateField()
     window_opens_on = models.DateField()
@@ -214,15 +215,20 @@ class Draw(TimeStampedModel):
     state = models.CharField(max_length=16, choices=State, default=State.SCHEDULED)
     is_redraw = models.BooleanField(default=False)
     redraw_of = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="redraws"
+        "self", models.PROTECT, null=True, blank=True, related_name="redraws", db_index=False
     )
     collected_at = models.DateTimeField(null=True, blank=True)
     # The collection date in the clinic's time zone: anchors the next due date.
     collected_on = models.DateField(null=True, blank=True)
     collected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
-    accession = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    accession = models.CharField(max_length=64, null=True, blank=True)
     reason_code = models.CharField(max_length=32, blank=True)
     reason_note = models.TextField(blank=True, max_length=2000)
 
@@ -235,6 +241,12 @@ class Draw(TimeStampedModel):
                 fields=["patient"],
                 condition=Q(state="scheduled"),
                 name="one_open_draw_per_patient",
+            ),
+            # Accessions are unique; open draws have none and stay out of the index.
+            models.UniqueConstraint(
+                fields=["accession"],
+                condition=Q(accession__isnull=False),
+                name="draw_accession_unique",
             ),
             models.CheckConstraint(
                 condition=~Q(state__in=["collected", "resulted", "failed"])
@@ -270,15 +282,30 @@ class Draw(TimeStampedModel):
             ),
         ]
         indexes = [
-            # Worklist sections (overdue / due / upcoming / redraw) scan open draws by date.
+            # Worklist "overdue" (closed longest ago first) and "due now" (closing soonest
+            # first): pages read this index in order and stop after one page; the section
+            # counts are index-only range scans (window_opens_on is carried for "due now").
             models.Index(
-                fields=["window_closes_on", "due_on"],
-                condition=Q(state="scheduled"),
+                fields=["window_closes_on", "due_on", "id"],
+                include=["window_opens_on"],
+                condition=Q(state="scheduled", is_redraw=False),
                 name="draw_open_window",
+            ),
+            # Worklist "upcoming" rows: the windows that open next.
+            models.Index(
+                fields=["window_opens_on", "due_on", "id"],
+                condition=Q(state="scheduled", is_redraw=False),
+                name="draw_open_opens",
+            ),
+            # Worklist "redraw needed" rows (few).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(state="scheduled", is_redraw=True),
+                name="draw_open_redraw",
             ),
             # Worklist "collected, awaiting result" by days since collection.
             models.Index(
-                fields=["collected_on"],
+                fields=["collected_on", "id"],
                 condition=Q(state="collected"),
                 name="draw_awaiting_result",
             ),

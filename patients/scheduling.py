@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk, audit_record
@@ -108,42 +108,47 @@ def _cancel_for_ended(ids: Sequence[int] | None, now: dt.datetime) -> list[tuple
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def _latest(field: str, condition: Q) -> Subquery:
-    return Subquery(
-        Draw.objects.filter(condition, patient=OuterRef("pk"))
-        .order_by(f"-{field}", "-id")
-        .values(field)[:1]
-    )
+def _schedule_candidates(ids: Sequence[int] | None, *, with_open: bool) -> list[tuple]:
+    """Drawing patients (with or without an open draw) and the facts the rule needs.
 
-
-def _schedule_candidates(ids: Sequence[int] | None, *, with_open: bool):
-    """Drawing patients (with or without an open draw) and the facts the rule needs."""
+    Two queries whatever the number of patients: the patients, then one grouped aggregate
+    of their past draws (the anchors of DESIGN.md §4).
+    """
     open_draw = Draw.objects.filter(patient=OuterRef("pk"), state=Draw.State.SCHEDULED)
-    qs = Patient.objects.filter(
+    patients = Patient.objects.filter(
         surveillance_state__in=rules.DRAWING_STATES, surveillance_start_on__isnull=False
     )
-    qs = qs.filter(Exists(open_draw)) if with_open else qs.filter(~Exists(open_draw))
+    patients = (
+        patients.filter(Exists(open_draw)) if with_open else patients.filter(~Exists(open_draw))
+    )
     if ids is not None:
-        qs = qs.filter(pk__in=ids)
+        patients = patients.filter(pk__in=ids)
+    rows = list(patients.values_list("id", "surveillance_start_on", "surveillance_interval_weeks"))
+    if not rows:
+        return []
     good = Q(state__in=[Draw.State.COLLECTED, Draw.State.RESULTED])
     missed = Q(state=Draw.State.MISSED) | Q(
         state=Draw.State.CANCELLED, reason_code__in=NURSE_CANCEL_REASONS
     )
     failed = Q(state=Draw.State.FAILED)
-    return qs.annotate(
-        last_ok=_latest("collected_on", good),
-        last_missed=_latest("planned_on", missed),
-        last_failed=_latest("collected_on", failed),
-        last_failed_id=_latest("id", failed),
-    ).values_list(
-        "id",
-        "surveillance_start_on",
-        "surveillance_interval_weeks",
-        "last_ok",
-        "last_missed",
-        "last_failed",
-        "last_failed_id",
-    )
+    anchors = {
+        pid: (last_ok, last_missed, last_failed, last_failed_id)
+        for pid, last_ok, last_missed, last_failed, last_failed_id in Draw.objects.filter(
+            patient_id__in=patients.values("id")
+        )
+        .exclude(state=Draw.State.SCHEDULED)
+        .order_by()
+        .values("patient_id")
+        .annotate(
+            last_ok=Max("collected_on", filter=good),
+            last_missed=Max("planned_on", filter=missed),
+            last_failed=Max("collected_on", filter=failed),
+            last_failed_id=Max("id", filter=failed),  # ids grow: the newest failed draw
+        )
+        .values_list("patient_id", "last_ok", "last_missed", "last_failed", "last_failed_id")
+    }
+    none = (None, None, None, None)
+    return [(pid, start, weeks, *anchors.get(pid, none)) for pid, start, weeks in rows]
 
 
 def _plan_rows(candidates, today: dt.date):
@@ -173,30 +178,47 @@ def _plan_rows(candidates, today: dt.date):
         )
 
 
+_INSERT_COLUMNS = (
+    "patient_id, planned_on, due_on, window_opens_on, window_closes_on, state, is_redraw, "
+    "redraw_of_id, reason_code, reason_note, created_at, updated_at"
+)
+_INSERT_TAIL = " ON CONFLICT DO NOTHING RETURNING id, patient_id, due_on, is_redraw"
+
+
 def _insert_open_draws(rows: list[tuple], now: dt.datetime) -> list[tuple]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: one statement (batched on SQLite)."""
-    created: list[tuple] = []
-    batch = SQLITE_INSERT_BATCH if connection.vendor == "sqlite" else max(len(rows), 1)
-    columns = (
-        "patient_id, planned_on, due_on, window_opens_on, window_closes_on, state, is_redraw, "
-        "redraw_of_id, reason_code, reason_note, created_at, updated_at"
-    )
-    one = "(" + ", ".join(["%s"] * 12) + ")"
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: a conflict with the one-open-draw index
+    (a concurrent planner or service got there first) is skipped, not an error.
+
+    PostgreSQL: one statement with the rows as arrays (unnest), whatever their number.
+    SQLite (the embedded demo): VALUES lists in batches under its parameter limit.
+    """
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
+        if connection.vendor == "postgresql":
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO patients_draw ({_INSERT_COLUMNS}) "  # noqa: S608 - constants only
+                "SELECT p, d, d, o, c, %s, r, f, '', '', %s, %s FROM unnest("
+                "%s::bigint[], %s::date[], %s::date[], %s::date[], %s::bool[], %s::bigint[]"
+                ") AS t(p, d, o, c, r, f)" + _INSERT_TAIL,
+                [Draw.State.SCHEDULED, now, now, *(list(col) for col in columns)],
+            )
+            return cursor.fetchall()
+        created: list[tuple] = []
+        one = "(" + ", ".join(["%s"] * 12) + ")"
+        for start in range(0, len(rows), SQLITE_INSERT_BATCH):
+            chunk = rows[start : start + SQLITE_INSERT_BATCH]
             params: list = []
             for pid, due_on, opens, closes, is_redraw, redraw_of in chunk:
                 params += [pid, due_on, due_on, opens, closes, Draw.State.SCHEDULED]
                 params += [is_redraw, redraw_of, "", "", now, now]
             cursor.execute(
-                f"INSERT INTO patients_draw ({columns}) VALUES "  # noqa: S608 - no user input
+                f"INSERT INTO patients_draw ({_INSERT_COLUMNS}) VALUES "  # noqa: S608
                 + ", ".join([one] * len(chunk))
-                + " ON CONFLICT DO NOTHING RETURNING id, patient_id, due_on, is_redraw",
+                + _INSERT_TAIL,
                 params,
             )
             created += cursor.fetchall()
-    return created
+        return created
 
 
 def _replan_open(ids: Sequence[int], today: dt.date, now: dt.datetime) -> list[tuple]:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -168,6 +169,13 @@ def worklist(request):
     for draw in draws:
         draw.days_to_due = (draw.due_on - today).days
         draw.days_past_due = -draw.days_to_due
+        draw.reschedule_min = max(draw.window_opens_on, today)
+        # Formatted here, once per row: the template's date filter is the page's hot spot.
+        draw.due_label = f"{draw.due_on:%a} {draw.due_on.day} {draw.due_on:%b}"
+        draw.window_label = (
+            f"{draw.window_opens_on.day} {draw.window_opens_on:%b} \u2013 "
+            f"{draw.window_closes_on.day} {draw.window_closes_on:%b}"
+        )
         draw.days_waiting = (today - draw.collected_on).days if draw.collected_on else None
         draw.flagged = bool(draw.collected_on and draw.collected_on < flag_before)
     return render(
@@ -183,9 +191,10 @@ def worklist(request):
             "search": search,
             "oncologist_id": oncologist_id or 0,
             "oncologists": list(oncologist_queryset()),
-            "collect_form": CollectForm(
-                initial={"collected_at": timezone.localtime().replace(second=0, microsecond=0)}
-            ),
+            # Built once, not per row: the page renders many rows.
+            "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "draw_url": reverse("draw_collect", args=[0]).removesuffix("0/collect/"),
+            "here": request.get_full_path(),
             "miss_form": MissForm(),
             "cancel_form": CancelForm(),
             "flag_days": settings.AWAITING_RESULT_FLAG_DAYS,

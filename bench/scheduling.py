@@ -1,0 +1,221 @@
+"""Scheduling benchmark: 100,000 active patients with about 1,000,000 past draws.
+
+Usage (PostgreSQL only; the script creates and drops its own database on that server):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/scheduling.py
+
+Prints one JSON line: the planner's time and query count for a full catch-up (every patient
+needs a draw) and for a steady day, and the worklist page's server time p50/p95 and query
+count, next to a raw SQL query for the same page of rows. Budgets (issue #3): catch-up
+<= 10 s, steady day <= 1 s, worklist p95 <= 100 ms with <= 10 queries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
+HISTORY_PER_PATIENT = int(os.environ.get("BENCH_HISTORY", "10"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "60"))
+BENCH_DB = "surveillance_bench_scheduling"
+
+
+def _bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the script makes its own database).")
+    import psycopg2
+
+    parts = urlsplit(url)
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin.close()
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "surveillance.settings.test"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.roles import Role
+    from patients.scheduling import draws_plan
+    from surveillance.clock import clinic_today
+    from tests.factories import UserFactory
+
+    def vacuum_analyze():
+        # Outside a transaction (VACUUM refuses one); what autovacuum does in production.
+        connection.ensure_connection()
+        with connection.cursor() as cur:
+            for table in ("patients_patient", "patients_draw", "audit_auditevent"):
+                cur.execute(f"VACUUM ANALYZE {table}")
+
+    call_command("migrate", verbosity=0)
+    oncologist = UserFactory(username="bench_onc", role=Role.ONCOLOGIST)
+    nurse = UserFactory(username="bench_nurse", role=Role.NURSE)
+    today = clinic_today()
+
+    t0 = time.perf_counter()
+    with connection.cursor() as cur:
+        # Patients whose surveillance started 1.5-3 years ago, spread so that their next
+        # draws fall anywhere from two months ago to two months ahead.
+        cur.execute(
+            """
+            INSERT INTO patients_patient (created_at, updated_at, mrn, given_name, family_name,
+                date_of_birth, oncologist_id, surveillance_state, surveillance_interval_weeks,
+                surveillance_start_on, surveillance_start_explicit)
+            SELECT now(), now(), 'B' || lpad(g::text, 7, '0'), 'Given' || g, 'Family' || mod(g, 5000),
+                DATE '1955-01-01' + mod(g, 9000), %s, 'active', 8,
+                %s::date - (%s * 56 + mod(g, 120)), false
+            FROM generate_series(1, %s) AS g
+            """,
+            [oncologist.pk, today, HISTORY_PER_PATIENT, PATIENTS],
+        )
+        cur.execute(
+            """
+            INSERT INTO patients_draw (created_at, updated_at, patient_id, planned_on, due_on,
+                window_opens_on, window_closes_on, state, is_redraw, collected_at,
+                collected_on, accession, reason_code, reason_note)
+            SELECT now(), now(), p.id, d, d, d - 7, d + 7,
+                CASE WHEN mod(k, 23) = 0 THEN 'missed' ELSE 'resulted' END, false,
+                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE d::timestamp + time '10:00' END,
+                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE d END,
+                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE 'H' || p.id || '-' || k END,
+                CASE WHEN mod(k, 23) = 0 THEN 'did_not_attend' ELSE '' END, ''
+            FROM patients_patient p
+            CROSS JOIN generate_series(0, %s - 1) AS k
+            CROSS JOIN LATERAL (SELECT p.surveillance_start_on + k * 56 AS d) AS dd
+            """,
+            [HISTORY_PER_PATIENT],
+        )
+        cur.execute("SELECT count(*) FROM patients_draw")
+        history = cur.fetchone()[0]
+    seed_seconds = time.perf_counter() - t0
+    vacuum_analyze()
+
+    def timed_plan():
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            result = draws_plan(today=today)
+            seconds = time.perf_counter() - start
+        return seconds, len(ctx.captured_queries), result
+
+    catchup_s, catchup_q, catchup = timed_plan()
+    vacuum_analyze()  # as autovacuum would after a bulk change
+    with connection.cursor() as cur:
+        # A steady day: about 2% of patients were drawn yesterday and their next draw is
+        # missing (the services plan it at once; this is the safety net's worst ordinary day).
+        cur.execute(
+            """
+            UPDATE patients_draw SET state = 'collected', collected_at = now() - interval '1 day',
+                collected_on = %s::date - 1, accession = 'S' || id
+            WHERE state = 'scheduled' AND mod(id, 50) = 0
+            """,
+            [today],
+        )
+    steady_s, steady_q, steady = timed_plan()
+    idle_s, idle_q, idle = timed_plan()
+    vacuum_analyze()
+
+    client = Client()
+    client.force_login(nurse)
+    client.get("/worklist/")  # warm up (session refresh, caches)
+    pages = {}
+    for section in ("overdue", "due", "upcoming", "awaiting"):
+        times, queries = [], set()
+        for i in range(REQUESTS):
+            url = f"/worklist/?section={section}&page={1 + i % 3}"
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"{url} answered {response.status_code}")
+            queries.add(len(ctx.captured_queries))
+        pages[section] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(_percentile(times, 95), 1),
+            "queries": max(queries),
+        }
+
+    raw_times = []
+    with connection.cursor() as cur:
+        for i in range(REQUESTS):
+            start = time.perf_counter()
+            cur.execute(
+                """
+                SELECT d.id, d.due_on, d.window_opens_on, d.window_closes_on, p.id, p.mrn,
+                       p.given_name, p.family_name, u.username
+                FROM patients_draw d
+                JOIN patients_patient p ON p.id = d.patient_id
+                JOIN auth_user u ON u.id = p.oncologist_id
+                WHERE d.state = 'scheduled' AND NOT d.is_redraw
+                  AND d.window_opens_on <= %s AND d.window_closes_on >= %s
+                ORDER BY d.window_closes_on, d.due_on, d.id LIMIT 25 OFFSET %s
+                """,
+                [today, today, 25 * (i % 3)],
+            )
+            cur.fetchall()
+            raw_times.append((time.perf_counter() - start) * 1000)
+
+    print(
+        json.dumps(
+            {
+                "bench": "scheduling",
+                "patients": PATIENTS,
+                "historical_draws": history,
+                "seed_seconds": round(seed_seconds, 1),
+                "catchup": {
+                    "seconds": round(catchup_s, 2),
+                    "queries": catchup_q,
+                    "created": catchup.created,
+                },
+                "steady_day": {
+                    "seconds": round(steady_s, 3),
+                    "queries": steady_q,
+                    "created": steady.created,
+                },
+                "idle_day": {
+                    "seconds": round(idle_s, 3),
+                    "queries": idle_q,
+                    "created": idle.created,
+                },
+                "worklist": pages,
+                "raw_sql_same_page_p50_ms": round(statistics.median(raw_times), 2),
+                "budgets": {
+                    "catchup_s": 10,
+                    "steady_s": 1,
+                    "worklist_p95_ms": 100,
+                    "worklist_queries": 10,
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
