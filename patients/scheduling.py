@@ -395,20 +395,21 @@ def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, actin
     return draw
 
 
-@transaction.atomic
-def draw_mark_missed(*, draw: Draw, reason: str, comment: str = "", acting_user) -> Draw:
-    """A draw that did not happen; the next is due its planned date + the interval."""
-    draw = _lock_open(draw, "marked missed")
+def _close_open_draw(
+    *, draw: Draw, state: str, reason: str, comment: str, allowed, verb: str, acting_user
+) -> Draw:
+    """Close an open draw as missed or cancelled with a coded reason; plan the next one."""
+    draw = _lock_open(draw, verb)
     errors: dict[str, list[str]] = {}
-    _check_reason(reason, comment, set(Draw.MissReason.values), errors)
+    _check_reason(reason, comment, allowed, errors)
     if errors:
         raise ValidationError(errors)
-    draw.state = Draw.State.MISSED
+    draw.state = state
     draw.reason_code = reason
     draw.reason_note = comment.strip()
     draw.save(update_fields=["state", "reason_code", "reason_note", "updated_at"])
     audit_record(
-        action="draw.miss",
+        action=f"draw.{'miss' if state == Draw.State.MISSED else 'cancel'}",
         acting_user=acting_user,
         obj=draw,
         patient_id=draw.patient_id,
@@ -416,29 +417,34 @@ def draw_mark_missed(*, draw: Draw, reason: str, comment: str = "", acting_user)
     )
     draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
     return draw
+
+
+@transaction.atomic
+def draw_mark_missed(*, draw: Draw, reason: str, comment: str = "", acting_user) -> Draw:
+    """A draw that did not happen; the next is due its planned date + the interval."""
+    return _close_open_draw(
+        draw=draw,
+        state=Draw.State.MISSED,
+        reason=reason,
+        comment=comment,
+        allowed=set(Draw.MissReason.values),
+        verb="marked missed",
+        acting_user=acting_user,
+    )
 
 
 @transaction.atomic
 def draw_cancel(*, draw: Draw, reason: str, comment: str = "", acting_user) -> Draw:
     """Cancel an open draw with a reason; the schedule continues from its planned date."""
-    draw = _lock_open(draw, "cancelled")
-    errors: dict[str, list[str]] = {}
-    _check_reason(reason, comment, NURSE_CANCEL_REASONS, errors)
-    if errors:
-        raise ValidationError(errors)
-    draw.state = Draw.State.CANCELLED
-    draw.reason_code = reason
-    draw.reason_note = comment.strip()
-    draw.save(update_fields=["state", "reason_code", "reason_note", "updated_at"])
-    audit_record(
-        action="draw.cancel",
+    return _close_open_draw(
+        draw=draw,
+        state=Draw.State.CANCELLED,
+        reason=reason,
+        comment=comment,
+        allowed=NURSE_CANCEL_REASONS,
+        verb="cancelled",
         acting_user=acting_user,
-        obj=draw,
-        patient_id=draw.patient_id,
-        detail={"reason": reason},
     )
-    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
-    return draw
 
 
 @transaction.atomic

@@ -24,6 +24,16 @@ def _latest_scan_qs():
     return ImagingAssessment.objects.filter(patient=OuterRef("pk")).order_by("-performed_on", "-id")
 
 
+def patient_search_q(search: str, prefix: str = "") -> Q:
+    """Name or MRN search: an exact MRN, or a prefix of the MRN or either name."""
+    return (
+        Q(**{f"{prefix}mrn__iexact": search})
+        | Q(**{f"{prefix}mrn__istartswith": search})
+        | Q(**{f"{prefix}family_name__istartswith": search})
+        | Q(**{f"{prefix}given_name__istartswith": search})
+    )
+
+
 def patient_list(
     *, search: str = "", oncologist_id: int | None = None, state: str = ""
 ) -> QuerySet[Patient]:
@@ -39,12 +49,7 @@ def patient_list(
     )
     search = search.strip()
     if search:
-        qs = qs.filter(
-            Q(mrn__iexact=search)
-            | Q(mrn__istartswith=search)
-            | Q(family_name__istartswith=search)
-            | Q(given_name__istartswith=search)
-        )
+        qs = qs.filter(patient_search_q(search))
     if oncologist_id:
         qs = qs.filter(oncologist_id=oncologist_id)
     if state:
@@ -121,12 +126,7 @@ def _worklist_base(*, search: str, oncologist_id: int | None) -> QuerySet[Draw]:
     qs = Draw.objects.all()
     search = search.strip()
     if search:
-        qs = qs.filter(
-            Q(patient__mrn__iexact=search)
-            | Q(patient__mrn__istartswith=search)
-            | Q(patient__family_name__istartswith=search)
-            | Q(patient__given_name__istartswith=search)
-        )
+        qs = qs.filter(patient_search_q(search, prefix="patient__"))
     if oncologist_id:
         qs = qs.filter(patient__oncologist_id=oncologist_id)
     return qs
