@@ -55,6 +55,7 @@ NOTE_REQUIRED = "A comment is required when the reason is 'other'."
 RESCHEDULE_OUTSIDE = "The new date must be inside the draw's window, {opens} to {closes}."
 RESCHEDULE_PAST = "The new date cannot be in the past."
 NOT_FAILABLE = "Only a collected or resulted draw can be marked as a failed sample."
+NOT_RESULTABLE = "Only a collected draw (or one whose sample had failed) can receive a result."
 
 
 @dataclass
@@ -510,4 +511,43 @@ def draw_mark_failed(*, draw: Draw, reason: str, acting_user) -> Draw:
             detail={"reason": "replaced_by_redraw"},
         )
     draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
+    return draw
+
+
+@transaction.atomic
+def draw_mark_resulted(*, draw: Draw, acting_user) -> Draw:
+    """A passing lab result arrived for the sample (also after a corrected failure)."""
+    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    if draw.state == Draw.State.RESULTED:
+        return draw
+    if draw.state not in (Draw.State.COLLECTED, Draw.State.FAILED):
+        raise NotEligible(NOT_RESULTABLE, extra={"state": draw.state})
+    previous = draw.state
+    draw.state = Draw.State.RESULTED
+    draw.reason_code = ""
+    draw.save(update_fields=["state", "reason_code", "updated_at"])
+    audit_record(
+        action="draw.result",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"from": previous},
+    )
+    return draw
+
+
+@transaction.atomic
+def draw_mark_awaiting_result(*, draw: Draw, acting_user) -> Draw:
+    """The lab retracted the result: the sample awaits a result again."""
+    draw = Draw.objects.select_for_update().get(pk=draw.pk)
+    if draw.state != Draw.State.RESULTED:
+        return draw
+    draw.state = Draw.State.COLLECTED
+    draw.save(update_fields=["state", "updated_at"])
+    audit_record(
+        action="draw.result_retracted",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+    )
     return draw

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from patients.urls import draw_urlpatterns
-from surveillance import views
+from surveillance import lab_api, views
 
 api_v1 = [
     # The contract is public (it holds no data); every data call needs a login or token.
@@ -23,6 +23,7 @@ api_v1 = [
     ),
     path("", include("patients.api_urls")),
     path("", include("patients.draw_api_urls")),
+    path("reports/", lab_api.ReportsApi.as_view(), name="reports"),
 ]
 
 urlpatterns = [

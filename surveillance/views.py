@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
+from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm
 from patients.formulary import get_formulary
@@ -43,6 +44,7 @@ def patient_detail(request, patient_id: int):
             "scans": patient_selectors.scan_list(patient=patient),
             "formulary": get_formulary(),
             "draws": patient_selectors.draw_history(patient=patient),
+            "reports": report_selectors.reports_for_patient(patient=patient),
             "regimen_form": RegimenForm(),
             "scan_form": ScanForm(),
             "surveillance_form": SurveillanceForm(

@@ -26,3 +26,24 @@ def outcome_label(value: str) -> str:
 def get(mapping, key):
     """`counts|get:section` in templates."""
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+@register.filter
+def percent(fraction) -> str:
+    """A fraction (0-1) as a percentage with enough digits to read 0.042%: '0.042%'.
+
+    Three significant digits, never rounded to zero and never in exponent notation.
+    """
+    if fraction is None or fraction == "":
+        return ""
+    from decimal import Decimal
+
+    value = Decimal(str(fraction)) * 100
+    if value == 0:
+        return "0%"
+    text = f"{value:.3g}"
+    if "e" in text or "E" in text:
+        text = f"{value:.6f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"

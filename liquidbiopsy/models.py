@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from surveillance.db import TimeStampedModel
+
+
+class LabReport(TimeStampedModel):
+    """One version of a lab's ctDNA report, stored as received and never edited.
+
+    (lab_account, report_id, version) is the idempotency key. A higher version supersedes
+    the previous one (kept, with `is_current` False); a `cancelled` version retracts it.
+    """
+
+    class Status(models.TextChoices):
+        FINAL = "final", "Final"
+        AMENDED = "amended", "Amended"
+        CORRECTED = "corrected", "Corrected"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class QcStatus(models.TextChoices):
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+        INSUFFICIENT = "insufficient", "Insufficient sample"
+
+    lab_account = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    report_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status)
+    is_current = models.BooleanField(default=True)
+    superseded_by = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    draw = models.ForeignKey("patients.Draw", models.PROTECT, related_name="reports")
+    patient = models.ForeignKey(
+        "patients.Patient", models.PROTECT, related_name="reports", db_index=False
+    )
+    upload = models.ForeignKey(
+        "liquidbiopsy.Upload",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        db_index=False,
+    )
+    assay = models.CharField(max_length=100)
+    qc_status = models.CharField(max_length=16, choices=QcStatus)
+    # ctDNA tumour fraction as a fraction (0-1); "not detected" is only informative when it
+    # is at least 1% (DESIGN.md §1).
+    tumor_fraction = models.DecimalField(max_digits=12, decimal_places=10, null=True, blank=True)
+    collected_on = models.DateField()
+    reported_on = models.DateField()
+    payload = models.JSONField()  # exactly as received
+    payload_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-collected_on", "-version", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lab_account", "report_id", "version"], name="one_report_version"
+            ),
+            models.UniqueConstraint(
+                fields=["lab_account", "report_id"],
+                condition=Q(is_current=True),
+                name="one_current_report_version",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="report_version_positive"),
+            models.CheckConstraint(
+                condition=Q(tumor_fraction__isnull=True)
+                | (Q(tumor_fraction__gte=0) & Q(tumor_fraction__lte=1)),
+                name="report_tumor_fraction_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(collected_on__lte=models.F("reported_on")),
+                name="report_collected_not_after_reported",
+            ),
+        ]
+        indexes = [
+            # The patient page and the switch rule: a patient's reports by collection date.
+            models.Index(fields=["patient", "-collected_on"], name="report_patient_collected"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.report_id} v{self.version}"
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+
+class VariantCall(models.Model):
+    """A variant the lab reported. The allele fraction is stored as a fraction (0-1)."""
+
+    report = models.ForeignKey(LabReport, models.CASCADE, related_name="variants")
+    gene = models.CharField(max_length=32)
+    hgvs_p = models.CharField("HGVS p.", max_length=100, blank=True)  # normalised, 3-letter
+    hgvs_c = models.CharField("HGVS c.", max_length=100, blank=True)
+    transcript = models.CharField(max_length=32, blank=True)
+    genome_build = models.CharField(max_length=16, blank=True)
+    chrom = models.CharField(max_length=8, blank=True)
+    pos = models.BigIntegerField(null=True, blank=True)
+    ref = models.CharField(max_length=200, blank=True)
+    alt = models.CharField(max_length=200, blank=True)
+    vaf = models.DecimalField("allele fraction", max_digits=12, decimal_places=10)
+    depth = models.PositiveIntegerField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["report_id", "gene", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(vaf__gt=0) & Q(vaf__lte=1), name="variant_vaf_fraction_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gene} {self.hgvs_p or self.pos}"
+
+    @property
+    def vaf_percent(self):
+        return self.vaf * 100
+
+
+class Upload(TimeStampedModel):
+    """A CSV or VCF file of reports and how its processing went."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"  # rejected: nothing from the file was stored
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=8)
+    content = models.BinaryField()  # kept until processed, for the background worker
+    content_sha256 = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    reports_stored = models.PositiveIntegerField(default=0)
+    reports_unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["uploaded_by", "-created_at"], name="upload_by_user")]
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk}"

@@ -1,0 +1,42 @@
+"""Reports on the patient page: percentages readable at 0.042%, failed never 'not detected'."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from patients.templatetags.clinic import percent
+from tests.liquidbiopsy.conftest import URL, payload, variant
+
+
+@pytest.mark.parametrize(
+    ("fraction", "text"),
+    [
+        (Decimal("0.00042"), "0.042%"),
+        (Decimal("0.0042"), "0.42%"),
+        (Decimal("0.0001"), "0.01%"),
+        (Decimal("0.12345"), "12.3%"),
+        (Decimal("1"), "100%"),
+        (Decimal("0.0000001"), "0.00001%"),
+        (None, ""),
+    ],
+)
+def test_percent(fraction, text):
+    assert percent(fraction) == text
+
+
+@pytest.mark.django_db
+def test_patient_page_shows_reports_versions_and_failures(client, nurse, lab_token_api, collected):
+    lab_token_api.post(URL, payload(variants=[variant(vaf_percent=0.042)]), format="json")
+    lab_token_api.post(
+        URL, payload(version=2, status="corrected", qc_status="fail", variants=[]), format="json"
+    )
+    client.force_login(nurse)
+    html = client.get(f"/patients/{collected.patient_id}/").content.decode()
+    assert "G360-2026-000123 v2" in html
+    assert "G360-2026-000123 v1" in html
+    assert "superseded" in html
+    assert "0.042%" in html
+    assert "Sample failed" in html
+    assert 'This is not "not detected"' in html or "This is not &quot;not detected&quot;" in html
+    assert dt.date(2026, 11, 2).isoformat() in html
