@@ -11,6 +11,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
+from liquidbiopsy.models import LabReport, VariantCall
+from liquidbiopsy.services import payload_digest
 from patients import rules
 from patients import services as patient_services
 from patients.models import Draw, ImagingAssessment, Patient, SurveillanceState
@@ -285,7 +288,121 @@ def step_draws(demo: Demo) -> None:
     draws_plan(today=demo.today)
 
 
-DEMO_STEPS: list[Callable[[Demo], None]] = [step_users, step_cohort, step_draws]
+ESR1_DEMO_CHANGES = [
+    ("p.Asp538Gly", "c.1613A>G", 152098791, "A", "G"),
+    ("p.Tyr537Ser", "c.1610A>C", 152098788, "A", "C"),
+    ("p.Leu536His", "c.1607T>A", 152098785, "T", "A"),
+]
+OTHER_DEMO_VARIANTS = [
+    ("PIK3CA", "p.His1047Arg", "c.3140A>G", "3", 179234297, "A", "G"),
+    ("TP53", "p.Arg273His", "c.818G>A", "17", 7673802, "C", "T"),
+]
+
+
+def step_reports(demo: Demo) -> None:
+    """Lab reports for resulted and failed draws: mostly not detected, some PIK3CA/TP53,
+    and in about one patient in eight an ESR1 mutation that emerges and rises."""
+    rng, lab = demo.rng, demo.users["lab"]
+    emerging = {p.pk: rng.choice(ESR1_DEMO_CHANGES) for p in demo.patients if rng.random() < 0.12}
+    reports, variants = [], []
+    draws = (
+        Draw.objects.filter(state__in=[Draw.State.RESULTED, Draw.State.FAILED])
+        .select_related("patient")
+        .order_by("patient_id", "collected_on")
+    )
+    seen_per_patient: dict[int, int] = {}
+    for draw in draws:
+        n = seen_per_patient[draw.patient_id] = seen_per_patient.get(draw.patient_id, 0) + 1
+        failed = draw.state == Draw.State.FAILED
+        calls = []
+        if not failed and draw.patient_id in emerging and n >= 3:
+            change, cdna, pos, ref, alt = emerging[draw.patient_id]
+            vaf = Decimal(str(round(0.0004 * (2 ** (n - 3)) * (1 + rng.random()), 6)))
+            calls.append(("ESR1", change, cdna, "6", pos, ref, alt, min(vaf, Decimal("0.3"))))
+        if not failed and rng.random() < 0.15:
+            gene, change, cdna, chrom, pos, ref, alt = rng.choice(OTHER_DEMO_VARIANTS)
+            calls.append(
+                (
+                    gene,
+                    change,
+                    cdna,
+                    chrom,
+                    pos,
+                    ref,
+                    alt,
+                    Decimal(str(round(rng.uniform(0.002, 0.08), 4))),
+                )
+            )
+        body = {
+            "report_id": f"DEMO-{draw.pk:07d}",
+            "version": 1,
+            "status": "final",
+            "accession": draw.accession,
+            "patient": {
+                "mrn": draw.patient.mrn,
+                "date_of_birth": draw.patient.date_of_birth.isoformat(),
+            },
+            "collected_on": draw.collected_on.isoformat(),
+            "reported_on": (draw.collected_on + dt.timedelta(days=9)).isoformat(),
+            "assay": "Guardant360 CDx",
+            "qc_status": "fail" if failed else "pass",
+            "tumor_fraction": None if failed else round(rng.uniform(0.002, 0.08), 4),
+            "variants": [
+                {
+                    "gene": g,
+                    "hgvs_p": hp,
+                    "hgvs_c": hc,
+                    "genome_build": "GRCh38",
+                    "chrom": c,
+                    "pos": p,
+                    "ref": r,
+                    "alt": a,
+                    "vaf": float(vf),
+                }
+                for g, hp, hc, c, p, r, a, vf in calls
+            ],
+        }
+        report = LabReport(
+            lab_account=lab,
+            report_id=body["report_id"],
+            version=1,
+            status="final",
+            draw=draw,
+            patient=draw.patient,
+            assay=body["assay"],
+            qc_status=body["qc_status"],
+            tumor_fraction=None if failed else Decimal(str(body["tumor_fraction"])),
+            collected_on=draw.collected_on,
+            reported_on=draw.collected_on + dt.timedelta(days=9),
+            payload=body,
+            payload_sha256=payload_digest(body),
+            received_at=timezone.now(),
+        )
+        reports.append(report)
+        variants.append(
+            [
+                VariantCall(
+                    gene=g,
+                    hgvs_p=hp,
+                    hgvs_c=hc,
+                    genome_build="GRCh38",
+                    chrom=c,
+                    pos=p,
+                    ref=r,
+                    alt=a,
+                    vaf=vf,
+                )
+                for g, hp, hc, c, p, r, a, vf in calls
+            ]
+        )
+    LabReport.objects.bulk_create(reports)
+    for report, calls in zip(reports, variants, strict=True):
+        for call in calls:
+            call.report = report
+    VariantCall.objects.bulk_create([call for calls in variants for call in calls])
+
+
+DEMO_STEPS: list[Callable[[Demo], None]] = [step_users, step_cohort, step_draws, step_reports]
 
 
 @transaction.atomic
