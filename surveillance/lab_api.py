@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
+from liquidbiopsy.models import Upload
 from surveillance.drf import BaseApi, ErrorSerializer, Pagination
-from surveillance.workflows import report_receive
+from surveillance.workflows import UploadRefused, report_receive, upload_receive
 
 REPORT_EXAMPLE = {
     "report_id": "G360-2026-000123",
@@ -153,3 +161,111 @@ class ReportsApi(BaseApi):
             detail={"patient_ids": sorted({r.patient_id for r in page})},
         )
         return paginator.get_paginated_response(ReportOutSerializer(page, many=True).data)
+
+
+class UploadOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField(help_text="queued, processing, done or failed (nothing stored)")
+    filename = serializers.CharField()
+    file_format = serializers.CharField()
+    rows_total = serializers.IntegerField()
+    rows_done = serializers.IntegerField()
+    reports_stored = serializers.IntegerField()
+    reports_unchanged = serializers.IntegerField()
+    errors = serializers.ListField(
+        child=serializers.DictField(), help_text="[{line, field, message}]; line 1 is the header"
+    )
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="ReportUploadIn")
+class UploadInSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A CSV (one row per variant call) or a VCF (one report)."
+    )
+
+
+UPLOAD_STATUS = {
+    Upload.State.QUEUED: status.HTTP_202_ACCEPTED,
+    Upload.State.PROCESSING: status.HTTP_202_ACCEPTED,
+    Upload.State.FAILED: status.HTTP_400_BAD_REQUEST,
+}
+
+
+class ReportUploadApi(BaseApi):
+    allowed_roles = frozenset({Role.LAB})
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="reports_upload",
+        request={"multipart/form-data": UploadInSerializer},
+        responses={
+            201: UploadOutSerializer,
+            200: UploadOutSerializer,
+            202: UploadOutSerializer,
+            400: UploadOutSerializer,
+            403: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Rejected file (400): nothing stored",
+                value={
+                    "id": 7,
+                    "state": "failed",
+                    "filename": "batch.csv",
+                    "file_format": "csv",
+                    "rows_total": 3,
+                    "rows_done": 0,
+                    "reports_stored": 0,
+                    "reports_unchanged": 0,
+                    "errors": [
+                        {
+                            "line": 3,
+                            "field": "variants[0].vaf",
+                            "message": "vaf is a fraction: 0 < vaf <= 1 (for a percentage use vaf_percent).",
+                        }
+                    ],
+                    "created_at": "2026-11-24T10:00:00Z",
+                    "finished_at": "2026-11-24T10:00:01Z",
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+        description=(
+            "Upload a CSV or VCF of reports. The whole file is validated before anything is "
+            "stored. Small files (up to UPLOAD_SYNC_MAX_ROWS lines) are answered at once: 201 "
+            "stored, 200 nothing new, 400 rejected with every error and its line. Larger files "
+            "answer 202; poll GET /api/v1/uploads/{id}/."
+        ),
+    )
+    def post(self, request):
+        file = request.FILES.get("file")
+        try:
+            upload = upload_receive(
+                filename=getattr(file, "name", "") or "",
+                data=file.read() if file is not None else b"",
+                lab_account=request.user,
+            )
+        except UploadRefused as exc:
+            raise serializers.ValidationError({"file": [exc.message]}) from exc
+        code = UPLOAD_STATUS.get(upload.state)
+        if code is None:
+            code = status.HTTP_201_CREATED if upload.reports_stored else status.HTTP_200_OK
+        return Response(UploadOutSerializer(upload).data, status=code)
+
+
+class UploadDetailApi(BaseApi):
+    allowed_roles = frozenset({Role.LAB, Role.ADMIN})
+
+    @extend_schema(
+        operation_id="uploads_retrieve",
+        responses={200: UploadOutSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        description="An upload's progress and result, for the account that uploaded it.",
+    )
+    def get(self, request, upload_id: int):
+        upload = get_object_or_404(
+            Upload.objects.defer("content"), pk=upload_id, uploaded_by=request.user
+        )
+        return Response(UploadOutSerializer(upload).data)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from liquidbiopsy.views import upload_page
 from patients.urls import draw_urlpatterns
 from surveillance import lab_api, views
 
@@ -24,6 +25,8 @@ api_v1 = [
     path("", include("patients.api_urls")),
     path("", include("patients.draw_api_urls")),
     path("reports/", lab_api.ReportsApi.as_view(), name="reports"),
+    path("reports/upload/", lab_api.ReportUploadApi.as_view(), name="reports-upload"),
+    path("uploads/<int:upload_id>/", lab_api.UploadDetailApi.as_view(), name="upload"),
 ]
 
 urlpatterns = [
@@ -37,6 +40,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     *draw_urlpatterns,
     path("notifications/", include("notifications.urls")),
+    path("uploads/", upload_page, name="upload_page"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

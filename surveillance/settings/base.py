@@ -284,6 +284,11 @@ DRAW_WINDOW_DAYS = env.int("DRAW_WINDOW_DAYS", default=7)
 CLINIC_DAYS = parse_clinic_days(env.str("CLINIC_DAYS", default="mon,tue,wed,thu,fri"))
 WORKLIST_UPCOMING_DAYS = env.int("WORKLIST_UPCOMING_DAYS", default=14)
 AWAITING_RESULT_FLAG_DAYS = env.int("AWAITING_RESULT_FLAG_DAYS", default=14)
+# Lab files: up to UPLOAD_SYNC_MAX_ROWS lines are answered at once, larger files by a worker.
+UPLOAD_SYNC_MAX_ROWS = env.int("UPLOAD_SYNC_MAX_ROWS", default=1000)
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 # Absolute links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEILLANCE_INTERVAL_WEEKS_DEFAULT = env.int("SURVEILLANCE_INTERVAL_WEEKS", default=8)

@@ -1,0 +1,504 @@
+"""Storing a file of reports (CSV or VCF upload): all or nothing, set-based.
+
+1. Validate every report (the same validator as the JSON call); errors carry file lines.
+2. Match every accession in one query and check every key against stored versions in one
+   query: identical re-sends are skipped, conflicts and older versions are errors.
+3. Any error rejects the whole file: nothing is stored.
+4. One transaction stores it: lock the current versions, bulk-insert reports and variants,
+   supersede, move draws (resulted / failed with redraws / back to awaiting) with set
+   UPDATEs, and audit one event per report. No per-row save and no per-row lookup.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.services import AuditRow, audit_bulk
+from liquidbiopsy.models import LabReport, VariantCall
+from liquidbiopsy.services import (
+    DOB_MISMATCH,
+    DRAW_NOT_COLLECTED,
+    KEY_CONFLICT,
+    MRN_MISMATCH,
+    NO_SUCH_ACCESSION,
+    OLDER_VERSION,
+    RECEIVABLE_DRAW_STATES,
+    payload_digest,
+)
+from liquidbiopsy.validation import CleanReport, validate_report
+from patients.models import Draw
+from patients.scheduling import draws_plan
+from surveillance.clock import clinic_today
+
+TWO_VERSIONS_IN_FILE = (
+    "Report {report_id} appears in this file more than once (also from line {other}); "
+    "send one version of a report per file."
+)
+CHANGED_MEANWHILE = (
+    "Report {report_id} changed while this file was being checked (another submission "
+    "stored a version); send the file again."
+)
+
+
+@dataclass(frozen=True)
+class FileError:
+    line: int | None
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "field": self.field, "message": self.message}
+
+
+class FileRejected(Exception):
+    def __init__(self, errors: list[FileError]):
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    stored: int
+    unchanged: int
+    report_ids: list[int]
+
+
+@dataclass(frozen=True)
+class _DrawRow:
+    """What matching needs of a draw, read as plain values (no model instances)."""
+
+    pk: int
+    state: str
+    patient_id: int
+    mrn: str
+    date_of_birth: dt.date
+
+
+@dataclass
+class _Item:
+    clean: CleanReport
+    payload: dict
+    digest: str
+    lines: list[int]
+    draw: _DrawRow | None = None
+
+
+def _split_lines(raw: dict) -> tuple[dict, list[int], list[int | None]]:
+    payload = {k: v for k, v in raw.items() if k != "_lines"}
+    variant_lines: list[int | None] = []
+    if isinstance(payload.get("variants"), list):
+        cleaned = []
+        for variant in payload["variants"]:
+            if isinstance(variant, dict):
+                variant_lines.append(variant.get("_line"))
+                cleaned.append({k: v for k, v in variant.items() if k != "_line"})
+            else:
+                variant_lines.append(None)
+                cleaned.append(variant)
+        payload["variants"] = cleaned
+    return payload, list(raw.get("_lines") or []), variant_lines
+
+
+def _line_for(path: str, lines: list[int], variant_lines: list[int | None]) -> int | None:
+    if path.startswith("variants[") and "]" in path:
+        index = int(path[len("variants[") : path.index("]")])
+        if index < len(variant_lines) and variant_lines[index] is not None:
+            return variant_lines[index]
+    return lines[0] if lines else None
+
+
+def _validate(reports, today, progress) -> tuple[list[_Item], list[FileError]]:
+    items, errors = [], []
+    first_line: dict[str, int | None] = {}
+    for count, raw in enumerate(reports, start=1):
+        payload, lines, variant_lines = _split_lines(raw)
+        clean, problems = validate_report(payload, today=today)
+        for path, messages in problems.items():
+            line = _line_for(path, lines, variant_lines)
+            errors += [FileError(line, path, message) for message in messages]
+        if clean is not None:
+            if clean.report_id in first_line:
+                errors.append(
+                    FileError(
+                        lines[0] if lines else None,
+                        "report_id",
+                        TWO_VERSIONS_IN_FILE.format(
+                            report_id=clean.report_id, other=first_line[clean.report_id]
+                        ),
+                    )
+                )
+            first_line[clean.report_id] = lines[0] if lines else None
+            items.append(_Item(clean, payload, payload_digest(payload), lines))
+        if progress is not None and count % 500 == 0:
+            progress(sum(max(len(i.lines), 1) for i in items))
+    return items, errors
+
+
+def _match(items: list[_Item], lab_account) -> tuple[list[_Item], int, list[FileError]]:
+    """Attach draws and drop identical re-sends; one query each for draws and reports."""
+    errors: list[FileError] = []
+    draws = {
+        accession: _DrawRow(pk, state, patient_id, mrn, dob)
+        for accession, pk, state, patient_id, mrn, dob in Draw.objects.filter(
+            accession__in={i.clean.accession for i in items}
+        ).values_list(
+            "accession", "pk", "state", "patient_id", "patient__mrn", "patient__date_of_birth"
+        )
+    }
+    stored = {
+        (report_id, version): (digest, is_current)
+        for report_id, version, digest, is_current in LabReport.objects.filter(
+            lab_account=lab_account, report_id__in={i.clean.report_id for i in items}
+        ).values_list("report_id", "version", "payload_sha256", "is_current")
+    }
+    current = {key[0]: key[1] for key, (_, is_current) in stored.items() if is_current}
+    fresh, unchanged = [], 0
+    for item in items:
+        c, line = item.clean, (item.lines[0] if item.lines else None)
+        existing = stored.get((c.report_id, c.version))
+        if existing is not None:
+            if existing[0] == item.digest:
+                unchanged += 1
+            else:
+                errors.append(
+                    FileError(
+                        line,
+                        "version",
+                        KEY_CONFLICT.format(report_id=c.report_id, version=c.version),
+                    )
+                )
+            continue
+        if c.report_id in current and c.version < current[c.report_id]:
+            errors.append(
+                FileError(
+                    line,
+                    "version",
+                    OLDER_VERSION.format(
+                        report_id=c.report_id, version=c.version, current=current[c.report_id]
+                    ),
+                )
+            )
+            continue
+        draw = draws.get(c.accession)
+        if draw is None:
+            errors.append(
+                FileError(line, "accession", NO_SUCH_ACCESSION.format(accession=c.accession))
+            )
+            continue
+        if draw.state not in RECEIVABLE_DRAW_STATES:
+            errors.append(
+                FileError(
+                    line,
+                    "accession",
+                    DRAW_NOT_COLLECTED.format(accession=c.accession, state=draw.state),
+                )
+            )
+        if draw.mrn != c.mrn:
+            errors.append(FileError(line, "mrn", MRN_MISMATCH.format(accession=c.accession)))
+        if draw.date_of_birth != c.date_of_birth:
+            errors.append(
+                FileError(line, "date_of_birth", DOB_MISMATCH.format(accession=c.accession))
+            )
+        item.draw = draw
+        fresh.append(item)
+    return fresh, unchanged, errors
+
+
+@dataclass(frozen=True)
+class _Stored:
+    pk: int
+    patient_id: int
+    clean: CleanReport
+
+
+def _store(items: list[_Item], lab_account, upload) -> list[_Stored]:
+    report_ids = {i.clean.report_id for i in items}
+    previous = {
+        r.report_id: r
+        for r in LabReport.objects.select_for_update().filter(
+            lab_account=lab_account, report_id__in=report_ids, is_current=True
+        )
+    }
+    for item in items:  # a concurrent submission may have stored a version meanwhile
+        old = previous.get(item.clean.report_id)
+        if old is not None and old.version >= item.clean.version:
+            raise FileRejected(
+                [
+                    FileError(
+                        item.lines[0] if item.lines else None,
+                        "version",
+                        CHANGED_MEANWHILE.format(report_id=old.report_id),
+                    )
+                ]
+            )
+    LabReport.objects.filter(pk__in=[r.pk for r in previous.values()]).update(is_current=False)
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        new_ids = _insert_pg(items, lab_account, upload, now)
+    else:
+        new_ids = _insert_orm(items, lab_account, upload, now)
+    superseded = []
+    for old in previous.values():
+        old.superseded_by_id = new_ids[old.report_id]
+        superseded.append(old)
+    if superseded:
+        LabReport.objects.bulk_update(superseded, ["superseded_by"])
+    return [_Stored(new_ids[i.clean.report_id], i.draw.patient_id, i.clean) for i in items]
+
+
+def _copy(cursor, table: str, columns: list[str], rows, nullable: list[str]) -> None:
+    """COPY rows in CSV form; every value quoted, FORCE_NULL turns "" into NULL for the
+    nullable columns (text columns keep "" as an empty string)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerows(("" if value is None else value for value in row) for row in rows)
+    buffer.seek(0)
+    force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
+    cursor.cursor.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})", buffer
+    )
+
+
+def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
+    """Reports and variants by COPY, the fastest way into PostgreSQL; report ids are taken
+    from the table's sequence first so the variants can point at them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('liquidbiopsy_labreport', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(items)],
+        )
+        report_pks = [row[0] for row in cursor.fetchall()]
+        upload_pk = upload.pk if upload else None
+        _copy(
+            cursor,
+            "liquidbiopsy_labreport",
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "lab_account_id",
+                "report_id",
+                "version",
+                "status",
+                "is_current",
+                "draw_id",
+                "patient_id",
+                "upload_id",
+                "assay",
+                "qc_status",
+                "tumor_fraction",
+                "collected_on",
+                "reported_on",
+                "payload",
+                "payload_sha256",
+                "received_at",
+            ],
+            (
+                (
+                    pk,
+                    now,
+                    now,
+                    lab_account.pk,
+                    i.clean.report_id,
+                    i.clean.version,
+                    i.clean.status,
+                    "t",
+                    i.draw.pk,
+                    i.draw.patient_id,
+                    upload_pk,
+                    i.clean.assay,
+                    i.clean.qc_status,
+                    i.clean.tumor_fraction,
+                    i.clean.collected_on,
+                    i.clean.reported_on,
+                    json.dumps(i.payload),
+                    i.digest,
+                    now,
+                )
+                for pk, i in zip(report_pks, items, strict=True)
+            ),
+            nullable=["upload_id", "tumor_fraction"],
+        )
+        _copy(
+            cursor,
+            "liquidbiopsy_variantcall",
+            [
+                "report_id",
+                "gene",
+                "hgvs_p",
+                "hgvs_c",
+                "transcript",
+                "genome_build",
+                "chrom",
+                "pos",
+                "ref",
+                "alt",
+                "vaf",
+                "depth",
+                "flags",
+            ],
+            (
+                (
+                    pk,
+                    v.gene,
+                    v.hgvs_p,
+                    v.hgvs_c,
+                    v.transcript,
+                    v.genome_build,
+                    v.chrom,
+                    v.pos,
+                    v.ref,
+                    v.alt,
+                    v.vaf,
+                    v.depth,
+                    "[]",
+                )
+                for pk, i in zip(report_pks, items, strict=True)
+                for v in i.clean.variants
+            ),
+            nullable=["pos", "depth"],
+        )
+    return {i.clean.report_id: pk for pk, i in zip(report_pks, items, strict=True)}
+
+
+def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
+    """SQLite (the embedded demo): the same rows through bulk_create."""
+    reports = LabReport.objects.bulk_create(
+        [
+            LabReport(
+                lab_account=lab_account,
+                report_id=i.clean.report_id,
+                version=i.clean.version,
+                status=i.clean.status,
+                draw_id=i.draw.pk,
+                patient_id=i.draw.patient_id,
+                upload=upload,
+                assay=i.clean.assay,
+                qc_status=i.clean.qc_status,
+                tumor_fraction=i.clean.tumor_fraction,
+                collected_on=i.clean.collected_on,
+                reported_on=i.clean.reported_on,
+                payload=i.payload,
+                payload_sha256=i.digest,
+                received_at=now,
+            )
+            for i in items
+        ]
+    )
+    VariantCall.objects.bulk_create(
+        [
+            VariantCall(
+                report=report,
+                gene=v.gene,
+                hgvs_p=v.hgvs_p,
+                hgvs_c=v.hgvs_c,
+                transcript=v.transcript,
+                genome_build=v.genome_build,
+                chrom=v.chrom,
+                pos=v.pos,
+                ref=v.ref,
+                alt=v.alt,
+                vaf=v.vaf,
+                depth=v.depth,
+            )
+            for report, item in zip(reports, items, strict=True)
+            for v in item.clean.variants
+        ]
+    )
+    return {r.report_id: r.pk for r in reports}
+
+
+def _apply_to_draws(items: list[_Item], lab_account) -> None:
+    """The draws follow their reports, with set UPDATEs (same rules as report_ingest)."""
+    now = timezone.now()
+    passed = [
+        i.draw.pk for i in items if i.clean.status != "cancelled" and i.clean.qc_status == "pass"
+    ]
+    failed = {
+        i.draw.pk: i.clean.qc_status
+        for i in items
+        if i.clean.status != "cancelled" and i.clean.qc_status != "pass"
+    }
+    retracted = [i.draw.pk for i in items if i.clean.status == "cancelled"]
+    Draw.objects.filter(pk__in=passed, state__in=[Draw.State.COLLECTED, Draw.State.FAILED]).update(
+        state=Draw.State.RESULTED, reason_code="", updated_at=now
+    )
+    Draw.objects.filter(pk__in=retracted, state=Draw.State.RESULTED).exclude(
+        reports__is_current=True,
+        reports__qc_status="pass",
+        reports__status__in=["final", "amended", "corrected"],
+    ).update(state=Draw.State.COLLECTED, updated_at=now)
+    if failed:
+        for qc in set(failed.values()):
+            Draw.objects.filter(
+                pk__in=[pk for pk, value in failed.items() if value == qc],
+                state__in=[Draw.State.COLLECTED, Draw.State.RESULTED],
+            ).update(state=Draw.State.FAILED, reason_code=qc, updated_at=now)
+        patients = list(
+            Draw.objects.filter(pk__in=list(failed)).values_list("patient_id", flat=True)
+        )
+        Draw.objects.filter(
+            patient_id__in=patients, state=Draw.State.SCHEDULED, is_redraw=False
+        ).update(
+            state=Draw.State.CANCELLED,
+            reason_code=Draw.CancelReason.REPLACED_BY_REDRAW,
+            updated_at=now,
+        )
+        draws_plan(patient_ids=patients, acting_user=lab_account)  # the redraws, due at once
+
+
+def reports_ingest_bulk(
+    *,
+    reports: list[dict],
+    lab_account,
+    upload=None,
+    today: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+    file_errors: list[FileError] = (),
+) -> BulkResult:
+    """Validate a whole file of reports, then store all of it or nothing (FileRejected).
+
+    `file_errors` are the parser's structural errors: they are reported together with the
+    validator's, and any of either kind stores nothing.
+    """
+    items, errors = _validate(reports, today or clinic_today(), progress)
+    # Every report that validated is also matched, so one answer lists every problem.
+    items, unchanged, match_errors = _match(items, lab_account) if items else ([], 0, [])
+    errors = sorted(
+        [*file_errors, *errors, *match_errors], key=lambda e: (e.line is None, e.line or 0)
+    )
+    if errors:
+        raise FileRejected(errors)
+    with transaction.atomic():
+        stored = _store(items, lab_account, upload) if items else []
+        if items:
+            _apply_to_draws(items, lab_account)
+            audit_bulk(
+                action="report.store",
+                acting_user=lab_account,
+                rows=[
+                    AuditRow(
+                        "liquidbiopsy.labreport",
+                        str(report.pk),
+                        report.patient_id,
+                        {
+                            "report_id": report.clean.report_id,
+                            "version": report.clean.version,
+                            "status": report.clean.status,
+                            "qc_status": report.clean.qc_status,
+                            "upload": upload.pk if upload else None,
+                        },
+                    )
+                    for report in stored
+                ],
+            )
+    return BulkResult(stored=len(stored), unchanged=unchanged, report_ids=[r.pk for r in stored])

@@ -1,0 +1,24 @@
+"""Celery adapters for the workflows that span apps: an id in, one call, idempotent."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    name="liquidbiopsy.upload_process",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def upload_process(upload_id: int) -> None:
+    """Process a queued upload; a second delivery finds it claimed and does nothing."""
+    from audit.context import audit_channel
+    from liquidbiopsy.models import Upload
+    from surveillance.workflows import upload_process as process
+
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None or upload.state != Upload.State.QUEUED:
+        return
+    with audit_channel("task"):
+        process(upload=upload)
