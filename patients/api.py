@@ -18,7 +18,7 @@ from audit.services import audit_record
 from patients import selectors, services
 from patients.formulary import get_formulary
 from patients.models import ImagingAssessment, Patient, Regimen, SurveillanceState
-from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination
+from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
 
 ONCOLOGIST_UNKNOWN = "No active oncologist with username '{value}'."
 
@@ -161,7 +161,7 @@ class PatientListCreateApi(BaseApi):
             OpenApiParameter("state", str, enum=SurveillanceState.values),
             OpenApiParameter("page", int),
         ],
-        responses={200: PatientOutSerializer(many=True), 403: ErrorSerializer},
+        responses={200: paginated(PatientOutSerializer, "Patient"), 403: ErrorSerializer},
     )
     def get(self, request):
         qs = selectors.patient_list(

@@ -16,7 +16,7 @@ from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
 from patients import scheduling, selectors
 from patients.models import Draw
-from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination
+from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
 NOT_FOUND_EXAMPLE = OpenApiExample(
@@ -82,7 +82,11 @@ class DrawListApi(BaseApi):
             OpenApiParameter("accession", str, description="Exact specimen accession"),
             OpenApiParameter("page", int),
         ],
-        responses={200: DrawOutSerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={
+            200: paginated(DrawOutSerializer, "Draw"),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+        },
         description="Clinic roles list draws; a lab account must give `accession` (only).",
     )
     def get(self, request):

@@ -107,3 +107,44 @@ class BaseApi(APIView):
 
     def created(self, data) -> Response:
         return Response(data, status=status.HTTP_201_CREATED)
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: every field error, in extra.fields.",
+    "401": "Not authenticated: send 'Authorization: Token <token>' or log in.",
+    "403": "Your role does not allow this call.",
+    "404": "No such object (or not yours to see).",
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular hook: every operation may answer 400/401/403/404 in the one error
+    shape; document it everywhere so clients (and schemathesis) can rely on it."""
+    schema = {"$ref": "#/components/schemas/Error"}
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                )
+    return result
+
+
+def paginated(item_serializer, name: str):
+    """The schema of a paginated list answer (count, next, previous, results)."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item_serializer(many=True),
+        },
+    )

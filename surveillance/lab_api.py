@@ -18,7 +18,7 @@ from audit.services import audit_record
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
-from surveillance.drf import BaseApi, ErrorSerializer, Pagination
+from surveillance.drf import BaseApi, ErrorSerializer, Pagination, paginated
 from surveillance.workflows import UploadRefused, report_receive, upload_receive
 
 REPORT_EXAMPLE = {
@@ -133,7 +133,11 @@ class ReportsApi(BaseApi):
             OpenApiParameter("accession", str),
             OpenApiParameter("page", int),
         ],
-        responses={200: ReportOutSerializer(many=True), 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={
+            200: paginated(ReportOutSerializer, "Report"),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+        },
         description="Clinic roles see all reports; a lab account sees only its own.",
     )
     def get(self, request):
@@ -189,8 +193,11 @@ class UploadInSerializer(serializers.Serializer):
 UPLOAD_STATUS = {
     Upload.State.QUEUED: status.HTTP_202_ACCEPTED,
     Upload.State.PROCESSING: status.HTTP_202_ACCEPTED,
-    Upload.State.FAILED: status.HTTP_400_BAD_REQUEST,
 }
+FILE_REJECTED = (
+    "The file was rejected: nothing from it was stored. Every problem is in extra.errors "
+    "with its line (the CSV header is line 1)."
+)
 
 
 class ReportUploadApi(BaseApi):
@@ -204,30 +211,24 @@ class ReportUploadApi(BaseApi):
             201: UploadOutSerializer,
             200: UploadOutSerializer,
             202: UploadOutSerializer,
-            400: UploadOutSerializer,
+            400: ErrorSerializer,
             403: ErrorSerializer,
         },
         examples=[
             OpenApiExample(
                 "Rejected file (400): nothing stored",
                 value={
-                    "id": 7,
-                    "state": "failed",
-                    "filename": "batch.csv",
-                    "file_format": "csv",
-                    "rows_total": 3,
-                    "rows_done": 0,
-                    "reports_stored": 0,
-                    "reports_unchanged": 0,
-                    "errors": [
-                        {
-                            "line": 3,
-                            "field": "variants[0].vaf",
-                            "message": "vaf is a fraction: 0 < vaf <= 1 (for a percentage use vaf_percent).",
-                        }
-                    ],
-                    "created_at": "2026-11-24T10:00:00Z",
-                    "finished_at": "2026-11-24T10:00:01Z",
+                    "message": FILE_REJECTED,
+                    "extra": {
+                        "upload_id": 7,
+                        "errors": [
+                            {
+                                "line": 3,
+                                "field": "variants[0].vaf",
+                                "message": "vaf is a fraction: 0 < vaf <= 1 (for a percentage use vaf_percent).",
+                            }
+                        ],
+                    },
                 },
                 response_only=True,
                 status_codes=["400"],
@@ -250,6 +251,15 @@ class ReportUploadApi(BaseApi):
             )
         except UploadRefused as exc:
             raise serializers.ValidationError({"file": [exc.message]}) from exc
+        if upload.state == Upload.State.FAILED:
+            data = UploadOutSerializer(upload).data
+            return Response(
+                {
+                    "message": FILE_REJECTED,
+                    "extra": {"upload_id": upload.pk, "errors": data["errors"], "upload": data},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         code = UPLOAD_STATUS.get(upload.state)
         if code is None:
             code = status.HTTP_201_CREATED if upload.reports_stored else status.HTTP_200_OK

@@ -47,3 +47,6 @@ urlpatterns = [
 
 admin.site.site_header = "ESR1 ctDNA surveillance: administration"
 admin.site.site_title = "Surveillance admin"
+
+handler404 = "surveillance.views.not_found"
+handler500 = "surveillance.views.server_error"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
@@ -58,3 +59,20 @@ def patient_detail(request, patient_id: int):
             "min_therapy_months": settings.MIN_THERAPY_MONTHS,
         },
     )
+
+
+def not_found(request, exception=None):
+    """404: the JSON error shape under /api/, the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "extra": {}}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    """500: the JSON error shape under /api/, the page elsewhere (nothing was half-saved)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"message": "Server error: it has been logged; nothing was stored.", "extra": {}},
+            status=500,
+        )
+    return render(request, "500.html", status=500)

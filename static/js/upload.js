@@ -71,6 +71,10 @@
     })
       .then(function (r) { return r.json(); })
       .then(function (body) {
+        if (body.extra && body.extra.upload) {  // a rejected file: show its errors
+          show(body.extra.upload);
+          return;
+        }
         if (body.id === undefined) {  // refused before it was recorded (no file, size, format)
           stateText.textContent = "Not accepted.";
           const fields = (body.extra && body.extra.fields) || {};

@@ -268,8 +268,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "surveillance.drf.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RegimenEndReasonEnum": "patients.models.Regimen.EndReason",
+        "ReportStatusEnum": "liquidbiopsy.models.LabReport.Status",
+        "ReportQcStatusEnum": "liquidbiopsy.models.LabReport.QcStatus",
     },
 }
 

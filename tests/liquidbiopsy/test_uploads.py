@@ -90,13 +90,13 @@ def test_a_file_with_errors_stores_nothing_and_names_lines(lab_token_api, cohort
         format="multipart",
     )
     assert response.status_code == 400
-    errors = response.json()["errors"]
+    errors = response.json()["extra"]["errors"]
     assert {
         "line": 3,
         "field": "variants[0].vaf_percent",
         "message": "vaf_percent is a percentage: 0 < vaf_percent <= 100.",
     } in errors
-    assert response.json()["state"] == "failed"
+    assert response.json()["extra"]["upload"]["state"] == "failed"
     assert counts() == before
     assert Draw.objects.get(accession="ACC-U0").state == "collected"
 
@@ -212,6 +212,6 @@ def test_structural_and_validation_errors_come_together(lab_token_api, cohort):
     rows = [row(0), row(1, vaf="250"), row(2) + ",extra-cell"]
     response = lab_token_api.post(UPLOAD, {"file": csv_file(*rows)}, format="multipart")
     assert response.status_code == 400
-    lines = {e["line"] for e in response.json()["errors"]}
+    lines = {e["line"] for e in response.json()["extra"]["errors"]}
     assert {3, 4} <= lines  # line 3: vaf_percent 250; line 4: too many cells
     assert LabReport.objects.count() == 0

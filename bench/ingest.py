@@ -1,0 +1,237 @@
+"""Ingestion benchmark: a 100,000-row CSV (20,000 reports for 20,000 patients).
+
+Usage (PostgreSQL only; the script creates and drops its own database on that server):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/ingest.py
+
+Uploads the file through the real endpoint (POST /api/v1/reports/upload/; it is large, so
+it answers 202 and the worker's task processes it, run here in-process), then, on the same
+database, COPYs the same 100,000 variant rows into the same table (rolled back) for
+comparison, and times the JSON endpoint per report. Prints one JSON line. Budgets (issue
+#4): 100,000 rows in at most 30 s; JSON endpoint p95 at most 100 ms.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REPORTS = int(os.environ.get("BENCH_REPORTS", "20000"))
+VARIANTS_PER_REPORT = 5
+JSON_REQUESTS = int(os.environ.get("BENCH_JSON_REQUESTS", "200"))
+BENCH_DB = "surveillance_bench_ingest"
+GENES = [
+    ("ESR1", "p.Asp538Gly", "6", 152098791, "A", "G"),
+    ("PIK3CA", "p.His1047Arg", "3", 179234297, "A", "G"),
+    ("TP53", "p.Arg273His", "17", 7673802, "C", "T"),
+    ("AKT1", "p.Glu17Lys", "14", 104780214, "C", "T"),
+    ("ERBB2", "p.Leu755Ser", "17", 39723966, "T", "C"),
+]
+HEADER = (
+    "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
+    "qc_status,tumor_fraction,gene,hgvs_p,genome_build,chrom,pos,ref,alt,vaf_percent,depth"
+)
+
+
+def _bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the script makes its own database).")
+    import psycopg2
+
+    parts = urlsplit(url)
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin.close()
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "surveillance.settings.test"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    # The 202 path enqueues the worker's task; the bench runs that task itself, in-process.
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    import django
+
+    django.setup()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+    from accounts.services import api_token_issue
+    from liquidbiopsy.models import LabReport, VariantCall
+    from surveillance.clock import clinic_today
+    from surveillance.tasks import upload_process
+    from tests.factories import UserFactory
+
+    call_command("migrate", verbosity=0)
+    oncologist = UserFactory(username="bench_onc", role=Role.ONCOLOGIST)
+    lab = UserFactory(username="bench_lab", role=Role.LAB)
+    today = clinic_today()
+    total_patients = REPORTS + JSON_REQUESTS
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO patients_patient (created_at, updated_at, mrn, given_name, family_name,
+                date_of_birth, oncologist_id, surveillance_state, surveillance_interval_weeks,
+                surveillance_start_on, surveillance_start_explicit)
+            SELECT now(), now(), 'I' || lpad(g::text, 7, '0'), 'Given', 'Family' || g,
+                DATE '1955-01-01' + mod(g, 9000), %s, 'active', 8, %s::date - 400, false
+            FROM generate_series(1, %s) AS g
+            """,
+            [oncologist.pk, today, total_patients],
+        )
+        cur.execute(
+            """
+            INSERT INTO patients_draw (created_at, updated_at, patient_id, planned_on, due_on,
+                window_opens_on, window_closes_on, state, is_redraw, collected_at, collected_on,
+                accession, reason_code, reason_note)
+            SELECT now(), now(), p.id, %s::date - 10, %s::date - 10, %s::date - 17,
+                %s::date - 3, 'collected', false, now() - interval '10 days', %s::date - 10,
+                'ACC-' || p.mrn, '', ''
+            FROM patients_patient p
+            """,
+            [today, today, today, today, today],
+        )
+        cur.execute("SELECT mrn, date_of_birth FROM patients_patient ORDER BY id")
+        patients = cur.fetchall()
+        cur.execute("ANALYZE")
+    collected_on = (today.fromordinal(today.toordinal() - 10)).isoformat()
+    reported_on = today.isoformat()
+
+    lines = [HEADER]
+    for mrn, dob in patients[:REPORTS]:
+        for gene, hgvs_p, chrom, pos, ref, alt in GENES[:VARIANTS_PER_REPORT]:
+            lines.append(
+                f"REP-{mrn},1,final,ACC-{mrn},{mrn},{dob},{collected_on},{reported_on},"
+                f"Guardant360 CDx,pass,0.021,{gene},{hgvs_p},GRCh38,{chrom},{pos},{ref},{alt},"
+                f"0.42,15000"
+            )
+    data = ("\n".join(lines) + "\n").encode()
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(username=lab.username)}")
+    statements = [0]
+
+    def count(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        start = time.perf_counter()
+        response = client.post(
+            "/api/v1/reports/upload/",
+            {"file": SimpleUploadedFile("bench.csv", data, "text/csv")},
+            format="multipart",
+        )
+        if response.status_code != 202:
+            sys.exit(f"upload answered {response.status_code}: {response.content[:500]!r}")
+        upload_id = response.json()["id"]
+        upload_process(upload_id)  # what the Celery worker runs
+        upload_seconds = time.perf_counter() - start
+    status = client.get(f"/api/v1/uploads/{upload_id}/").json()
+    if status["state"] != "done":
+        sys.exit(f"upload ended {status['state']}: {status['errors'][:5]}")
+    upload_queries = statements[0]
+
+    # The same 100,000 variant rows by COPY into the same table, rolled back.
+    report_ids = dict(LabReport.objects.values_list("report_id", "id"))
+    buffer = io.StringIO()
+    for mrn, _dob in patients[:REPORTS]:
+        rid = report_ids[f"REP-{mrn}"]
+        for gene, hgvs_p, chrom, pos, ref, alt in GENES[:VARIANTS_PER_REPORT]:
+            buffer.write(
+                f"{rid}\t{gene}\t{hgvs_p}\t\t\tGRCh38\t{chrom}\t{pos}\t{ref}\t{alt}\t0.0042\t15000\t[]\n"
+            )
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            buffer.seek(0)
+            start = time.perf_counter()
+            cur.cursor.copy_expert(
+                "COPY liquidbiopsy_variantcall (report_id, gene, hgvs_p, hgvs_c, transcript, "
+                "genome_build, chrom, pos, ref, alt, vaf, depth, flags) FROM STDIN",
+                buffer,
+            )
+            copy_seconds = time.perf_counter() - start
+        transaction.set_rollback(True)
+
+    # The JSON endpoint, one report per request, for the remaining patients.
+    times = []
+    for mrn, dob in patients[REPORTS:]:
+        body = {
+            "report_id": f"JSON-{mrn}",
+            "version": 1,
+            "status": "final",
+            "accession": f"ACC-{mrn}",
+            "patient": {"mrn": mrn, "date_of_birth": dob.isoformat()},
+            "collected_on": collected_on,
+            "reported_on": reported_on,
+            "assay": "Guardant360 CDx",
+            "qc_status": "pass",
+            "tumor_fraction": 0.021,
+            "variants": [
+                {
+                    "gene": g,
+                    "hgvs_p": hp,
+                    "genome_build": "GRCh38",
+                    "chrom": c,
+                    "pos": p,
+                    "ref": r,
+                    "alt": a,
+                    "vaf_percent": 0.42,
+                    "depth": 15000,
+                }
+                for g, hp, c, p, r, a in GENES
+            ],
+        }
+        start = time.perf_counter()
+        answer = client.post("/api/v1/reports/", body, format="json")
+        times.append((time.perf_counter() - start) * 1000)
+        if answer.status_code != 201:
+            sys.exit(f"JSON answered {answer.status_code}: {answer.content[:300]!r}")
+
+    rows = REPORTS * VARIANTS_PER_REPORT
+    print(
+        json.dumps(
+            {
+                "bench": "ingest",
+                "rows": rows,
+                "reports": REPORTS,
+                "upload_seconds": round(upload_seconds, 2),
+                "rows_per_second": round(rows / upload_seconds),
+                "upload_sql_queries": upload_queries,
+                "variant_rows_stored": VariantCall.objects.filter(
+                    report__upload_id=upload_id
+                ).count(),
+                "copy_seconds_same_rows": round(copy_seconds, 2),
+                "upload_to_copy_ratio": round(upload_seconds / copy_seconds, 1),
+                "json_report_p50_ms": round(statistics.median(times), 1),
+                "json_report_p95_ms": round(_percentile(times, 95), 1),
+                "budgets": {"upload_seconds": 30, "json_p95_ms": 100},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
