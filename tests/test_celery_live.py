@@ -1,4 +1,5 @@
-"""A real Celery worker and beat against Redis: beat fires the planner and the digest.
+"""A real Celery worker and beat against Redis: beat fires the planner and the digest, and the
+worker processes a lab file too large to answer at once.
 
 The worker and beat run as separate processes on the test database, exactly as in
 production (only the schedules are shortened to "every 2 s"). Several beat ticks must
@@ -7,6 +8,7 @@ still give one open draw per patient and one digest per nurse.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -15,15 +17,25 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.roles import Role
+from liquidbiopsy.models import LabReport, Upload
 from notifications.models import Notification
 from patients.models import Draw
+from patients.scheduling import draw_collect
 from tests.factories import PatientFactory, UserFactory
 from tests.utils import child_env
 
 pytestmark = [pytest.mark.celery_live, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[1]
+UPLOAD_HEADER = (
+    "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
+    "qc_status,gene,hgvs_p,vaf_percent"
+)
 
 
 def _wait_for(predicate, timeout: float, what: str, procs) -> None:
@@ -86,8 +98,41 @@ def test_beat_fires_planner_and_digest_on_a_real_worker(tmp_path, oncologist):
             "the nurse digest",
             procs,
         )
+        # A lab file larger than the synchronous limit goes to the worker (202) and is
+        # processed there: collect three of the planned draws, then upload their results.
+        nurse = nurses[0]
+        lab = UserFactory(username="live_lab", role=Role.LAB)
+        rows = [UPLOAD_HEADER]
+        for n, draw in enumerate(
+            Draw.objects.filter(state="scheduled").select_related("patient")[:3]
+        ):
+            draw_collect(
+                draw=draw,
+                collected_at=timezone.now() - dt.timedelta(hours=1),
+                accession=f"ACC-LIVE-{n}",
+                acting_user=nurse,
+            )
+            p, day = draw.patient, timezone.localdate().isoformat()
+            rows.append(
+                f"LIVE-{n},1,final,ACC-LIVE-{n},{p.mrn},{p.date_of_birth},{day},{day},G360,pass,"
+                f"ESR1,D538G,0.5"
+            )
+        api = APIClient()
+        api.force_authenticate(lab)
+        with override_settings(UPLOAD_SYNC_MAX_ROWS=2):
+            answer = api.post(
+                "/api/v1/reports/upload/",
+                {"file": SimpleUploadedFile("live.csv", ("\n".join(rows) + "\n").encode())},
+                format="multipart",
+            )
+        assert answer.status_code == 202, answer.content
+        _wait_for(
+            lambda: Upload.objects.filter(state="done").exists(), 60, "the worker's upload", procs
+        )
+        assert LabReport.objects.filter(report_id__startswith="LIVE-").count() == 3
+        assert Draw.objects.filter(accession__startswith="ACC-LIVE-", state="resulted").count() == 3
         time.sleep(6)  # several more beat ticks: nothing may be created twice
-        assert Draw.objects.count() == len(patients)
+        assert Draw.objects.count() == len(patients) + 3  # three collected, three next draws
         assert Draw.objects.filter(state="scheduled").count() == len(patients)
         assert Notification.objects.filter(channel="in_app").count() == len(nurses)
         assert Notification.objects.filter(channel="email", state="sent").count() == len(nurses)
