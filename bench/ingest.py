@@ -20,10 +20,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._common import bench_database_url, percentile  # noqa: E402
 
 REPORTS = int(os.environ.get("BENCH_REPORTS", "20000"))
 VARIANTS_PER_REPORT = 5
@@ -42,29 +43,8 @@ HEADER = (
 )
 
 
-def _bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the script makes its own database).")
-    import psycopg2
-
-    parts = urlsplit(url)
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
-    admin.close()
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
-    os.environ["DATABASE_URL"] = _bench_database_url()
+    os.environ["DATABASE_URL"] = bench_database_url(BENCH_DB)
     os.environ["DJANGO_SETTINGS_MODULE"] = "surveillance.settings.test"
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     # The 202 path enqueues the worker's task; the bench runs that task itself, in-process.
@@ -226,7 +206,7 @@ def main() -> None:
                 "copy_seconds_same_rows": round(copy_seconds, 2),
                 "upload_to_copy_ratio": round(upload_seconds / copy_seconds, 1),
                 "json_report_p50_ms": round(statistics.median(times), 1),
-                "json_report_p95_ms": round(_percentile(times, 95), 1),
+                "json_report_p95_ms": round(percentile(times, 95), 1),
                 "budgets": {"upload_seconds": 30, "json_p95_ms": 100},
             }
         )

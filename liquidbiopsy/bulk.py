@@ -32,6 +32,7 @@ from liquidbiopsy.services import (
     OLDER_VERSION,
     RECEIVABLE_DRAW_STATES,
     payload_digest,
+    variant_calls,
 )
 from liquidbiopsy.validation import CleanReport, validate_report
 from patients.models import Draw
@@ -396,22 +397,9 @@ def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
     )
     VariantCall.objects.bulk_create(
         [
-            VariantCall(
-                report=report,
-                gene=v.gene,
-                hgvs_p=v.hgvs_p,
-                hgvs_c=v.hgvs_c,
-                transcript=v.transcript,
-                genome_build=v.genome_build,
-                chrom=v.chrom,
-                pos=v.pos,
-                ref=v.ref,
-                alt=v.alt,
-                vaf=v.vaf,
-                depth=v.depth,
-            )
+            call
             for report, item in zip(reports, items, strict=True)
-            for v in item.clean.variants
+            for call in variant_calls(report, item.clean.variants)
         ]
     )
     return {r.report_id: r.pk for r in reports}

@@ -55,6 +55,27 @@ class IngestResult:
     created: bool  # False: an identical re-send, nothing changed
 
 
+def variant_calls(report: LabReport, variants) -> list[VariantCall]:
+    """VariantCall rows for a report from its validated variants."""
+    return [
+        VariantCall(
+            report=report,
+            gene=v.gene,
+            hgvs_p=v.hgvs_p,
+            hgvs_c=v.hgvs_c,
+            transcript=v.transcript,
+            genome_build=v.genome_build,
+            chrom=v.chrom,
+            pos=v.pos,
+            ref=v.ref,
+            alt=v.alt,
+            vaf=v.vaf,
+            depth=v.depth,
+        )
+        for v in variants
+    ]
+
+
 def payload_digest(payload: dict) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -157,23 +178,7 @@ def report_ingest(
         raise
     if current is not None:
         LabReport.objects.filter(pk=current.pk).update(superseded_by=report)
-    VariantCall.objects.bulk_create(
-        VariantCall(
-            report=report,
-            gene=v.gene,
-            hgvs_p=v.hgvs_p,
-            hgvs_c=v.hgvs_c,
-            transcript=v.transcript,
-            genome_build=v.genome_build,
-            chrom=v.chrom,
-            pos=v.pos,
-            ref=v.ref,
-            alt=v.alt,
-            vaf=v.vaf,
-            depth=v.depth,
-        )
-        for v in clean.variants
-    )
+    VariantCall.objects.bulk_create(variant_calls(report, clean.variants))
     audit_record(
         action="report.store",
         acting_user=lab_account,

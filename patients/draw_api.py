@@ -16,7 +16,14 @@ from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
 from patients import scheduling, selectors
 from patients.models import Draw
-from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
+from surveillance.drf import (
+    ERROR_EXAMPLES,
+    BaseApi,
+    ErrorSerializer,
+    Pagination,
+    int_query_param,
+    paginated,
+)
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
 NOT_FOUND_EXAMPLE = OpenApiExample(
@@ -95,14 +102,7 @@ class DrawListApi(BaseApi):
         lab_only = has_role(request.user, Role.LAB) and not has_role(request.user, *CLINIC_ROLES)
         if lab_only and (not accession or set(params) - {"accession", "page"}):
             raise PermissionDenied(LAB_NEEDS_ACCESSION)
-        patient_id = None
-        if params.get("patient"):
-            try:
-                patient_id = int(params["patient"])
-            except ValueError as exc:
-                raise serializers.ValidationError(
-                    {"patient": ["A patient id is a number."]}
-                ) from exc
+        patient_id = int_query_param(request, "patient")
         state = params.get("state", "")
         if state and state not in Draw.State.values:
             raise serializers.ValidationError(

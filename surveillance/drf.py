@@ -148,3 +148,14 @@ def paginated(item_serializer, name: str):
             "results": item_serializer(many=True),
         },
     )
+
+
+def int_query_param(request, name: str) -> int | None:
+    """An optional whole-number query parameter; 400 naming it when it is not one."""
+    value = request.query_params.get(name, "")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise serializers.ValidationError({name: ["Must be a whole number (an id)."]}) from exc

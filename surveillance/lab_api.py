@@ -18,7 +18,7 @@ from audit.services import audit_record
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
-from surveillance.drf import BaseApi, ErrorSerializer, Pagination, paginated
+from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from surveillance.workflows import UploadRefused, report_receive, upload_receive
 
 REPORT_EXAMPLE = {
@@ -142,14 +142,7 @@ class ReportsApi(BaseApi):
     )
     def get(self, request):
         params = request.query_params
-        patient_id = None
-        if params.get("patient"):
-            try:
-                patient_id = int(params["patient"])
-            except ValueError as exc:
-                raise serializers.ValidationError(
-                    {"patient": ["A patient id is a number."]}
-                ) from exc
+        patient_id = int_query_param(request, "patient")
         lab_only = has_role(request.user, Role.LAB) and not has_role(request.user, *CLINIC_ROLES)
         qs = selectors.report_list(
             patient_id=patient_id,
