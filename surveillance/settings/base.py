@@ -290,6 +290,16 @@ DRAW_WINDOW_DAYS = env.int("DRAW_WINDOW_DAYS", default=7)
 CLINIC_DAYS = parse_clinic_days(env.str("CLINIC_DAYS", default="mon,tue,wed,thu,fri"))
 WORKLIST_UPCOMING_DAYS = env.int("WORKLIST_UPCOMING_DAYS", default=14)
 AWAITING_RESULT_FLAG_DAYS = env.int("AWAITING_RESULT_FLAG_DAYS", default=14)
+# The SERENA-6 switch rule (therapy/rules.py, DESIGN.md §5).
+SWITCH_ALLOWED_AIS = env.list("SWITCH_ALLOWED_AIS", default=["letrozole", "anastrozole"])
+ESR1_VAF_FLOOR = env.float("ESR1_VAF_FLOOR", default=0.0)  # a fraction; 0 = any detected
+SCAN_LOOKBACK_DAYS = env.int("SCAN_LOOKBACK_DAYS", default=28)
+REALERT_RISE_FACTOR = env.float("REALERT_RISE_FACTOR", default=2.0)
+ALERT_ACK_SLA_HOURS = env.int("ALERT_ACK_SLA_HOURS", default=72)
+ESR1_ANY_LBD_MISSENSE = env.bool("ESR1_ANY_LBD_MISSENSE", default=False)
+ESR1_ALLOWLIST_PATH = Path(
+    env.str("ESR1_ALLOWLIST_PATH", default=str(BASE_DIR / "therapy" / "data" / "esr1_allowlist.json"))
+)
 # Lab files: up to UPLOAD_SYNC_MAX_ROWS lines are answered at once, larger files by a worker.
 UPLOAD_SYNC_MAX_ROWS = env.int("UPLOAD_SYNC_MAX_ROWS", default=1000)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
