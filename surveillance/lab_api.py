@@ -121,7 +121,16 @@ class ReportsApi(BaseApi):
     def post(self, request):
         receipt = report_receive(payload=request.data, lab_account=request.user)
         body = dict(ReportOutSerializer(receipt.report).data)
-        body["alerts"] = receipt.alerts
+        body["alerts"] = [
+            {
+                "id": a.pk,
+                "kind": a.kind,
+                "state": a.state,
+                "needs_confirmatory_imaging": a.needs_confirmatory_imaging,
+                "rule_version": a.rule_version,
+            }
+            for a in receipt.alerts
+        ]
         return Response(
             body, status=status.HTTP_201_CREATED if receipt.created else status.HTTP_200_OK
         )

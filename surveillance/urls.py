@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from liquidbiopsy.views import upload_page
 from patients.urls import draw_urlpatterns
 from surveillance import lab_api, views
+from therapy import api as therapy_api
 
 api_v1 = [
     # The contract is public (it holds no data); every data call needs a login or token.
@@ -27,6 +28,8 @@ api_v1 = [
     path("reports/", lab_api.ReportsApi.as_view(), name="reports"),
     path("reports/upload/", lab_api.ReportUploadApi.as_view(), name="reports-upload"),
     path("uploads/<int:upload_id>/", lab_api.UploadDetailApi.as_view(), name="upload"),
+    path("alerts/", therapy_api.AlertListApi.as_view(), name="alerts"),
+    path("alerts/<int:alert_id>/", therapy_api.AlertDetailApi.as_view(), name="alert"),
 ]
 
 urlpatterns = [

@@ -1,7 +1,8 @@
 """Workflows that span apps, so that no app has to call one above it.
 
 Receiving a lab report stores it (liquidbiopsy) and then applies the SERENA-6 switch rule
-(therapy, issue #5) in the same transaction, so the API answer lists the alerts.
+(therapy) in the same transaction, so the API answer lists the alerts. A file's reports are
+evaluated by a worker once stored.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -18,6 +20,8 @@ from liquidbiopsy.bulk import FileError, FileRejected, reports_ingest_bulk
 from liquidbiopsy.models import LabReport, Upload
 from liquidbiopsy.parsers import parse_csv, parse_vcf, sniff_format
 from liquidbiopsy.services import report_ingest
+from therapy.models import Alert
+from therapy.services import alerts_evaluate_for_report
 
 
 @dataclass(frozen=True)
@@ -29,11 +33,13 @@ class ReportReceipt:
 
 @transaction.atomic
 def report_receive(*, payload: dict, lab_account, upload=None) -> ReportReceipt:
-    """Store one report version; the switch rule's call site is here (issue #5)."""
+    """Store one report version and run the switch rule on it, in one transaction."""
     result = report_ingest(payload=payload, lab_account=lab_account, upload=upload)
-    # Issue #5 adds: alerts = therapy.services.alerts_evaluate_for_report(report=...) when
-    # result.created. Until the rule exists no alert is raised, and the answer says so.
-    return ReportReceipt(report=result.report, created=result.created, alerts=[])
+    if result.created:
+        alerts = alerts_evaluate_for_report(report=result.report)
+    else:  # an identical re-send answers as the first send did
+        alerts = list(Alert.objects.filter(evidence__report=result.report).distinct())
+    return ReportReceipt(report=result.report, created=result.created, alerts=alerts)
 
 
 # --- Files of reports (CSV or VCF) ------------------------------------------------------------
@@ -112,10 +118,25 @@ def upload_process(*, upload: Upload) -> Upload:
     except FileRejected as exc:
         upload.rows_done = upload.rows_total  # every row was checked
         return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
-    # Issue #5 adds the switch rule here for the reports stored (result.report_ids).
+    _evaluate_later(result.report_ids)
     return _finish(
         upload, state=Upload.State.DONE, stored=result.stored, unchanged=result.unchanged
     )
+
+
+def _evaluate_later(report_ids: list[int]) -> None:
+    """The switch rule for a file's reports runs in a worker once they are committed: those
+    with an ESR1 call, and every later version (it may withdraw an alert)."""
+    from therapy.tasks import alerts_evaluate_reports
+
+    ids = list(
+        LabReport.objects.filter(pk__in=report_ids)
+        .filter(Q(variants__gene="ESR1") | Q(version__gt=1))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if ids:
+        transaction.on_commit(lambda: alerts_evaluate_reports.delay(ids))
 
 
 def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:

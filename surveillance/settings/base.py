@@ -298,7 +298,9 @@ REALERT_RISE_FACTOR = env.float("REALERT_RISE_FACTOR", default=2.0)
 ALERT_ACK_SLA_HOURS = env.int("ALERT_ACK_SLA_HOURS", default=72)
 ESR1_ANY_LBD_MISSENSE = env.bool("ESR1_ANY_LBD_MISSENSE", default=False)
 ESR1_ALLOWLIST_PATH = Path(
-    env.str("ESR1_ALLOWLIST_PATH", default=str(BASE_DIR / "therapy" / "data" / "esr1_allowlist.json"))
+    env.str(
+        "ESR1_ALLOWLIST_PATH", default=str(BASE_DIR / "therapy" / "data" / "esr1_allowlist.json")
+    )
 )
 # Lab files: up to UPLOAD_SYNC_MAX_ROWS lines are answered at once, larger files by a worker.
 UPLOAD_SYNC_MAX_ROWS = env.int("UPLOAD_SYNC_MAX_ROWS", default=1000)

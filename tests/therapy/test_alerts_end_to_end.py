@@ -1,0 +1,170 @@
+"""Report -> rule -> alert, through the API, on PostgreSQL."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connections
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_issue
+from notifications.models import Notification
+from patients import services as patient_services
+from tests.liquidbiopsy.conftest import URL, payload, variant
+from tests.therapy.conftest import collect
+from therapy.models import Alert, AlertEvidence, SwitchEvaluation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_esr1_on_eligible_patient_raises_a_switch_alert(
+    lab_token_api, eligible, oncologist_api, oncologist
+):
+    response = lab_token_api.post(URL, payload(), format="json")
+    assert response.status_code == 201, response.json()
+    (alert_out,) = response.json()["alerts"]
+    assert (alert_out["kind"], alert_out["state"], alert_out["rule_version"]) == (
+        "switch_recommended",
+        "open",
+        "serena6-v1",
+    )
+    assert alert_out["needs_confirmatory_imaging"] is False  # clear scan 13 days before
+    detail = oncologist_api.get(f"/api/v1/alerts/{alert_out['id']}/").json()
+    assert detail["evidence"] == [
+        {
+            "report_id": "G360-2026-000123",
+            "version": 1,
+            "status": "final",
+            "collected_on": "2026-11-02",
+            "variants": [
+                {"gene": "ESR1", "hgvs_p": "p.Asp538Gly", "vaf": 0.0042, "vaf_percent": 0.42}
+            ],
+        }
+    ]
+    evaluation = SwitchEvaluation.objects.get()
+    assert evaluation.kind == "switch_recommended"
+    assert evaluation.facts_snapshot["endocrine_agent"] == "letrozole"
+    notices = Notification.objects.filter(
+        recipient=oncologist, key=f"alert:{alert_out['id']}:opened"
+    )
+    assert {n.channel for n in notices} == {"in_app", "email"}
+
+
+def test_identical_resend_answers_with_the_same_alerts(lab_token_api, eligible):
+    first = lab_token_api.post(URL, payload(), format="json").json()["alerts"]
+    again = lab_token_api.post(URL, payload(), format="json")
+    assert again.status_code == 200
+    assert again.json()["alerts"] == first
+    assert Alert.objects.count() == 1
+
+
+def test_new_evidence_attaches_to_the_open_alert(lab_token_api, eligible, nurse):
+    lab_token_api.post(URL, payload(), format="json")
+    collect(eligible, "ACC-000124", dt.date(2026, 11, 20), nurse)
+    second = payload(
+        report_id="R-2", accession="ACC-000124", collected_on="2026-11-20", reported_on="2026-11-22"
+    )
+    response = lab_token_api.post(URL, second, format="json")
+    assert response.status_code == 201
+    alert = Alert.objects.get()
+    assert alert.evidence.count() == 2
+    assert response.json()["alerts"][0]["id"] == alert.pk
+
+
+def test_no_clear_scan_within_28_days_needs_confirmatory_imaging(lab_token_api, eligible):
+    eligible.scans.all().delete()
+    alert = lab_token_api.post(URL, payload(), format="json").json()["alerts"][0]
+    assert alert["needs_confirmatory_imaging"] is True
+
+
+def test_early_esr1_raises_review(lab_token_api, eligible):
+    eligible.regimens.update(started_on=dt.date(2026, 6, 1))
+    (alert,) = lab_token_api.post(URL, payload(), format="json").json()["alerts"]
+    assert alert["kind"] == "review"
+
+
+def test_progression_path(lab_token_api, eligible, oncologist):
+    patient_services.scan_record(
+        patient=eligible,
+        performed_on=dt.date(2026, 11, 2),
+        modality="ct",
+        outcome="progression",
+        acting_user=oncologist,
+    )
+    (alert,) = lab_token_api.post(URL, payload(), format="json").json()["alerts"]
+    assert alert["kind"] == "esr1_with_progression"
+
+
+def test_not_detected_and_non_allowlisted_raise_nothing(lab_token_api, eligible):
+    assert lab_token_api.post(URL, payload(variants=[]), format="json").json()["alerts"] == []
+    other = payload(report_id="R-3", variants=[variant(hgvs_p="p.Glu380Lys")])
+    assert lab_token_api.post(URL, other, format="json").json()["alerts"] == []
+    assert Alert.objects.count() == 0
+
+
+def test_amendment_without_the_variant_withdraws_the_alert(lab_token_api, eligible):
+    lab_token_api.post(URL, payload(), format="json")
+    response = lab_token_api.post(
+        URL, payload(version=2, status="corrected", variants=[]), format="json"
+    )
+    assert response.status_code == 201
+    alert = Alert.objects.get()
+    assert (alert.state, alert.withdrawn_reason) == ("withdrawn", "evidence_amended_away")
+
+
+def test_amendment_keeping_the_variant_keeps_the_alert(lab_token_api, eligible):
+    lab_token_api.post(URL, payload(), format="json")
+    lab_token_api.post(
+        URL,
+        payload(version=2, status="amended", variants=[variant(vaf_percent=0.5)]),
+        format="json",
+    )
+    alert = Alert.objects.get()
+    assert alert.state == "open"
+    assert AlertEvidence.objects.filter(alert=alert).count() == 2
+
+
+def test_alert_reading_roles(lab_token_api, eligible, nurse_api, anon_api):
+    alert_id = lab_token_api.post(URL, payload(), format="json").json()["alerts"][0]["id"]
+    assert nurse_api.get(f"/api/v1/alerts/{alert_id}/").status_code == 200
+    assert nurse_api.get("/api/v1/alerts/?state=open").json()["count"] == 1
+    assert lab_token_api.get("/api/v1/alerts/").status_code == 403
+    assert anon_api.get("/api/v1/alerts/").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_for_one_patient_at_once_give_one_open_alert(eligible, lab_user, nurse):
+    collect(eligible, "ACC-000124", dt.date(2026, 11, 20), nurse)
+    token = api_token_issue(username=lab_user.username)
+    bodies = [
+        payload(),
+        payload(
+            report_id="R-2",
+            accession="ACC-000124",
+            collected_on="2026-11-20",
+            reported_on="2026-11-22",
+        ),
+    ]
+    barrier = threading.Barrier(2)
+    codes, errors = [], []
+
+    def post(body):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        try:
+            barrier.wait()
+            codes.append(client.post(URL, body, format="json").status_code)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert codes == [201, 201]
+    assert Alert.objects.filter(state="open").count() == 1
+    assert AlertEvidence.objects.count() == 2

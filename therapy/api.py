@@ -1,0 +1,134 @@
+"""GET /api/v1/alerts/ and /api/v1/alerts/{id}/ (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from accounts.roles import Role
+from audit.services import audit_record
+from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
+from therapy import selectors
+from therapy.models import Alert
+
+ALERT_READERS = frozenset({Role.ONCOLOGIST, Role.ADMIN, Role.NURSE})
+
+
+class EvidenceVariantSerializer(serializers.Serializer):
+    gene = serializers.CharField()
+    hgvs_p = serializers.CharField()
+    vaf = serializers.FloatField(help_text="Allele fraction as a fraction (0-1).")
+    vaf_percent = serializers.FloatField()
+
+
+class EvidenceSerializer(serializers.Serializer):
+    report_id = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    collected_on = serializers.DateField()
+    variants = EvidenceVariantSerializer(many=True)
+
+
+class AlertOutSerializer(serializers.ModelSerializer):
+    evidence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "state",
+            "rule_version",
+            "evidence",
+            "escalation_level",
+            "needs_confirmatory_imaging",
+            "opened_at",
+            "defer_until",
+            "decision",
+            "reason_code",
+            "comment",
+            "decided_at",
+            "effective_on",
+            "new_regimen",
+            "withdrawn_reason",
+            "flagged_for_review",
+        ]
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, alert) -> list[dict]:
+        rows = []
+        for item in alert.evidence.all():
+            report = item.report
+            rows.append(
+                {
+                    "report_id": report.report_id,
+                    "version": report.version,
+                    "status": report.status,
+                    "collected_on": report.collected_on,
+                    "variants": [
+                        {
+                            "gene": v.gene,
+                            "hgvs_p": v.hgvs_p,
+                            "vaf": float(v.vaf),
+                            "vaf_percent": float(v.vaf * 100),
+                        }
+                        for v in report.variants.all()
+                        if v.gene == "ESR1"
+                    ],
+                }
+            )
+        return sorted(rows, key=lambda r: (r["collected_on"], r["version"]))
+
+
+class AlertListApi(BaseApi):
+    allowed_roles = ALERT_READERS
+
+    @extend_schema(
+        operation_id="alerts_list",
+        parameters=[
+            OpenApiParameter("patient", int),
+            OpenApiParameter("state", str, enum=Alert.State.values),
+            OpenApiParameter("kind", str, enum=Alert.Kind.values),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: paginated(AlertOutSerializer, "Alert"), 403: ErrorSerializer},
+        description="Oncologists and admins; nurses read only.",
+    )
+    def get(self, request):
+        params = request.query_params
+        for name, allowed in (("state", Alert.State.values), ("kind", Alert.Kind.values)):
+            if params.get(name) and params[name] not in allowed:
+                raise serializers.ValidationError(
+                    {name: [f"Must be one of: {', '.join(allowed)}."]}
+                )
+        qs = selectors.alert_list(
+            patient_id=int_query_param(request, "patient"),
+            state=params.get("state", ""),
+            kind=params.get("kind", ""),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        audit_record(
+            action="alert.list",
+            acting_user=request.user,
+            detail={"patient_ids": sorted({a.patient_id for a in page})},
+        )
+        return paginator.get_paginated_response(AlertOutSerializer(page, many=True).data)
+
+
+class AlertDetailApi(BaseApi):
+    allowed_roles = ALERT_READERS
+
+    @extend_schema(
+        operation_id="alerts_retrieve",
+        responses={200: AlertOutSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request, alert_id: int):
+        alert = get_object_or_404(selectors.alert_list(), pk=alert_id)
+        audit_record(
+            action="alert.view", acting_user=request.user, obj=alert, patient_id=alert.patient_id
+        )
+        return Response(AlertOutSerializer(alert).data)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from surveillance.db import TimeStampedModel
+
+
+class Alert(TimeStampedModel):
+    """A recommendation put in front of the responsible oncologist (DESIGN.md §5).
+
+    The product only recommends: therapy changes only through an oncologist's decision.
+    """
+
+    class Kind(models.TextChoices):
+        SWITCH_RECOMMENDED = "switch_recommended", "Consider switching to camizestrant"
+        REVIEW = "review", "Early ESR1: review"
+        ESR1_WITH_PROGRESSION = "esr1_with_progression", "ESR1 with progression"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DEFERRED = "deferred", "Deferred"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Decision(models.TextChoices):
+        SWITCH = "switch", "Switch"
+        DEFER = "defer", "Defer"
+        DECLINE = "decline", "Decline"
+
+    PENDING_STATES = (State.OPEN, State.DEFERRED)
+
+    patient = models.ForeignKey("patients.Patient", models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=32, choices=Kind)
+    state = models.CharField(max_length=16, choices=State, default=State.OPEN)
+    rule_version = models.CharField(max_length=32)
+    facts_snapshot = models.JSONField()  # the facts of the latest evaluation that fed it
+    variants = models.JSONField(default=list)  # [[protein, allele fraction], ...]
+    needs_confirmatory_imaging = models.BooleanField(default=False)
+    opened_at = models.DateTimeField()
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    defer_until = models.DateField(null=True, blank=True)
+    decision = models.CharField(max_length=16, choices=Decision, blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    comment = models.TextField(blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    effective_on = models.DateField(null=True, blank=True)
+    attested_no_progression = models.BooleanField(default=False)
+    new_regimen = models.ForeignKey(
+        "patients.Regimen",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    withdrawn_reason = models.CharField(max_length=32, blank=True)
+    # An alert already acted on whose evidence was later amended away.
+    flagged_for_review = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        constraints = [
+            # One pending alert per patient and kind: new evidence attaches to it, and a
+            # repeated or concurrent evaluation cannot open a second one.
+            models.UniqueConstraint(
+                fields=["patient", "kind"],
+                condition=Q(state__in=["open", "deferred"]),
+                name="one_pending_alert_per_patient_kind",
+            ),
+        ]
+        indexes = [
+            # The inbox (open first, oldest first) and the escalation sweep.
+            models.Index(fields=["state", "opened_at"], name="alert_state_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk} ({self.kind}, {self.state})"
+
+
+class AlertEvidence(models.Model):
+    """A report version that supports an alert."""
+
+    alert = models.ForeignKey(Alert, models.CASCADE, related_name="evidence")
+    report = models.ForeignKey("liquidbiopsy.LabReport", models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "report"], name="one_evidence_per_report")
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence {self.report_id} for alert {self.alert_id}"
+
+
+class SwitchEvaluation(models.Model):
+    """Every run of the rule, with its version and the facts it saw, so it can be replayed."""
+
+    report = models.ForeignKey("liquidbiopsy.LabReport", models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", models.PROTECT, related_name="+", db_index=False
+    )
+    rule_version = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, blank=True)
+    reasons = models.JSONField(default=list)
+    facts_snapshot = models.JSONField()
+    alert = models.ForeignKey(Alert, models.SET_NULL, null=True, blank=True, related_name="+")
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-evaluated_at"], name="evaluation_patient")]
+
+    def __str__(self) -> str:
+        return f"Evaluation of report {self.report_id}: {self.kind or 'no alert'}"
