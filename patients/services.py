@@ -375,3 +375,16 @@ def scan_record(
         )
         draws_plan(patient_ids=[patient.pk], acting_user=acting_user)  # drawing stops
     return scan
+
+
+@transaction.atomic
+def patient_mark_switched(*, patient: Patient, acting_user) -> Patient:
+    """After a ctDNA-guided switch: post-switch monitoring (draws continue, no switch alerts)."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.surveillance_state != SurveillanceState.POST_SWITCH:
+        patient.surveillance_state = SurveillanceState.POST_SWITCH
+        patient._history_user = acting_user
+        patient.save(update_fields=["surveillance_state", "updated_at"])
+        audit_record(action="patient.post_switch", acting_user=acting_user, obj=patient)
+    draws_plan(patient_ids=[patient.pk], acting_user=acting_user)
+    return patient

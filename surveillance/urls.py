@@ -30,6 +30,11 @@ api_v1 = [
     path("uploads/<int:upload_id>/", lab_api.UploadDetailApi.as_view(), name="upload"),
     path("alerts/", therapy_api.AlertListApi.as_view(), name="alerts"),
     path("alerts/<int:alert_id>/", therapy_api.AlertDetailApi.as_view(), name="alert"),
+    path(
+        "alerts/<int:alert_id>/acknowledge/",
+        therapy_api.AlertAcknowledgeApi.as_view(),
+        name="alert-acknowledge",
+    ),
 ]
 
 urlpatterns = [

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -12,6 +18,7 @@ from audit.services import audit_record
 from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from therapy import selectors
 from therapy.models import Alert
+from therapy.services import alert_acknowledge
 
 ALERT_READERS = frozenset({Role.ONCOLOGIST, Role.ADMIN, Role.NURSE})
 
@@ -132,3 +139,108 @@ class AlertDetailApi(BaseApi):
             action="alert.view", acting_user=request.user, obj=alert, patient_id=alert.patient_id
         )
         return Response(AlertOutSerializer(alert).data)
+
+
+class ConfirmatoryScanSerializer(serializers.Serializer):
+    performed_on = serializers.DateField()
+    modality = serializers.ChoiceField(choices=["ct", "pet_ct", "mri", "bone_scan", "other"])
+    outcome = serializers.ChoiceField(choices=["no_progression", "progression", "indeterminate"])
+
+
+@extend_schema_serializer(component_name="AlertAcknowledgeIn")
+class AcknowledgeInSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Alert.Decision.choices)
+    reason_code = serializers.CharField(required=False, allow_blank=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    effective_on = serializers.DateField(required=False, allow_null=True)
+    defer_until = serializers.DateField(required=False, allow_null=True)
+    confirmatory_scan = ConfirmatoryScanSerializer(required=False, allow_null=True)
+    attest_no_progression = serializers.BooleanField(required=False, default=False)
+
+
+class RegimenBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    endocrine_agent = serializers.CharField()
+    cdk46_inhibitor = serializers.CharField()
+    started_on = serializers.DateField()
+
+
+class AcknowledgeOutSerializer(serializers.Serializer):
+    alert = AlertOutSerializer()
+    new_regimen = RegimenBriefSerializer(allow_null=True)
+
+
+class AlertAcknowledgeApi(BaseApi):
+    allowed_roles = frozenset({Role.ONCOLOGIST})
+
+    @extend_schema(
+        operation_id="alerts_acknowledge",
+        request=AcknowledgeInSerializer,
+        responses={
+            200: AcknowledgeOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Switch today",
+                value={"decision": "switch", "effective_on": "2026-11-24"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Switch with a confirmatory scan",
+                value={
+                    "decision": "switch",
+                    "effective_on": "2026-11-24",
+                    "confirmatory_scan": {
+                        "performed_on": "2026-11-23",
+                        "modality": "ct",
+                        "outcome": "no_progression",
+                    },
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Defer",
+                value={
+                    "decision": "defer",
+                    "defer_until": "2026-12-15",
+                    "reason_code": "awaiting_imaging",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Decline",
+                value={
+                    "decision": "decline",
+                    "reason_code": "possible_chip_or_low_vaf",
+                    "comment": "VAF 0.04%, repeat at next draw.",
+                },
+                request_only=True,
+            ),
+        ],
+        description=(
+            "The oncologist's decision. switch: ends the aromatase inhibitor (reason "
+            "ctDNA-guided switch) and starts camizestrant with the same CDK4/6 inhibitor on "
+            "effective_on, in one transaction; when confirmatory imaging is needed, give a "
+            "no-progression confirmatory_scan or attest_no_progression (audited). defer: the "
+            "alert comes back on defer_until. decline: a coded reason (comment for 'other')."
+        ),
+    )
+    def post(self, request, alert_id: int):
+        alert = get_object_or_404(Alert, pk=alert_id)
+        serializer = AcknowledgeInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alert = alert_acknowledge(
+            alert=alert, acting_user=request.user, **serializer.validated_data
+        )
+        alert = selectors.alert_list().get(pk=alert.pk)
+        regimen = alert.new_regimen
+        return Response(
+            {
+                "alert": AlertOutSerializer(alert).data,
+                "new_regimen": RegimenBriefSerializer(regimen).data if regimen else None,
+            }
+        )

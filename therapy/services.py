@@ -170,3 +170,158 @@ def alerts_evaluate_for_report(*, report: LabReport, acting_user=None) -> list[A
         alert=alert,
     )
     return touched
+
+
+# --- The oncologist's decision --------------------------------------------------------------
+
+NOT_PENDING = "This alert is already {state}; only an open or deferred alert can be acknowledged."
+SWITCH_ONLY_FOR_SWITCH_ALERTS = "Only a switch_recommended alert can be accepted as a switch."
+REASON_REQUIRED = "A coded reason is required."
+REASON_UNKNOWN = "Unknown reason; choose one of: {choices}."
+COMMENT_REQUIRED = "A comment is required when the reason is 'other'."
+EFFECTIVE_REQUIRED = "The date the switch takes effect is required."
+EFFECTIVE_FUTURE = "The switch date cannot be in the future: record it on the day it starts."
+DEFER_REQUIRED = "A date to come back to this alert is required."
+DEFER_NOT_FUTURE = "The defer date must be after today."
+NOT_ON_AI = "The patient's current regimen is not an aromatase inhibitor with a CDK4/6 inhibitor."
+IMAGING_REQUIRED = (
+    "Confirmatory imaging is needed: record a no-progression scan with the switch "
+    "(confirmatory_scan) or attest that there is no progression (attest_no_progression)."
+)
+SCAN_SHOWS_PROGRESSION = "The confirmatory scan shows progression: a switch is not recommended."
+SCAN_TOO_OLD = "The confirmatory scan must be within {days} days before the switch date."
+
+
+def _check_reason(reason_code: str, comment: str, errors: dict) -> None:
+    from therapy.reasons import ReasonCode
+
+    if not reason_code:
+        errors["reason_code"] = [REASON_REQUIRED]
+    elif reason_code not in ReasonCode.values:
+        errors["reason_code"] = [REASON_UNKNOWN.format(choices=", ".join(ReasonCode.values))]
+    elif reason_code == ReasonCode.OTHER and not comment.strip():
+        errors["comment"] = [COMMENT_REQUIRED]
+
+
+@transaction.atomic
+def alert_acknowledge(
+    *,
+    alert: Alert,
+    decision: str,
+    acting_user,
+    reason_code: str = "",
+    comment: str = "",
+    effective_on=None,
+    defer_until=None,
+    confirmatory_scan: dict | None = None,
+    attest_no_progression: bool = False,
+) -> Alert:
+    """Record the oncologist's decision; a switch changes therapy in this same transaction."""
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+
+    from patients import services as patient_services
+    from patients.formulary import get_formulary
+    from patients.models import Regimen
+    from surveillance.clock import clinic_today
+    from surveillance.exceptions import NotEligible
+
+    alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
+    if alert.state not in Alert.PENDING_STATES:
+        raise NotEligible(NOT_PENDING.format(state=alert.state), extra={"state": alert.state})
+    today = clinic_today()
+    errors: dict[str, list[str]] = {}
+    if decision not in Alert.Decision.values:
+        errors["decision"] = [f"Must be one of: {', '.join(Alert.Decision.values)}."]
+    elif decision == Alert.Decision.SWITCH:
+        if alert.kind != Alert.Kind.SWITCH_RECOMMENDED:
+            errors["decision"] = [SWITCH_ONLY_FOR_SWITCH_ALERTS]
+        if effective_on is None:
+            errors["effective_on"] = [EFFECTIVE_REQUIRED]
+        elif effective_on > today:
+            errors["effective_on"] = [EFFECTIVE_FUTURE]
+        if alert.needs_confirmatory_imaging and not confirmatory_scan and not attest_no_progression:
+            errors["confirmatory_scan"] = [IMAGING_REQUIRED]
+        if confirmatory_scan:
+            if confirmatory_scan.get("outcome") == "progression":
+                errors["confirmatory_scan"] = [SCAN_SHOWS_PROGRESSION]
+            elif (
+                effective_on
+                and confirmatory_scan.get("performed_on")
+                and (effective_on - confirmatory_scan["performed_on"]).days
+                > settings.SCAN_LOOKBACK_DAYS
+            ):
+                errors["confirmatory_scan"] = [
+                    SCAN_TOO_OLD.format(days=settings.SCAN_LOOKBACK_DAYS)
+                ]
+    elif decision == Alert.Decision.DEFER:
+        _check_reason(reason_code, comment, errors)
+        if defer_until is None:
+            errors["defer_until"] = [DEFER_REQUIRED]
+        elif defer_until <= today:
+            errors["defer_until"] = [DEFER_NOT_FUTURE]
+    else:
+        _check_reason(reason_code, comment, errors)
+    if errors:
+        raise ValidationError(errors)
+
+    alert.decision = decision
+    alert.reason_code = reason_code
+    alert.comment = comment.strip()
+    alert.decided_by = acting_user
+    alert.decided_at = timezone.now()
+    fields = ["decision", "reason_code", "comment", "decided_by", "decided_at", "updated_at"]
+    if decision == Alert.Decision.SWITCH:
+        current = Regimen.objects.filter(patient=alert.patient, ended_on__isnull=True).first()
+        formulary = get_formulary()
+        if (
+            current is None
+            or not formulary.is_aromatase_inhibitor(current.endocrine_agent)
+            or not current.cdk46_inhibitor
+        ):
+            raise NotEligible(NOT_ON_AI)
+        if confirmatory_scan:
+            patient_services.scan_record(
+                patient=alert.patient,
+                performed_on=confirmatory_scan["performed_on"],
+                modality=confirmatory_scan["modality"],
+                outcome=confirmatory_scan["outcome"],
+                note="Confirmatory imaging recorded with a ctDNA-guided switch.",
+                acting_user=acting_user,
+            )
+        regimen = patient_services.regimen_start(
+            patient=alert.patient,
+            endocrine_agent=formulary.switch_target,
+            cdk46_inhibitor=current.cdk46_inhibitor,
+            lhrh_agonist=current.lhrh_agonist,
+            started_on=effective_on,
+            previous_end_reason=Regimen.EndReason.CTDNA_GUIDED_SWITCH,
+            acting_user=acting_user,
+        )
+        patient_services.patient_mark_switched(patient=alert.patient, acting_user=acting_user)
+        alert.state = Alert.State.ACCEPTED
+        alert.effective_on = effective_on
+        alert.new_regimen = regimen
+        alert.attested_no_progression = bool(attest_no_progression and not confirmatory_scan)
+        fields += ["state", "effective_on", "new_regimen", "attested_no_progression"]
+    elif decision == Alert.Decision.DEFER:
+        alert.state = Alert.State.DEFERRED
+        alert.defer_until = defer_until
+        fields += ["state", "defer_until"]
+    else:
+        alert.state = Alert.State.DECLINED
+        fields += ["state"]
+    alert.save(update_fields=fields)
+    audit_record(
+        action=f"alert.{decision}",
+        acting_user=acting_user,
+        obj=alert,
+        patient_id=alert.patient_id,
+        detail={
+            "reason_code": reason_code,
+            "effective_on": effective_on.isoformat() if effective_on else None,
+            "defer_until": defer_until.isoformat() if defer_until else None,
+            "attested_no_progression": alert.attested_no_progression,
+        },
+    )
+    return alert
