@@ -402,7 +402,60 @@ def step_reports(demo: Demo) -> None:
     VariantCall.objects.bulk_create([call for calls in variants for call in calls])
 
 
-DEMO_STEPS: list[Callable[[Demo], None]] = [step_users, step_cohort, step_draws, step_reports]
+def step_alerts(demo: Demo) -> None:
+    """Run the switch rule on the ESR1 reports, then give the alerts varied histories:
+    open, escalated, deferred, accepted (patients switched) and declined."""
+    from therapy.models import Alert
+    from therapy.services import alert_acknowledge, alerts_evaluate_for_report, alerts_sweep
+
+    for report in (
+        LabReport.objects.filter(variants__gene="ESR1").distinct().order_by("collected_on", "id")
+    ):
+        alerts_evaluate_for_report(report=report)
+    oncologist = demo.users["oncologist"]
+    pending = list(
+        Alert.objects.filter(state="open", kind="switch_recommended").order_by("opened_at", "id")
+    )
+    for index, alert in enumerate(pending):
+        decider = alert.patient.oncologist if alert.patient.oncologist else oncologist
+        if index % 5 == 0:
+            alert_acknowledge(
+                alert=alert,
+                decision="switch",
+                effective_on=demo.today,
+                attest_no_progression=alert.needs_confirmatory_imaging,
+                acting_user=decider,
+            )
+        elif index % 5 == 1:
+            alert_acknowledge(
+                alert=alert,
+                decision="decline",
+                reason_code="possible_chip_or_low_vaf",
+                comment="Low allele fraction: repeat at the next draw.",
+                acting_user=decider,
+            )
+        elif index % 5 == 2:
+            alert_acknowledge(
+                alert=alert,
+                decision="defer",
+                reason_code="awaiting_imaging",
+                defer_until=demo.today + dt.timedelta(days=14),
+                acting_user=decider,
+            )
+        elif index % 5 == 3:  # waiting four days: the sweep escalates it
+            Alert.objects.filter(pk=alert.pk).update(
+                opened_at=timezone.now() - dt.timedelta(days=4)
+            )
+    alerts_sweep()
+
+
+DEMO_STEPS: list[Callable[[Demo], None]] = [
+    step_users,
+    step_cohort,
+    step_draws,
+    step_reports,
+    step_alerts,
+]
 
 
 @transaction.atomic

@@ -49,6 +49,7 @@ urlpatterns = [
     *draw_urlpatterns,
     path("notifications/", include("notifications.urls")),
     path("uploads/", upload_page, name="upload_page"),
+    path("alerts/", include("therapy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -25,7 +25,7 @@ def home(request):
     if role == Role.NURSE:
         return redirect("worklist")
     if role == Role.ONCOLOGIST:
-        return redirect("patients:list")
+        return redirect("alerts:inbox")
     if role == Role.ADMIN:
         return render(request, "home/admin.html")
     if role == Role.LAB:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.roles import Role
 from audit.services import audit_record
+from patients.models import ImagingAssessment
 from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from therapy import selectors
 from therapy.models import Alert
@@ -143,8 +144,8 @@ class AlertDetailApi(BaseApi):
 
 class ConfirmatoryScanSerializer(serializers.Serializer):
     performed_on = serializers.DateField()
-    modality = serializers.ChoiceField(choices=["ct", "pet_ct", "mri", "bone_scan", "other"])
-    outcome = serializers.ChoiceField(choices=["no_progression", "progression", "indeterminate"])
+    modality = serializers.ChoiceField(choices=ImagingAssessment.Modality.choices)
+    outcome = serializers.ChoiceField(choices=ImagingAssessment.Outcome.choices)
 
 
 @extend_schema_serializer(component_name="AlertAcknowledgeIn")

@@ -25,11 +25,10 @@ def switch_facts_for_report(*, report: LabReport) -> SwitchFacts:
             performed_on__gte=regimen.started_on,
         ).exists()
     )
+    # The latest clear scan up to now: one taken after the blood draw is recent too.
     latest_clear = (
         ImagingAssessment.objects.filter(
-            patient=patient,
-            outcome=ImagingAssessment.Outcome.NO_PROGRESSION,
-            performed_on__lte=report.collected_on,
+            patient=patient, outcome=ImagingAssessment.Outcome.NO_PROGRESSION
         )
         .order_by("-performed_on")
         .values_list("performed_on", flat=True)

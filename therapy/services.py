@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -203,6 +205,25 @@ def _check_reason(reason_code: str, comment: str, errors: dict) -> None:
         errors["comment"] = [COMMENT_REQUIRED]
 
 
+def _imaging_still_needed(alert: Alert, lookback_days: int) -> bool:
+    """Imaging flagged at evaluation, and no clear scan recorded since within the look-back
+    of the latest evidence's collection date."""
+    from patients.models import ImagingAssessment
+
+    if not alert.needs_confirmatory_imaging:
+        return False
+    collected = max(
+        (e.report.collected_on for e in alert.evidence.select_related("report")), default=None
+    )
+    if collected is None:
+        return True
+    return not ImagingAssessment.objects.filter(
+        patient=alert.patient,
+        outcome=ImagingAssessment.Outcome.NO_PROGRESSION,
+        performed_on__gte=collected - dt.timedelta(days=lookback_days),
+    ).exists()
+
+
 @transaction.atomic
 def alert_acknowledge(
     *,
@@ -240,7 +261,11 @@ def alert_acknowledge(
             errors["effective_on"] = [EFFECTIVE_REQUIRED]
         elif effective_on > today:
             errors["effective_on"] = [EFFECTIVE_FUTURE]
-        if alert.needs_confirmatory_imaging and not confirmatory_scan and not attest_no_progression:
+        if (
+            _imaging_still_needed(alert, settings.SCAN_LOOKBACK_DAYS)
+            and not confirmatory_scan
+            and not attest_no_progression
+        ):
             errors["confirmatory_scan"] = [IMAGING_REQUIRED]
         if confirmatory_scan:
             if confirmatory_scan.get("outcome") == "progression":
@@ -325,3 +350,81 @@ def alert_acknowledge(
         },
     )
     return alert
+
+
+# --- The hourly sweep: deferred alerts come back, unacknowledged alerts escalate -----------
+
+
+def _escalation_contacts():
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import Role
+
+    users = get_user_model().objects.filter(is_active=True)
+    if settings.ALERT_ESCALATION_CONTACTS:
+        return list(users.filter(username__in=settings.ALERT_ESCALATION_CONTACTS))
+    return list(users.filter(groups__name=Role.ADMIN))
+
+
+def alerts_sweep(*, now=None) -> dict[str, int]:
+    """Idempotent: each change is a conditional UPDATE, each notice has a unique key."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sla = dt.timedelta(hours=settings.ALERT_ACK_SLA_HOURS)
+    counts = {"reopened": 0, "escalated": 0}
+    with transaction.atomic():
+        back = list(
+            Alert.objects.filter(state=Alert.State.DEFERRED, defer_until__lte=today).values_list(
+                "pk", flat=True
+            )
+        )
+        if back:
+            counts["reopened"] = Alert.objects.filter(
+                pk__in=back, state=Alert.State.DEFERRED
+            ).update(state=Alert.State.OPEN, opened_at=now, escalation_level=0, updated_at=now)
+            for alert in Alert.objects.filter(pk__in=back).select_related("patient__oncologist"):
+                audit_record(
+                    action="alert.reopen", obj=alert, patient_id=alert.patient_id, system="sweep"
+                )
+                _notify(alert, f"reopened:{alert.defer_until}", "A deferred switch alert is back")
+    contacts = _escalation_contacts()
+    for level, age in ((1, sla), (2, 2 * sla)):
+        with transaction.atomic():
+            due = list(
+                Alert.objects.filter(
+                    state=Alert.State.OPEN, escalation_level__lt=level, opened_at__lte=now - age
+                ).values_list("pk", flat=True)
+            )
+            if not due:
+                continue
+            Alert.objects.filter(pk__in=due, escalation_level__lt=level).update(
+                escalation_level=level, updated_at=now
+            )
+            counts["escalated"] += len(due)
+            for alert in Alert.objects.filter(pk__in=due).select_related("patient__oncologist"):
+                audit_record(
+                    action="alert.escalate",
+                    obj=alert,
+                    patient_id=alert.patient_id,
+                    detail={"level": level},
+                    system="sweep",
+                )
+                subject = f"Switch alert {alert.pk} unacknowledged for {age.days * 24 + age.seconds // 3600} h"
+                _notify(alert, f"escalated:{level}", subject)
+                ids = notification_publish(
+                    message=Message(
+                        key=f"alert:{alert.pk}:escalated:{level}:contact",
+                        subject=subject,
+                        body=f"{subject}. Patient record {alert.patient_id}; please make sure it is seen.",
+                        link=f"/alerts/{alert.pk}/",
+                    ),
+                    recipients=contacts,
+                )
+                if ids:
+                    from notifications.tasks import notifications_send
+
+                    transaction.on_commit(lambda ids=ids: notifications_send.delay(ids))
+    return counts

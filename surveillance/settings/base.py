@@ -220,6 +220,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "patients.draws_plan",
         "schedule": parse_schedule(env.str("PLANNER_SCHEDULE", default="15 6 * * *")),
     },
+    # https://crontab.guru/#5_*_*_*_* : deferred alerts come back; unacknowledged ones escalate.
+    "alerts-sweep": {
+        "task": "therapy.alerts_sweep",
+        "schedule": parse_schedule(env.str("ALERT_SWEEP_SCHEDULE", default="5 * * * *")),
+    },
     # https://crontab.guru/#30_7_*_*_* : the nurses' digest of overdue and due-today draws.
     "nurse-digest": {
         "task": "patients.nurse_digest_send",
@@ -296,6 +301,8 @@ ESR1_VAF_FLOOR = env.float("ESR1_VAF_FLOOR", default=0.0)  # a fraction; 0 = any
 SCAN_LOOKBACK_DAYS = env.int("SCAN_LOOKBACK_DAYS", default=28)
 REALERT_RISE_FACTOR = env.float("REALERT_RISE_FACTOR", default=2.0)
 ALERT_ACK_SLA_HOURS = env.int("ALERT_ACK_SLA_HOURS", default=72)
+# Who hears about escalated alerts besides the oncologist (usernames); default: the admins.
+ALERT_ESCALATION_CONTACTS = env.list("ALERT_ESCALATION_CONTACTS", default=[])
 ESR1_ANY_LBD_MISSENSE = env.bool("ESR1_ANY_LBD_MISSENSE", default=False)
 ESR1_ALLOWLIST_PATH = Path(
     env.str(

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
     ("role", "expected_status", "expected"),
     [
         (Role.NURSE, 302, "/worklist/"),
-        (Role.ONCOLOGIST, 302, "/patients/"),
+        (Role.ONCOLOGIST, 302, "/alerts/"),
         (Role.ADMIN, 200, "Administration"),
         (Role.LAB, 200, "Lab results"),
     ],

@@ -174,3 +174,21 @@ def test_bad_decision_fields(oncologist_api, alert_id):
     response = ack(oncologist_api, alert_id, decision="defer", defer_until="2026-11-01")
     assert set(response.json()["extra"]["fields"]) == {"reason_code", "defer_until"}
     assert Alert.objects.get().state == "open"
+
+
+def test_a_clear_scan_recorded_after_the_alert_satisfies_imaging(
+    oncologist_api, lab_token_api, eligible, oncologist
+):
+    from patients import services as patient_services
+
+    eligible.scans.all().delete()
+    alert_id = lab_token_api.post(URL, payload(), format="json").json()["alerts"][0]["id"]
+    patient_services.scan_record(
+        patient=eligible,
+        performed_on=dt.date(2026, 11, 20),
+        modality="ct",
+        outcome="no_progression",
+        acting_user=oncologist,
+    )
+    response = ack(oncologist_api, alert_id, decision="switch", effective_on="2026-11-24")
+    assert response.status_code == 200, response.json()
