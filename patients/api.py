@@ -305,7 +305,13 @@ class PatientRegimenCreateApi(BaseApi):
 
 
 class PatientScanCreateApi(BaseApi):
+    """Scans of a patient. Recording goes through `record`, which the project's URL
+    configuration binds to the workflow that also re-runs the switch rule."""
+
     allowed_roles = CLINIC_ROLES
+
+    def record(self, *, patient, data, user):
+        return services.scan_record(patient=patient, **data, acting_user=user)
 
     @extend_schema_serializer(component_name="ScanCreateInput")
     class InputSerializer(serializers.Serializer):
@@ -339,7 +345,5 @@ class PatientScanCreateApi(BaseApi):
         patient = selectors.patient_get(patient_id=patient_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        scan = services.scan_record(
-            patient=patient, **serializer.validated_data, acting_user=request.user
-        )
+        scan = self.record(patient=patient, data=serializer.validated_data, user=request.user)
         return Response(ScanOutSerializer(scan).data, status=status.HTTP_201_CREATED)

@@ -10,9 +10,4 @@ urlpatterns = [
         api.PatientRegimenCreateApi.as_view(),
         name="patient-regimens",
     ),
-    path(
-        "patients/<int:patient_id>/scans/",
-        api.PatientScanCreateApi.as_view(),
-        name="patient-scans",
-    ),
 ]

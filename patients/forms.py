@@ -9,7 +9,8 @@ from accounts.roles import Role
 from patients.formulary import get_formulary
 from patients.models import INTERVAL_MAX_WEEKS, INTERVAL_MIN_WEEKS, Draw, ImagingAssessment
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+# type=date inputs read and write ISO dates, whatever the language setting.
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def oncologist_queryset():

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from patients import views
-from surveillance.views import patient_detail
+from surveillance.views import patient_detail, scan_create
 
 app_name = "patients"
 
@@ -10,7 +10,7 @@ urlpatterns = [
     path("new/", views.patient_create, name="create"),
     path("<int:patient_id>/", patient_detail, name="detail"),
     path("<int:patient_id>/regimens/", views.regimen_create, name="regimen_create"),
-    path("<int:patient_id>/scans/", views.scan_create, name="scan_create"),
+    path("<int:patient_id>/scans/", scan_create, name="scan_create"),
     path("<int:patient_id>/surveillance/", views.surveillance_update, name="surveillance_update"),
 ]
 

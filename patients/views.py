@@ -24,7 +24,6 @@ from patients.forms import (
     PatientCreateForm,
     RegimenForm,
     RescheduleForm,
-    ScanForm,
     SurveillanceForm,
     add_service_errors,
     oncologist_queryset,
@@ -104,23 +103,6 @@ def regimen_create(request, patient_id: int):
         messages.error(request, "Regimen not recorded. " + _form_errors_message(form))
     else:
         messages.success(request, "Regimen recorded.")
-    return redirect("patients:detail", patient_id=patient.pk)
-
-
-@role_required(*CLINIC_ROLES)
-@require_POST
-def scan_create(request, patient_id: int):
-    patient = selectors.patient_get(patient_id=patient_id)
-    form = ScanForm(request.POST)
-    if form.is_valid():
-        try:
-            services.scan_record(patient=patient, **form.cleaned_data, acting_user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    if form.errors:
-        messages.error(request, "Scan not recorded. " + _form_errors_message(form))
-    else:
-        messages.success(request, "Scan recorded.")
     return redirect("patients:detail", patient_id=patient.pk)
 
 

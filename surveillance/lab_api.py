@@ -18,8 +18,9 @@ from audit.services import audit_record
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
+from patients.api import PatientScanCreateApi
 from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
-from surveillance.workflows import UploadRefused, report_receive, upload_receive
+from surveillance.workflows import UploadRefused, report_receive, scan_receive, upload_receive
 
 REPORT_EXAMPLE = {
     "report_id": "G360-2026-000123",
@@ -281,3 +282,11 @@ class UploadDetailApi(BaseApi):
             Upload.objects.defer("content"), pk=upload_id, uploaded_by=request.user
         )
         return Response(UploadOutSerializer(upload).data)
+
+
+class PatientScanApi(PatientScanCreateApi):
+    """POST /api/v1/patients/{id}/scans/: the scan, then the switch rule (DESIGN.md §5)."""
+
+    def record(self, *, patient, data, user):
+        scan, _alerts = scan_receive(patient=patient, **data, acting_user=user)
+        return scan

@@ -24,6 +24,12 @@ api_v1 = [
         name="docs",
     ),
     path("", include("patients.api_urls")),
+    # Recording a scan re-runs the switch rule: the workflow-bound view.
+    path(
+        "patients/<int:patient_id>/scans/",
+        lab_api.PatientScanApi.as_view(),
+        name="patient-scans",
+    ),
     path("", include("patients.draw_api_urls")),
     path("reports/", lab_api.ReportsApi.as_view(), name="reports"),
     path("reports/upload/", lab_api.ReportUploadApi.as_view(), name="reports-upload"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
 from liquidbiopsy import selectors as report_selectors
@@ -76,3 +77,32 @@ def server_error(request):
             status=500,
         )
     return render(request, "500.html", status=500)
+
+
+@role_required(*CLINIC_ROLES)
+@require_POST
+def scan_create(request, patient_id: int):
+    """The patient page's scan form: the scan, then the switch rule for pending alerts."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from patients.forms import add_service_errors
+    from surveillance.workflows import scan_receive
+
+    patient = patient_selectors.patient_get(patient_id=patient_id)
+    form = ScanForm(request.POST)
+    alerts = []
+    if form.is_valid():
+        try:
+            _scan, alerts = scan_receive(
+                patient=patient, **form.cleaned_data, acting_user=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        problems = "; ".join(" ".join(errors) for errors in form.errors.values())
+        messages.error(request, f"Scan not recorded. {problems}")
+    else:
+        changed = f" The switch rule updated {len(alerts)} alert(s)." if alerts else ""
+        messages.success(request, f"Scan recorded.{changed}")
+    return redirect("patients:detail", patient_id=patient.pk)

@@ -168,3 +168,24 @@ def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
 
     transaction.on_commit(lambda: upload_process_task.delay(upload.pk))
     return upload
+
+
+# --- Scans ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scan_receive(*, patient, performed_on, modality, outcome, note="", acting_user):
+    """Record a scan, then re-run the switch rule for the patient's pending alerts."""
+    from patients.services import scan_record
+    from therapy.services import alerts_evaluate_after_scan
+
+    scan = scan_record(
+        patient=patient,
+        performed_on=performed_on,
+        modality=modality,
+        outcome=outcome,
+        note=note,
+        acting_user=acting_user,
+    )
+    alerts = alerts_evaluate_after_scan(patient=patient, acting_user=acting_user)
+    return scan, alerts

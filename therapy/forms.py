@@ -5,7 +5,7 @@ from django import forms
 from therapy.models import Alert
 from therapy.reasons import ReasonCode
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # ISO, as type=date needs
 
 
 class AcknowledgeForm(forms.Form):

@@ -428,3 +428,27 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
 
                     transaction.on_commit(lambda ids=ids: notifications_send.delay(ids))
     return counts
+
+
+@transaction.atomic
+def alerts_evaluate_after_scan(*, patient, acting_user=None) -> list[Alert]:
+    """A scan was recorded: re-run the rule on each pending alert's latest evidence.
+
+    A progression on the current regimen withdraws a pending switch/review alert (reason:
+    progression) and raises esr1_with_progression with the same evidence; a new clear scan
+    can lift the need for confirmatory imaging.
+    """
+    touched: list[Alert] = []
+    pending = Alert.objects.filter(
+        patient=patient,
+        state__in=Alert.PENDING_STATES,
+        kind__in=[Alert.Kind.SWITCH_RECOMMENDED, Alert.Kind.REVIEW],
+    )
+    reports = {
+        e.report
+        for alert in pending.prefetch_related("evidence__report")
+        for e in sorted(alert.evidence.all(), key=lambda e: e.report.collected_on)[-1:]
+    }
+    for report in sorted(reports, key=lambda r: r.collected_on):
+        touched += alerts_evaluate_for_report(report=report, acting_user=acting_user)
+    return touched

@@ -148,7 +148,7 @@ def alert_decide(request, alert_id: int):
             form.add_error(None, exc.message)
     if form.errors:
         text = "; ".join(
-            f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
+            (f"{form.fields[f].label}: " if f in form.fields else "") + " ".join(e)
             for f, e in form.errors.items()
         )
         messages.error(request, f"Decision not recorded. {text}")

@@ -168,3 +168,38 @@ def test_two_reports_for_one_patient_at_once_give_one_open_alert(eligible, lab_u
     assert codes == [201, 201]
     assert Alert.objects.filter(state="open").count() == 1
     assert AlertEvidence.objects.count() == 2
+
+
+def test_progression_scan_withdraws_the_switch_alert_and_raises_progression(
+    lab_token_api, eligible, oncologist_api, oncologist
+):
+    lab_token_api.post(URL, payload(), format="json")
+    response = oncologist_api.post(
+        f"/api/v1/patients/{eligible.pk}/scans/",
+        {"performed_on": "2026-11-23", "modality": "ct", "outcome": "progression"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    states = dict(Alert.objects.values_list("kind", "state"))
+    assert states == {"switch_recommended": "withdrawn", "esr1_with_progression": "open"}
+    assert Alert.objects.get(kind="switch_recommended").withdrawn_reason == "progression"
+    progression = Alert.objects.get(kind="esr1_with_progression")
+    assert progression.evidence.count() == 1
+    keys = set(Notification.objects.filter(recipient=oncologist).values_list("key", flat=True))
+    assert f"alert:{progression.pk}:opened" in keys
+
+
+def test_clear_scan_from_the_page_lifts_confirmatory_imaging(
+    lab_token_api, eligible, client, oncologist
+):
+    eligible.scans.all().delete()
+    lab_token_api.post(URL, payload(), format="json")
+    assert Alert.objects.get().needs_confirmatory_imaging
+    client.force_login(oncologist)
+    response = client.post(
+        f"/patients/{eligible.pk}/scans/",
+        {"performed_on": "2026-11-20", "modality": "ct", "outcome": "no_progression", "note": ""},
+        follow=True,
+    )
+    assert "The switch rule updated 1 alert(s)." in response.content.decode()
+    assert Alert.objects.get().needs_confirmatory_imaging is False

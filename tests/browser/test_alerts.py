@@ -1,0 +1,57 @@
+"""The oncologist opens an alert from the inbox and accepts the switch."""
+
+import datetime as dt
+
+import pytest
+
+from patients.models import Regimen
+from tests.browser.conftest import login
+from tests.factories import PatientFactory, RegimenFactory, ScanFactory, UserFactory
+from tests.liquidbiopsy.conftest import payload
+from tests.therapy.conftest import collect
+from therapy.models import Alert
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_oncologist_accepts_a_switch(page, lab_token_api):
+    from accounts.roles import Role
+
+    onc = UserFactory(username="dr_olga", role=Role.ONCOLOGIST, first_name="Olga", last_name="Ode")
+    nurse = UserFactory(username="nurse_nina", role=Role.NURSE)
+    patient = PatientFactory(
+        mrn="MRN-0001", date_of_birth=dt.date(1961, 4, 2), oncologist=onc, family_name="Switch"
+    )
+    RegimenFactory(
+        patient=patient,
+        endocrine_agent="anastrozole",
+        cdk46_inhibitor="ribociclib",
+        started_on=dt.date(2025, 1, 6),
+    )
+    today = dt.date.today()
+    ScanFactory(
+        patient=patient, performed_on=today - dt.timedelta(days=5), outcome="no_progression"
+    )
+    collect(patient, "ACC-000123", today - dt.timedelta(days=3), nurse)
+    day = (today - dt.timedelta(days=3)).isoformat()
+    answer = lab_token_api.post(
+        "/api/v1/reports/", payload(collected_on=day, reported_on=today.isoformat()), format="json"
+    )
+    assert answer.json()["alerts"][0]["kind"] == "switch_recommended", answer.json()
+
+    login(page, "dr_olga")
+    assert page.url.endswith("/alerts/")
+    page.get_by_role("link", name="Consider switching to camizestrant").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text(
+        "consider switching Anastrozole to camizestrant, continue Ribociclib"
+    ).is_visible()
+    page.get_by_label("Switch", exact=True).check()
+    page.get_by_role("button", name="Record decision").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_text("Decision recorded.").is_visible()
+    assert Alert.objects.get().state == "accepted"
+    assert (
+        Regimen.objects.get(patient=patient, ended_on__isnull=True).endocrine_agent
+        == "camizestrant"
+    )
