@@ -70,7 +70,7 @@ def _earlier_versions(report: LabReport):
 
 
 def _open_or_attach(report: LabReport, decision, snapshot: dict, acting_user) -> Alert:
-    variants = [[protein, str(vaf)] for protein, vaf in decision.variants]
+    variants = [[protein, format(vaf.normalize(), "f")] for protein, vaf in decision.variants]
     alert = (
         Alert.objects.select_for_update()
         .filter(patient=report.patient, kind=decision.kind, state__in=Alert.PENDING_STATES)

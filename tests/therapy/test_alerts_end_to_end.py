@@ -203,3 +203,31 @@ def test_clear_scan_from_the_page_lifts_confirmatory_imaging(
     )
     assert "The switch rule updated 1 alert(s)." in response.content.decode()
     assert Alert.objects.get().needs_confirmatory_imaging is False
+
+
+def test_reports_from_a_file_are_evaluated_after_commit(
+    lab_token_api, eligible, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from therapy.tasks import alerts_evaluate_reports
+
+    csv = (
+        "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
+        "qc_status,gene,hgvs_p,vaf_percent\n"
+        "F-1,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,ESR1,Y537S,0.8\n"
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = lab_token_api.post(
+            "/api/v1/reports/upload/",
+            {"file": SimpleUploadedFile("f.csv", csv.encode())},
+            format="multipart",
+        )
+    assert response.status_code == 201, response.json()
+    assert Alert.objects.count() == 0  # not inside the upload's request
+    assert callbacks  # the worker is asked once the reports are committed
+    from liquidbiopsy.models import LabReport
+
+    alerts_evaluate_reports([LabReport.objects.get(report_id="F-1").pk])  # what the worker runs
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Tyr537Ser", "0.008"]])
