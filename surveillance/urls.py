@@ -56,6 +56,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("uploads/", upload_page, name="upload_page"),
     path("alerts/", include("therapy.urls")),
+    path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
 ]

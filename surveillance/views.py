@@ -6,6 +6,7 @@ They live in the project package because it sits above every app (therapy -> liq
 
 from __future__ import annotations
 
+import plotly
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -17,6 +18,7 @@ from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm
 from patients.formulary import get_formulary
+from surveillance.timeline import patient_timeline_figure
 
 
 @login_required
@@ -37,16 +39,20 @@ def home(request):
 @role_required(*CLINIC_ROLES)
 def patient_detail(request, patient_id: int):
     patient = patient_selectors.patient_view(patient_id=patient_id, user=request.user, what="page")
+    regimens = patient_selectors.regimen_list(patient=patient)
+    scans = patient_selectors.scan_list(patient=patient)
+    draws = patient_selectors.draw_history(patient=patient)
+    reports = report_selectors.reports_for_patient(patient=patient)
     return render(
         request,
         "patients/patient_detail.html",
         {
             "patient": patient,
-            "regimens": patient_selectors.regimen_list(patient=patient),
-            "scans": patient_selectors.scan_list(patient=patient),
+            "regimens": regimens,
+            "scans": scans,
             "formulary": get_formulary(),
-            "draws": patient_selectors.draw_history(patient=patient),
-            "reports": report_selectors.reports_for_patient(patient=patient),
+            "draws": draws,
+            "reports": reports,
             "regimen_form": RegimenForm(),
             "scan_form": ScanForm(),
             "surveillance_form": SurveillanceForm(
@@ -58,6 +64,10 @@ def patient_detail(request, patient_id: int):
                 }
             ),
             "min_therapy_months": settings.MIN_THERAPY_MONTHS,
+            "timeline": patient_timeline_figure(
+                reports=reports, regimens=regimens, scans=scans, draws=draws
+            ),
+            "plotly_version": plotly.__version__,
         },
     )
 
@@ -106,3 +116,18 @@ def scan_create(request, patient_id: int):
         changed = f" The switch rule updated {len(alerts)} alert(s)." if alerts else ""
         messages.success(request, f"Scan recorded.{changed}")
     return redirect("patients:detail", patient_id=patient.pk)
+
+
+def plotly_js(request, version: str):
+    """plotly.js from the installed plotly package: the pages fetch nothing from other hosts.
+
+    `version` in the URL only makes a new plotly release a new URL for browser caches."""
+    from pathlib import Path
+
+    import plotly
+    from django.http import FileResponse
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    response = FileResponse(path.open("rb"), content_type="text/javascript")
+    response["Cache-Control"] = "public, max-age=604800, immutable"  # the URL carries the version
+    return response

@@ -40,3 +40,32 @@ def test_patient_page_shows_reports_versions_and_failures(client, nurse, lab_tok
     assert "Sample failed" in html
     assert 'This is not "not detected"' in html or "This is not &quot;not detected&quot;" in html
     assert dt.date(2026, 11, 2).isoformat() in html
+
+
+@pytest.mark.django_db
+def test_patient_page_has_the_timeline_figure(client, nurse, lab_token_api, collected):
+    import json
+    import re
+
+    lab_token_api.post(URL, payload(), format="json")
+    client.force_login(nurse)
+    html = client.get(f"/patients/{collected.patient_id}/").content.decode()
+    figure = json.loads(
+        re.search(
+            r'<script id="timeline-figure" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    (trace,) = [t for t in figure["data"] if t["name"] == "ESR1 p.Asp538Gly"]
+    assert trace["y"] == [0.42]  # percent, on a log axis
+    assert figure["layout"]["yaxis"]["type"] == "log"
+    assert "/vendor/plotly-" in html
+    assert "cdn." not in html
+
+
+@pytest.mark.django_db
+def test_plotly_is_served_from_the_installed_package(client):
+    import plotly
+
+    response = client.get(f"/vendor/plotly-{plotly.__version__}.min.js")
+    assert response.status_code == 200
+    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
