@@ -47,7 +47,7 @@ def test_nurse_finds_and_opens_a_patient(page, cohort):
     page.get_by_role("link", name="CHEN, Test").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="CHEN, Test").is_visible()
-    assert page.get_by_text("Anastrozole + Ribociclib").is_visible()
+    assert page.locator("p.regimen").inner_text() == "Anastrozole + Ribociclib"
     assert f"/patients/{cohort.pk}/" in page.url
     assert "MRN-B002" not in page.url
 
