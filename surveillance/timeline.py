@@ -66,30 +66,20 @@ def patient_timeline_figure(*, reports, regimens, scans, draws) -> dict:
             name = f"{call.gene} {call.hgvs_p or f'chr{call.chrom}:{call.pos}'}"
             (esr1 if call.gene == "ESR1" else others)[name].append((report, call))
 
-    for name, points in sorted(esr1.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=[r.collected_on.isoformat() for r, _ in points],
-                y=[float(c.vaf) * 100 for _, c in points],
-                mode="lines+markers",
-                name=name,
-                marker={"size": 9},
-                customdata=[_hover(r) for r, _ in points],
-                hovertemplate="%{y:.3g}% on %{x}<br>%{customdata}<extra>" + name + "</extra>",
+    for group, visible in ((esr1, True), (others, "legendonly")):
+        for name, points in sorted(group.items()):
+            fig.add_trace(
+                go.Scatter(
+                    x=[r.collected_on.isoformat() for r, _ in points],
+                    y=[float(c.vaf) * 100 for _, c in points],
+                    mode="lines+markers",
+                    name=name,
+                    visible=visible,
+                    marker={"size": 9 if visible is True else 6},
+                    customdata=[_hover(r) for r, _ in points],
+                    hovertemplate="%{y:.3g}% on %{x}<br>%{customdata}<extra>" + name + "</extra>",
+                )
             )
-        )
-    for name, points in sorted(others.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=[r.collected_on.isoformat() for r, _ in points],
-                y=[float(c.vaf) * 100 for _, c in points],
-                mode="lines+markers",
-                name=name,
-                visible="legendonly",
-                customdata=[_hover(r) for r, _ in points],
-                hovertemplate="%{y:.3g}% on %{x}<br>%{customdata}<extra>" + name + "</extra>",
-            )
-        )
     for label, items, symbol, colour in (
         ("ESR1 not detected", not_detected, "circle-open", "#555f70"),
         ("Sample failed (no result)", failed, "x", "#b0242b"),
