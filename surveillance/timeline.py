@@ -9,6 +9,7 @@ ESR1 result are drawn for what they are, on their own row under the axis, never 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import plotly.graph_objects as go
@@ -176,4 +177,4 @@ def patient_timeline_figure(*, reports, regimens, scans, draws) -> dict:
         xaxis={"title": "Collection date", "type": "date"},
         hovermode="closest",
     )
-    return fig.to_plotly_json()
+    return json.loads(fig.to_json())  # plotly's encoder turns numpy/pandas values into JSON

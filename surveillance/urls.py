@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from liquidbiopsy.views import upload_page
 from patients.urls import draw_urlpatterns
-from surveillance import lab_api, views
+from surveillance import dashboard, lab_api, views
 from therapy import api as therapy_api
 
 api_v1 = [
@@ -56,6 +56,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("uploads/", upload_page, name="upload_page"),
     path("alerts/", include("therapy.urls")),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

@@ -55,3 +55,16 @@ def test_oncologist_accepts_a_switch(page, lab_token_api):
         Regimen.objects.get(patient=patient, ended_on__isnull=True).endocrine_agent
         == "camizestrant"
     )
+
+
+def test_cohort_dashboard_renders_its_charts(page):
+    from accounts.roles import Role
+
+    UserFactory(username="admin_ada", role=Role.ADMIN)
+    patient = PatientFactory()
+    RegimenFactory(patient=patient)
+    login(page, "admin_ada")
+    page.goto("/dashboard/")
+    page.locator("#chart-states .main-svg").first.wait_for()
+    assert page.locator("div.chart .main-svg").count() >= 4
+    assert page.get_by_role("heading", name="Cohort dashboard").is_visible()
