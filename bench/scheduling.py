@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import bench_database_url, percentile  # noqa: E402
+from bench._common import bench_database_url, percentile, seed_patients_and_draws  # noqa: E402
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "100000"))
 HISTORY_PER_PATIENT = int(os.environ.get("BENCH_HISTORY", "10"))
@@ -63,35 +63,7 @@ def main() -> None:
     with connection.cursor() as cur:
         # Patients whose surveillance started 1.5-3 years ago, spread so that their next
         # draws fall anywhere from two months ago to two months ahead.
-        cur.execute(
-            """
-            INSERT INTO patients_patient (created_at, updated_at, mrn, given_name, family_name,
-                date_of_birth, oncologist_id, surveillance_state, surveillance_interval_weeks,
-                surveillance_start_on, surveillance_start_explicit)
-            SELECT now(), now(), 'B' || lpad(g::text, 7, '0'), 'Given' || g, 'Family' || mod(g, 5000),
-                DATE '1955-01-01' + mod(g, 9000), %s, 'active', 8,
-                %s::date - (%s * 56 + mod(g, 120)), false
-            FROM generate_series(1, %s) AS g
-            """,
-            [oncologist.pk, today, HISTORY_PER_PATIENT, PATIENTS],
-        )
-        cur.execute(
-            """
-            INSERT INTO patients_draw (created_at, updated_at, patient_id, planned_on, due_on,
-                window_opens_on, window_closes_on, state, is_redraw, collected_at,
-                collected_on, accession, reason_code, reason_note)
-            SELECT now(), now(), p.id, d, d, d - 7, d + 7,
-                CASE WHEN mod(k, 23) = 0 THEN 'missed' ELSE 'resulted' END, false,
-                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE d::timestamp + time '10:00' END,
-                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE d END,
-                CASE WHEN mod(k, 23) = 0 THEN NULL ELSE 'H' || p.id || '-' || k END,
-                CASE WHEN mod(k, 23) = 0 THEN 'did_not_attend' ELSE '' END, ''
-            FROM patients_patient p
-            CROSS JOIN generate_series(0, %s - 1) AS k
-            CROSS JOIN LATERAL (SELECT p.surveillance_start_on + k * 56 AS d) AS dd
-            """,
-            [HISTORY_PER_PATIENT],
-        )
+        seed_patients_and_draws(cur, oncologist.pk, today, PATIENTS, HISTORY_PER_PATIENT)
         cur.execute("SELECT count(*) FROM patients_draw")
         history = cur.fetchone()[0]
     seed_seconds = time.perf_counter() - t0
