@@ -17,7 +17,7 @@ def report_list(
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)
     if accession:
-        qs = qs.filter(draw__accession=accession.strip())
+        qs = qs.filter(draw__accession=accession.replace("\x00", "").strip())
     if lab_account is not None:
         qs = qs.filter(lab_account=lab_account)
     return qs.order_by("-collected_on", "report_id", "-version", "-id")

@@ -7,6 +7,7 @@ the field's path ("patient.mrn", "variants[0].vaf"), so a lab fixes a report in 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,6 +42,7 @@ VARIANTS_WITH_FAILED_QC = "A report whose QC status is '{qc}' carries no variant
 VARIANT_TWICE = "The same variant appears twice in this report (also at variants[{other}])."
 NOT_OBJECT = "Must be an object."
 NOT_LIST = "Must be a list (empty when nothing was detected)."
+NUL_CHARACTER = "Must not contain NUL (\\u0000) characters."
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ def _text(data: dict, key: str, path: str, errors: _Errors, *, n: int, required=
         errors.add(path, NOT_TEXT.format(n=n))
         return ""
     text = str(value).strip()
+    if "\x00" in text:
+        errors.add(path, NUL_CHARACTER)
+        return ""
     if required and not text:
         errors.add(path, REQUIRED)
     return text
@@ -217,6 +222,9 @@ def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None
     errors = _Errors()
     if not isinstance(payload, dict):
         errors.add("non_field_errors", "A report must be a JSON object.")
+        return None, dict(errors)
+    if "\\u0000" in json.dumps(payload, default=str):  # the stored payload could not hold it
+        errors.add("non_field_errors", "The report contains a NUL (\\u0000) character.")
         return None, dict(errors)
     report_id = _text(payload, "report_id", "report_id", errors, n=64)
     version = None

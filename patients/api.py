@@ -34,7 +34,9 @@ class OncologistField(serializers.SlugRelatedField):
         )
 
     def to_internal_value(self, data):
-        user = self.get_queryset().filter(username=str(data)).first()
+        if not isinstance(data, str) or "\x00" in data:
+            raise serializers.ValidationError(ONCOLOGIST_UNKNOWN.format(value=str(data)[:50]))
+        user = self.get_queryset().filter(username=data).first()
         if user is None:
             raise serializers.ValidationError(ONCOLOGIST_UNKNOWN.format(value=data))
         return user

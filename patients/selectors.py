@@ -26,6 +26,7 @@ def _latest_scan_qs():
 
 def patient_search_q(search: str, prefix: str = "") -> Q:
     """Name or MRN search: an exact MRN, or a prefix of the MRN or either name."""
+    search = search.replace("\x00", "")  # PostgreSQL refuses NUL in strings
     return (
         Q(**{f"{prefix}mrn__iexact": search})
         | Q(**{f"{prefix}mrn__istartswith": search})
@@ -190,7 +191,7 @@ def draw_list(
     if state:
         qs = qs.filter(state=state)
     if accession:
-        qs = qs.filter(accession=accession.strip())
+        qs = qs.filter(accession=accession.replace("\x00", "").strip())
     return qs.order_by("-planned_on", "-id")
 
 

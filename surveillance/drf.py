@@ -150,12 +150,18 @@ def paginated(item_serializer, name: str):
     )
 
 
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
 def int_query_param(request, name: str) -> int | None:
-    """An optional whole-number query parameter; 400 naming it when it is not one."""
+    """An optional id query parameter; 400 naming it when it is not a valid id."""
     value = request.query_params.get(name, "")
     if not value:
         return None
     try:
-        return int(value)
-    except ValueError as exc:
-        raise serializers.ValidationError({name: ["Must be a whole number (an id)."]}) from exc
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_ID:
+        raise serializers.ValidationError({name: ["Must be a whole number (an id)."]})
+    return number

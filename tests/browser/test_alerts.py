@@ -43,18 +43,25 @@ def test_oncologist_accepts_a_switch(page, lab_token_api):
     assert page.url.endswith("/alerts/")
     page.get_by_role("link", name="Consider switching to camizestrant").first.click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text(
-        "consider switching Anastrozole to camizestrant, continue Ribociclib"
-    ).is_visible()
+    recommendation = "consider switching Anastrozole to camizestrant, continue Ribociclib"
+    assert page.get_by_text(recommendation).is_visible()
+    alert_url = page.url
+    # From the alert to the patient: the timeline draws the variant's point.
+    page.get_by_role("link", name="SWITCH,").first.click()
+    page.wait_for_load_state("networkidle")
+    page.locator("#timeline .scatterlayer .point").first.wait_for()
+    assert page.locator("#timeline .scatterlayer .point").count() >= 2  # variant + scan
+    # Back to the alert: accept the switch.
+    page.goto(alert_url)
     page.get_by_label("Switch", exact=True).check()
     page.get_by_role("button", name="Record decision").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Decision recorded.").is_visible()
     assert Alert.objects.get().state == "accepted"
-    assert (
-        Regimen.objects.get(patient=patient, ended_on__isnull=True).endocrine_agent
-        == "camizestrant"
-    )
+    current = Regimen.objects.get(patient=patient, ended_on__isnull=True)
+    assert (current.endocrine_agent, current.cdk46_inhibitor) == ("camizestrant", "ribociclib")
+    assert page.get_by_text(recommendation).is_visible()  # what the rule saw, not the new regimen
+    assert page.get_by_text("Anastrozole ended (ctDNA-guided switch)").is_visible()
 
 
 def test_cohort_dashboard_renders_its_charts(page):

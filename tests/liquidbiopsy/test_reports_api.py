@@ -296,3 +296,11 @@ def test_the_same_report_posted_at_once_is_stored_once(collected, lab_user):
     assert sorted(codes) == [200, 200, 200, 200, 200, 201]
     assert LabReport.objects.count() == 1
     assert VariantCall.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_a_report_are_400_not_500(lab_token_api, collected):
+    response = lab_token_api.post(URL, payload(assay="G360\x00"), format="json")
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"]
+    assert counts()[0] == 0

@@ -309,3 +309,21 @@ def test_schema_and_docs_are_served_without_external_assets(anon_api, client):
     assert "swagger-ui" in html
     assert "cdn.jsdelivr" not in html
     assert "unpkg.com" not in html
+
+
+def test_nul_characters_and_huge_ids_are_400_not_500(nurse_api, oncologist):
+    assert nurse_api.get("/api/v1/patients/?search=a%00b").status_code == 200
+    assert nurse_api.get("/api/v1/draws/?accession=a%00b").status_code == 200
+    huge = nurse_api.get("/api/v1/draws/?patient=99999999999999999999999")
+    assert huge.status_code == 400
+    assert "patient" in huge.json()["extra"]["fields"]
+    body = {
+        "mrn": "MRN-NUL",
+        "given_name": "A",
+        "family_name": "B",
+        "date_of_birth": "1961-04-02",
+        "oncologist": "dr\x00olga",
+    }
+    response = nurse_api.post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 400
+    assert "oncologist" in response.json()["extra"]["fields"]
