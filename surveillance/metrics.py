@@ -2,7 +2,15 @@
 
 Large tables are aggregated in SQL (draws by month, patients by state); pandas takes the
 small remainder (per-patient ESR1 dates, alerts, progression scans). Filters: a date range
-and the responsible oncologist.
+and the responsible oncologist. Definitions:
+- adherence: draws whose window closed in the month (within the range) and that were
+  collected, resulted, failed, missed, or are still scheduled with the window closed;
+  share = those collected inside their window. Cancelled draws do not count.
+- first-draw vs emergent: patients whose first ESR1 call (any ESR1 variant in a current,
+  passing report) falls in the range; "first draw" when it is on their first passing report.
+- hours to decision: alerts opened in the range and decided: decided_at - opened_at.
+- lead time: days from a patient's first ESR1 call to the first progression scan on or after
+  it, for patients with both.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from django.db.models.functions import TruncMonth
 
 from liquidbiopsy.models import LabReport
 from patients.models import Draw, ImagingAssessment, Patient
+from surveillance.clock import clinic_today
 from therapy.models import Alert
 
 CLOSED_DRAW_STATES = ["collected", "resulted", "failed", "missed"]
@@ -66,7 +75,8 @@ def cohort_metrics(filters: Filters) -> CohortMetrics:
     adherence = _frame(
         Draw.objects.filter(
             by_patient,
-            state__in=CLOSED_DRAW_STATES,
+            Q(state__in=CLOSED_DRAW_STATES)
+            | Q(state=Draw.State.SCHEDULED, window_closes_on__lt=clinic_today()),
             window_closes_on__gte=filters.date_from,
             window_closes_on__lte=filters.date_to,
         )

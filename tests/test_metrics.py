@@ -147,3 +147,18 @@ def test_metrics_run_a_fixed_number_of_queries(cohort, oncologist):
     with CaptureQueriesContext(connection) as large:
         cohort_metrics(Filters(date_from=D(2026, 1, 1), date_to=D(2026, 12, 31)))
     assert len(small.captured_queries) == len(large.captured_queries) <= 8
+
+
+def test_overdue_uncollected_draws_count_against_adherence(cohort, oncologist):
+    import time_machine
+
+    late = PatientFactory(oncologist=oncologist)
+    draw(late, D(2026, 3, 1), state="scheduled")  # window closed 8 March, never collected
+    draw(PatientFactory(oncologist=oncologist), D(2026, 12, 1), state="scheduled")  # not due yet
+    with time_machine.travel(dt.datetime(2026, 11, 24, 12, tzinfo=LONDON), tick=False):
+        m = cohort_metrics(Filters(date_from=D(2026, 1, 1), date_to=D(2026, 12, 31)))
+    rows = {
+        r.month.strftime("%Y-%m"): (r.draws_due, r.collected_in_window)
+        for r in m.adherence.itertuples()
+    }
+    assert rows == {"2026-01": (3, 1), "2026-03": (3, 2)}
