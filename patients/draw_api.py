@@ -69,6 +69,15 @@ class DrawActionOutSerializer(serializers.Serializer):
     next_draw = DrawOutSerializer(allow_null=True, help_text="The patient's open draw now.")
 
 
+ACTION_RESPONSES = {
+    200: DrawActionOutSerializer,
+    400: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    409: ErrorSerializer,
+}
+
+
 def _action_response(draw: Draw) -> Response:
     draw.refresh_from_db()
     return Response(
@@ -135,8 +144,22 @@ class DrawDetailApi(BaseApi):
         return Response(DrawOutSerializer(draw).data)
 
 
-class DrawCollectApi(BaseApi):
+class DrawActionApi(BaseApi):
+    """A nurse's action on one draw: validate, one scheduling service, the draw and next."""
+
     allowed_roles = frozenset({Role.NURSE})
+    service = None  # the scheduling function, set by each subclass
+
+    def act(self, request, draw_id: int) -> Response:
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        type(self).service(draw=draw, **serializer.validated_data, acting_user=request.user)
+        return _action_response(draw)
+
+
+class DrawCollectApi(DrawActionApi):
+    service = staticmethod(scheduling.draw_collect)
 
     @extend_schema_serializer(component_name="DrawCollectInput")
     class InputSerializer(serializers.Serializer):
@@ -148,13 +171,7 @@ class DrawCollectApi(BaseApi):
     @extend_schema(
         operation_id="draws_collect",
         request=InputSerializer,
-        responses={
-            200: DrawActionOutSerializer,
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-        },
+        responses=ACTION_RESPONSES,
         examples=[
             OpenApiExample(
                 "Collected this morning",
@@ -167,15 +184,11 @@ class DrawCollectApi(BaseApi):
         ],
     )
     def post(self, request, draw_id: int):
-        draw = selectors.draw_get(draw_id=draw_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scheduling.draw_collect(draw=draw, **serializer.validated_data, acting_user=request.user)
-        return _action_response(draw)
+        return self.act(request, draw_id)
 
 
-class DrawMissApi(BaseApi):
-    allowed_roles = frozenset({Role.NURSE})
+class DrawMissApi(DrawActionApi):
+    service = staticmethod(scheduling.draw_mark_missed)
 
     @extend_schema_serializer(component_name="DrawMissInput")
     class InputSerializer(serializers.Serializer):
@@ -185,13 +198,7 @@ class DrawMissApi(BaseApi):
     @extend_schema(
         operation_id="draws_miss",
         request=InputSerializer,
-        responses={
-            200: DrawActionOutSerializer,
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-        },
+        responses=ACTION_RESPONSES,
         examples=[
             OpenApiExample("Did not attend", value={"reason": "did_not_attend"}, request_only=True),
             *ERROR_EXAMPLES,
@@ -199,17 +206,11 @@ class DrawMissApi(BaseApi):
         ],
     )
     def post(self, request, draw_id: int):
-        draw = selectors.draw_get(draw_id=draw_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scheduling.draw_mark_missed(
-            draw=draw, **serializer.validated_data, acting_user=request.user
-        )
-        return _action_response(draw)
+        return self.act(request, draw_id)
 
 
-class DrawCancelApi(BaseApi):
-    allowed_roles = frozenset({Role.NURSE})
+class DrawCancelApi(DrawActionApi):
+    service = staticmethod(scheduling.draw_cancel)
 
     @extend_schema_serializer(component_name="DrawCancelInput")
     class InputSerializer(serializers.Serializer):
@@ -219,25 +220,15 @@ class DrawCancelApi(BaseApi):
     @extend_schema(
         operation_id="draws_cancel",
         request=InputSerializer,
-        responses={
-            200: DrawActionOutSerializer,
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-        },
+        responses=ACTION_RESPONSES,
         examples=[*ERROR_EXAMPLES, NOT_FOUND_EXAMPLE],
     )
     def post(self, request, draw_id: int):
-        draw = selectors.draw_get(draw_id=draw_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scheduling.draw_cancel(draw=draw, **serializer.validated_data, acting_user=request.user)
-        return _action_response(draw)
+        return self.act(request, draw_id)
 
 
-class DrawRescheduleApi(BaseApi):
-    allowed_roles = frozenset({Role.NURSE})
+class DrawRescheduleApi(DrawActionApi):
+    service = staticmethod(scheduling.draw_reschedule)
 
     @extend_schema_serializer(component_name="DrawRescheduleInput")
     class InputSerializer(serializers.Serializer):
@@ -246,18 +237,8 @@ class DrawRescheduleApi(BaseApi):
     @extend_schema(
         operation_id="draws_reschedule",
         request=InputSerializer,
-        responses={
-            200: DrawActionOutSerializer,
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-        },
+        responses=ACTION_RESPONSES,
         examples=[*ERROR_EXAMPLES, NOT_FOUND_EXAMPLE],
     )
     def post(self, request, draw_id: int):
-        draw = selectors.draw_get(draw_id=draw_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scheduling.draw_reschedule(draw=draw, **serializer.validated_data, acting_user=request.user)
-        return _action_response(draw)
+        return self.act(request, draw_id)

@@ -17,8 +17,13 @@ urlpatterns = [
 # Draw actions and the worklist live at the top level: /worklist/, /draws/<id>/...
 draw_urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
-    path("draws/<int:draw_id>/collect/", views.draw_collect, name="draw_collect"),
-    path("draws/<int:draw_id>/miss/", views.draw_miss, name="draw_miss"),
-    path("draws/<int:draw_id>/cancel/", views.draw_cancel, name="draw_cancel"),
-    path("draws/<int:draw_id>/reschedule/", views.draw_reschedule, name="draw_reschedule"),
+    *(
+        path(
+            f"draws/<int:draw_id>/{action}/",
+            views.draw_action,
+            {"action": action},
+            name=f"draw_{action}",
+        )
+        for action in views.DRAW_ACTIONS
+    ),
 ]

@@ -195,13 +195,34 @@ def _back_to_worklist(request):
     return redirect("worklist")
 
 
-def _draw_action(request, draw_id: int, form_class, action, success: str):
+# The nurse's actions on a draw: the form that reads the input, the scheduling service (the
+# same one the API calls) and what to tell the nurse.
+DRAW_ACTIONS = {
+    "collect": (
+        CollectForm,
+        scheduling.draw_collect,
+        "Collection recorded; the next draw is planned.",
+    ),
+    "miss": (
+        MissForm,
+        scheduling.draw_mark_missed,
+        "Draw marked missed; the next draw is planned.",
+    ),
+    "cancel": (CancelForm, scheduling.draw_cancel, "Draw cancelled; the next draw is planned."),
+    "reschedule": (RescheduleForm, scheduling.draw_reschedule, "Draw rescheduled."),
+}
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_action(request, draw_id: int, action: str):
     """Run one draw service from a worklist form; errors come back as a message."""
+    form_class, service, success = DRAW_ACTIONS[action]
     draw = selectors.draw_get(draw_id=draw_id)
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            action(draw, form.cleaned_data)
+            service(draw=draw, **form.cleaned_data, acting_user=request.user)
         except ValidationError as exc:
             add_service_errors(form, exc)
         except ApplicationError as exc:
@@ -211,54 +232,6 @@ def _draw_action(request, draw_id: int, form_class, action, success: str):
     else:
         messages.success(request, success)
     return _back_to_worklist(request)
-
-
-@role_required(Role.NURSE)
-@require_POST
-def draw_collect(request, draw_id: int):
-    return _draw_action(
-        request,
-        draw_id,
-        CollectForm,
-        lambda draw, data: scheduling.draw_collect(draw=draw, **data, acting_user=request.user),
-        "Collection recorded; the next draw is planned.",
-    )
-
-
-@role_required(Role.NURSE)
-@require_POST
-def draw_miss(request, draw_id: int):
-    return _draw_action(
-        request,
-        draw_id,
-        MissForm,
-        lambda draw, data: scheduling.draw_mark_missed(draw=draw, **data, acting_user=request.user),
-        "Draw marked missed; the next draw is planned.",
-    )
-
-
-@role_required(Role.NURSE)
-@require_POST
-def draw_cancel(request, draw_id: int):
-    return _draw_action(
-        request,
-        draw_id,
-        CancelForm,
-        lambda draw, data: scheduling.draw_cancel(draw=draw, **data, acting_user=request.user),
-        "Draw cancelled; the next draw is planned.",
-    )
-
-
-@role_required(Role.NURSE)
-@require_POST
-def draw_reschedule(request, draw_id: int):
-    return _draw_action(
-        request,
-        draw_id,
-        RescheduleForm,
-        lambda draw, data: scheduling.draw_reschedule(draw=draw, **data, acting_user=request.user),
-        "Draw rescheduled.",
-    )
 
 
 @role_required(*CLINIC_ROLES)
