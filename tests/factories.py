@@ -67,3 +67,30 @@ class ScanFactory(factory.django.DjangoModelFactory):
     performed_on = dt.date(2026, 6, 1)
     modality = ImagingAssessment.Modality.CT
     outcome = ImagingAssessment.Outcome.NO_PROGRESSION
+
+
+def bulk_patients(n: int, oncologist, prefix: str, *, with_regimen: bool = True) -> list[Patient]:
+    """`n` active patients (and their current regimen) in two INSERTs, for query-count tests."""
+    patients = Patient.objects.bulk_create(
+        Patient(
+            mrn=f"{prefix}{i:05d}",
+            given_name="Q",
+            family_name=f"{prefix}Patient{i:05d}",
+            date_of_birth=dt.date(1960, 1, 1),
+            oncologist=oncologist,
+            surveillance_state=SurveillanceState.ACTIVE,
+            surveillance_start_on=dt.date(2026, 1, 5),
+        )
+        for i in range(n)
+    )
+    if with_regimen:
+        Regimen.objects.bulk_create(
+            Regimen(
+                patient=p,
+                endocrine_agent="letrozole",
+                cdk46_inhibitor="palbociclib",
+                started_on=dt.date(2025, 7, 1),
+            )
+            for p in patients
+        )
+    return patients

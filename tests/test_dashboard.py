@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from tests.factories import bulk_patients
 from tests.test_metrics import cohort  # noqa: F401 - the hand-built cohort fixture
 
 pytestmark = pytest.mark.django_db
@@ -55,41 +56,13 @@ def test_exports_are_csv_and_audited(client, oncologist, cohort):  # noqa: F811
     assert client.get("/dashboard/export/secrets.csv").status_code == 404
 
 
-def _bulk_patients(n, oncologist, prefix):
-    import datetime as dt
-
-    from patients.models import Patient, Regimen
-
-    patients = Patient.objects.bulk_create(
-        Patient(
-            mrn=f"{prefix}{i:05d}",
-            given_name="D",
-            family_name=f"D{i}",
-            date_of_birth=dt.date(1960, 1, 1),
-            oncologist=oncologist,
-            surveillance_state="active",
-            surveillance_start_on=dt.date(2026, 1, 5),
-        )
-        for i in range(n)
-    )
-    Regimen.objects.bulk_create(
-        Regimen(
-            patient=p,
-            endocrine_agent="letrozole",
-            cdk46_inhibitor="palbociclib",
-            started_on=dt.date(2025, 7, 1),
-        )
-        for p in patients
-    )
-
-
 def test_dashboard_query_count_is_the_same_at_10_and_1000_patients(client, oncologist):
     client.force_login(oncologist)
     client.get("/dashboard/")
-    _bulk_patients(10, oncologist, "S")
+    bulk_patients(10, oncologist, "S")
     with CaptureQueriesContext(connection) as small:
         client.get(f"/dashboard/{RANGE}")
-    _bulk_patients(990, oncologist, "L")
+    bulk_patients(990, oncologist, "L")
     with CaptureQueriesContext(connection) as large:
         client.get(f"/dashboard/{RANGE}")
     assert len(small.captured_queries) == len(large.captured_queries) <= 14

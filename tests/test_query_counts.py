@@ -7,33 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from patients.models import ImagingAssessment, Patient, Regimen
+from patients.models import ImagingAssessment, Patient
+from tests.factories import bulk_patients
 
 pytestmark = pytest.mark.django_db
 
 
 def _seed(n: int, oncologist) -> Patient:
-    patients = Patient.objects.bulk_create(
-        Patient(
-            mrn=f"MRN-Q{n}-{i:05d}",
-            given_name="Q",
-            family_name=f"Patient{i:05d}",
-            date_of_birth=dt.date(1960, 1, 1),
-            oncologist=oncologist,
-            surveillance_state="active",
-            surveillance_start_on=dt.date(2026, 1, 1),
-        )
-        for i in range(n)
-    )
-    Regimen.objects.bulk_create(
-        Regimen(
-            patient=p,
-            endocrine_agent="letrozole",
-            cdk46_inhibitor="palbociclib",
-            started_on=dt.date(2025, 7, 1),
-        )
-        for p in patients
-    )
+    patients = bulk_patients(n, oncologist, f"Q{n}-")
     ImagingAssessment.objects.bulk_create(
         ImagingAssessment(
             patient=p, performed_on=dt.date(2026, 6, 1), modality="ct", outcome="no_progression"
@@ -54,7 +35,7 @@ def _count(fn) -> int:
 def _measure(client, api, patient):
     return {
         "patient list page": _count(lambda: client.get("/patients/")),
-        "patient search page": _count(lambda: client.get("/patients/?q=Patient0")),
+        "patient search page": _count(lambda: client.get("/patients/?q=Q10-Patient0")),
         "patient page": _count(lambda: client.get(f"/patients/{patient.pk}/")),
         "api patient list": _count(lambda: api.get("/api/v1/patients/")),
         "api patient": _count(lambda: api.get(f"/api/v1/patients/{patient.pk}/")),

@@ -17,7 +17,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import AuditRow, audit_bulk, audit_record
 from liquidbiopsy.models import LabReport
 from notifications.services import Message, notification_publish
 from therapy.config import rule_config
@@ -385,10 +385,13 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
             counts["reopened"] = Alert.objects.filter(
                 pk__in=back, state=Alert.State.DEFERRED
             ).update(state=Alert.State.OPEN, opened_at=now, escalation_level=0, updated_at=now)
-            for alert in Alert.objects.filter(pk__in=back).select_related("patient__oncologist"):
-                audit_record(
-                    action="alert.reopen", obj=alert, patient_id=alert.patient_id, system="sweep"
-                )
+            reopened = list(Alert.objects.filter(pk__in=back).select_related("patient__oncologist"))
+            audit_bulk(
+                action="alert.reopen",
+                rows=[AuditRow("therapy.alert", str(a.pk), a.patient_id) for a in reopened],
+                system="sweep",
+            )
+            for alert in reopened:  # one notice per alert: its own oncologist, its own key
                 _notify(alert, f"reopened:{alert.defer_until}", "A deferred switch alert is back")
     contacts = _escalation_contacts()
     for level, age in ((1, sla), (2, 2 * sla)):
@@ -404,14 +407,16 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
                 escalation_level=level, updated_at=now
             )
             counts["escalated"] += len(due)
-            for alert in Alert.objects.filter(pk__in=due).select_related("patient__oncologist"):
-                audit_record(
-                    action="alert.escalate",
-                    obj=alert,
-                    patient_id=alert.patient_id,
-                    detail={"level": level},
-                    system="sweep",
-                )
+            escalated = list(Alert.objects.filter(pk__in=due).select_related("patient__oncologist"))
+            audit_bulk(
+                action="alert.escalate",
+                rows=[
+                    AuditRow("therapy.alert", str(a.pk), a.patient_id, {"level": level})
+                    for a in escalated
+                ],
+                system="sweep",
+            )
+            for alert in escalated:  # one notice per alert: its own oncologist, its own key
                 subject = f"Switch alert {alert.pk} unacknowledged for {age.days * 24 + age.seconds // 3600} h"
                 _notify(alert, f"escalated:{level}", subject)
                 ids = notification_publish(

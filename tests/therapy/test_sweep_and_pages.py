@@ -48,6 +48,13 @@ def test_unacknowledged_alerts_escalate_once_per_level(open_alert, oncologist):
     assert (oncologist.username, f"alert:{open_alert.pk}:escalated:1") in keys
     assert (admin.username, f"alert:{open_alert.pk}:escalated:1:contact") in keys
     assert (admin.username, f"alert:{open_alert.pk}:escalated:2:contact") in keys
+    from audit.models import AuditEvent
+
+    levels = [
+        e.detail["level"]
+        for e in AuditEvent.objects.filter(action="alert.escalate").order_by("at", "id")
+    ]
+    assert levels == [1, 2]  # one audit row per escalation, none for the repeated run
 
 
 def test_deferred_alert_comes_back_on_its_date(open_alert, oncologist_api):
