@@ -1,16 +1,15 @@
 from django.urls import path
 
 from patients import views
-from surveillance.views import patient_detail, scan_create
 
 app_name = "patients"
 
+# The patient page and the scan form compose several apps; surveillance/urls.py adds them to
+# this namespace, so this app imports nothing above it.
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
-    path("<int:patient_id>/", patient_detail, name="detail"),
     path("<int:patient_id>/regimens/", views.regimen_create, name="regimen_create"),
-    path("<int:patient_id>/scans/", scan_create, name="scan_create"),
     path("<int:patient_id>/surveillance/", views.surveillance_update, name="surveillance_update"),
 ]
 

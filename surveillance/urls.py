@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from liquidbiopsy.views import upload_page
 from patients.urls import draw_urlpatterns
+from patients.urls import urlpatterns as patient_pages
 from surveillance import dashboard, lab_api, views
 from therapy import api as therapy_api
 
@@ -51,7 +52,19 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("patients/", include("patients.urls")),
+    path(
+        "patients/",
+        include(
+            (
+                [
+                    *patient_pages,
+                    path("<int:patient_id>/", views.patient_detail, name="detail"),
+                    path("<int:patient_id>/scans/", views.scan_create, name="scan_create"),
+                ],
+                "patients",
+            )
+        ),
+    ),
     *draw_urlpatterns,
     path("notifications/", include("notifications.urls")),
     path("uploads/", upload_page, name="upload_page"),
