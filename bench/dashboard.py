@@ -43,7 +43,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.roles import Role
-    from surveillance.clock import clinic_today
+    from core.clock import clinic_today
     from tests.factories import UserFactory
 
     call_command("migrate", verbosity=0)

@@ -59,9 +59,9 @@ def main() -> None:
 
     from accounts.roles import Role
     from accounts.services import api_token_issue
+    from clinic.tasks import upload_process
+    from core.clock import clinic_today
     from liquidbiopsy.models import LabReport, VariantCall
-    from surveillance.clock import clinic_today
-    from surveillance.tasks import upload_process
     from tests.factories import UserFactory
 
     call_command("migrate", verbosity=0)

@@ -43,8 +43,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.roles import Role
+    from core.clock import clinic_today
     from patients.scheduling import draws_plan
-    from surveillance.clock import clinic_today
     from tests.factories import UserFactory
 
     def vacuum_analyze():

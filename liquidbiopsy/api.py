@@ -1,4 +1,4 @@
-"""Serializers for lab reports (the receiving view is in surveillance/lab_api.py)."""
+"""Serializers for lab reports (the receiving view is in clinic/lab_api.py)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk
+from core.clock import clinic_today
 from liquidbiopsy.models import LabReport, VariantCall
 from liquidbiopsy.services import (
     DOB_MISMATCH,
@@ -37,7 +38,6 @@ from liquidbiopsy.services import (
 from liquidbiopsy.validation import CleanReport, validate_report
 from patients.models import Draw
 from patients.scheduling import draws_plan
-from surveillance.clock import clinic_today
 
 TWO_VERSIONS_IN_FILE = (
     "Report {report_id} appears in this file more than once (also from line {other}); "

@@ -26,12 +26,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.clock import clinic_today
+from core.exceptions import Conflict, Mismatch
 from liquidbiopsy.models import LabReport, VariantCall
 from liquidbiopsy.validation import CleanReport, validate_report
 from patients import scheduling
 from patients.models import Draw
-from surveillance.clock import clinic_today
-from surveillance.exceptions import Conflict, Mismatch
 
 KEY_CONFLICT = (
     "Report {report_id} version {version} was already received with different content. "

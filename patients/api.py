@@ -10,15 +10,15 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES
 from audit.services import audit_record
+from core.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
 from patients import selectors, services
 from patients.formulary import get_formulary
 from patients.models import ImagingAssessment, Patient, Regimen, SurveillanceState
-from surveillance.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
 
 ONCOLOGIST_UNKNOWN = "No active oncologist with username '{value}'."
 
@@ -304,48 +304,3 @@ class PatientRegimenCreateApi(BaseApi):
             acting_user=request.user,
         )
         return self.created(RegimenOutSerializer(regimen).data)
-
-
-class PatientScanCreateApi(BaseApi):
-    """Scans of a patient. Recording goes through `record`, which the project's URL
-    configuration binds to the workflow that also re-runs the switch rule."""
-
-    allowed_roles = CLINIC_ROLES
-
-    def record(self, *, patient, data, user):
-        return services.scan_record(patient=patient, **data, acting_user=user)
-
-    @extend_schema_serializer(component_name="ScanCreateInput")
-    class InputSerializer(serializers.Serializer):
-        performed_on = serializers.DateField()
-        modality = serializers.ChoiceField(choices=ImagingAssessment.Modality.choices)
-        outcome = serializers.ChoiceField(choices=ImagingAssessment.Outcome.choices)
-        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-
-    @extend_schema(
-        operation_id="patients_scans_list",
-        responses={200: ScanOutSerializer(many=True), 404: ErrorSerializer},
-    )
-    def get(self, request, patient_id: int):
-        patient = selectors.patient_view(patient_id=patient_id, user=request.user, what="api_scans")
-        return Response(ScanOutSerializer(selectors.scan_list(patient=patient), many=True).data)
-
-    @extend_schema(
-        operation_id="patients_scans_create",
-        request=InputSerializer,
-        responses={201: ScanOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
-        examples=[
-            OpenApiExample(
-                "No progression on CT",
-                value={"performed_on": "2026-10-01", "modality": "ct", "outcome": "no_progression"},
-                request_only=True,
-            ),
-            *ERROR_EXAMPLES,
-        ],
-    )
-    def post(self, request, patient_id: int):
-        patient = selectors.patient_get(patient_id=patient_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        scan = self.record(patient=patient, data=serializer.validated_data, user=request.user)
-        return Response(ScanOutSerializer(scan).data, status=status.HTTP_201_CREATED)

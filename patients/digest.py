@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 
 from accounts.roles import Role
 from audit.services import audit_record
+from core.clock import clinic_today
 from notifications.services import Message, notification_publish, notification_send_emails
 from patients.models import Draw
-from surveillance.clock import clinic_today
 
 
 def digest_message(*, today: dt.date) -> Message:

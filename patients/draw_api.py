@@ -14,9 +14,7 @@ from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
-from patients import scheduling, selectors
-from patients.models import Draw
-from surveillance.drf import (
+from core.drf import (
     ERROR_EXAMPLES,
     BaseApi,
     ErrorSerializer,
@@ -24,6 +22,8 @@ from surveillance.drf import (
     int_query_param,
     paginated,
 )
+from patients import scheduling, selectors
+from patients.models import Draw
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
 NOT_FOUND_EXAMPLE = OpenApiExample(

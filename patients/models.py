@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from surveillance.db import TimeStampedModel
+from core.db import TimeStampedModel
 
 INTERVAL_MIN_WEEKS = 4
 INTERVAL_MAX_WEEKS = 12

@@ -22,10 +22,10 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk, audit_record
+from core.clock import clinic_date, clinic_today
+from core.exceptions import NotEligible
 from patients import rules
 from patients.models import Draw, Patient
-from surveillance.clock import clinic_date, clinic_today
-from surveillance.exceptions import NotEligible
 
 # A constant key for PostgreSQL's advisory lock: full planner runs queue behind each other.
 PLANNER_LOCK_KEY = 7_318_422_001

@@ -16,12 +16,31 @@ from audit.services import audit_record
 from patients.models import Draw, ImagingAssessment, Patient, Regimen
 
 
-def _current_regimen_qs():
-    return Regimen.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
+def current_regimen_qs(patient_ref: str = "pk") -> QuerySet[Regimen]:
+    """The current regimen (the one without an end date) of the patient at `OuterRef`."""
+    return Regimen.objects.filter(patient=OuterRef(patient_ref), ended_on__isnull=True)
 
 
-def _latest_scan_qs():
-    return ImagingAssessment.objects.filter(patient=OuterRef("pk")).order_by("-performed_on", "-id")
+def latest_scan_qs(patient_ref: str = "pk") -> QuerySet[ImagingAssessment]:
+    """The patient's scans at `OuterRef`, newest first."""
+    return ImagingAssessment.objects.filter(patient=OuterRef(patient_ref)).order_by(
+        "-performed_on", "-id"
+    )
+
+
+def with_current_regimen_and_latest_scan(qs: QuerySet, *, patient_ref: str = "pk") -> QuerySet:
+    """Annotate each row with its patient's current regimen and latest scan, in the same query:
+    `current_endocrine_agent`, `current_cdk46_inhibitor`, `current_started_on`,
+    `latest_scan_on`, `latest_scan_outcome`. `patient_ref` names the patient id in `qs`."""
+    current = current_regimen_qs(patient_ref)
+    scans = latest_scan_qs(patient_ref)
+    return qs.annotate(
+        current_endocrine_agent=Subquery(current.values("endocrine_agent")[:1]),
+        current_cdk46_inhibitor=Subquery(current.values("cdk46_inhibitor")[:1]),
+        current_started_on=Subquery(current.values("started_on")[:1]),
+        latest_scan_on=Subquery(scans.values("performed_on")[:1]),
+        latest_scan_outcome=Subquery(scans.values("outcome")[:1]),
+    )
 
 
 def patient_search_q(search: str, prefix: str = "") -> Q:
@@ -39,15 +58,7 @@ def patient_list(
     *, search: str = "", oncologist_id: int | None = None, state: str = ""
 ) -> QuerySet[Patient]:
     """Patients with their current regimen and latest scan annotated (one query)."""
-    current = _current_regimen_qs()
-    latest_scan = _latest_scan_qs()
-    qs = Patient.objects.select_related("oncologist").annotate(
-        current_endocrine_agent=Subquery(current.values("endocrine_agent")[:1]),
-        current_cdk46_inhibitor=Subquery(current.values("cdk46_inhibitor")[:1]),
-        current_started_on=Subquery(current.values("started_on")[:1]),
-        latest_scan_on=Subquery(latest_scan.values("performed_on")[:1]),
-        latest_scan_outcome=Subquery(latest_scan.values("outcome")[:1]),
-    )
+    qs = with_current_regimen_and_latest_scan(Patient.objects.select_related("oncologist"))
     search = search.strip()
     if search:
         qs = qs.filter(patient_search_q(search))
@@ -79,6 +90,7 @@ def scan_list(*, patient: Patient) -> list[ImagingAssessment]:
 
 
 def current_regimen(*, patient: Patient) -> Regimen | None:
+    """The patient's current regimen: the one without an end date (at most one, by constraint)."""
     return Regimen.objects.filter(patient=patient, ended_on__isnull=True).first()
 
 

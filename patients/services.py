@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 
 from accounts.roles import Role, has_role
 from audit.services import audit_record
-from patients import rules
+from core.clock import clinic_today
+from patients import rules, selectors
 from patients.formulary import get_formulary
 from patients.models import (
     INTERVAL_MAX_WEEKS,
@@ -26,7 +27,6 @@ from patients.models import (
     SurveillanceState,
 )
 from patients.scheduling import draws_plan
-from surveillance.clock import clinic_today
 
 MRN_TAKEN = "A patient with this MRN already exists."
 MRN_BLANK = "MRN is required."
@@ -220,10 +220,6 @@ def patient_update(*, patient: Patient, acting_user, changes: dict[str, Any]) ->
     return patient
 
 
-def _current_regimen(patient: Patient) -> Regimen | None:
-    return Regimen.objects.filter(patient=patient, ended_on__isnull=True).first()
-
-
 @transaction.atomic
 def regimen_start(
     *,
@@ -254,7 +250,7 @@ def regimen_start(
     _check_past_date("started_on", started_on, patient.date_of_birth, errors)
     if previous_end_reason not in Regimen.EndReason.values:
         errors["end_reason"] = [END_REASON_INVALID.format(reason=previous_end_reason)]
-    current = _current_regimen(patient)
+    current = selectors.current_regimen(patient=patient)
     if current is not None and started_on < current.started_on:
         errors.setdefault("started_on", []).append(
             REGIMEN_BEFORE_CURRENT.format(started_on=current.started_on.isoformat())

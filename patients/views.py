@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, has_role, role_required
 from audit.services import audit_record
+from core.clock import clinic_today
+from core.exceptions import ApplicationError
 from patients import scheduling, selectors, services
 from patients.forms import (
     CancelForm,
@@ -29,8 +31,6 @@ from patients.forms import (
     oncologist_queryset,
 )
 from patients.models import SurveillanceState
-from surveillance.clock import clinic_today
-from surveillance.exceptions import ApplicationError
 
 PAGE_SIZE = 25
 
@@ -77,7 +77,7 @@ def patient_create(request):
             add_service_errors(form, exc)
         else:
             messages.success(request, "Patient registered.")
-            return redirect("patients:detail", patient_id=patient.pk)
+            return redirect("patient_detail", patient_id=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form})
 
 
@@ -103,7 +103,7 @@ def regimen_create(request, patient_id: int):
         messages.error(request, "Regimen not recorded. " + _form_errors_message(form))
     else:
         messages.success(request, "Regimen recorded.")
-    return redirect("patients:detail", patient_id=patient.pk)
+    return redirect("patient_detail", patient_id=patient.pk)
 
 
 # --- The nurses' worklist and draw actions ---------------------------------------------------
@@ -254,4 +254,4 @@ def surveillance_update(request, patient_id: int):
         messages.error(request, "Surveillance not updated. " + _form_errors_message(form))
     else:
         messages.success(request, "Surveillance settings saved; the draw schedule is updated.")
-    return redirect("patients:detail", patient_id=patient.pk)
+    return redirect("patient_detail", patient_id=patient.pk)

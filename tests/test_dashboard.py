@@ -8,11 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from tests.builders import metrics_cohort
 from tests.factories import bulk_patients
-from tests.test_metrics import cohort  # noqa: F401 - the hand-built cohort fixture
 
 pytestmark = pytest.mark.django_db
 RANGE = "?from=2026-01-01&to=2026-12-31"
+
+
+@pytest.fixture
+def cohort(oncologist):
+    return metrics_cohort(oncologist)
 
 
 def test_dashboard_roles(client, nurse, lab_user, oncologist, admin_user):
@@ -22,7 +27,7 @@ def test_dashboard_roles(client, nurse, lab_user, oncologist, admin_user):
         assert client.get("/dashboard/export/patients.csv").status_code == code
 
 
-def test_dashboard_shows_the_numbers(client, oncologist, cohort):  # noqa: F811
+def test_dashboard_shows_the_numbers(client, oncologist, cohort):
     client.force_login(oncologist)
     html = client.get(f"/dashboard/{RANGE}").content.decode()
     assert "Draws collected inside the window, by month" in html
@@ -30,7 +35,7 @@ def test_dashboard_shows_the_numbers(client, oncologist, cohort):  # noqa: F811
     assert "20.0</span> h median to decision" in html
 
 
-def test_exports_are_csv_and_audited(client, oncologist, cohort):  # noqa: F811
+def test_exports_are_csv_and_audited(client, oncologist, cohort):
     client.force_login(oncologist)
     response = client.get(f"/dashboard/export/adherence.csv{RANGE}")
     assert response["Content-Type"].startswith("text/csv")

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from accounts.roles import Role
 from audit.services import audit_record
+from core.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from patients.models import ImagingAssessment
-from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from therapy import selectors
 from therapy.models import Alert
 from therapy.services import alert_acknowledge

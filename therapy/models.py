@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from surveillance.db import TimeStampedModel
+from core.db import TimeStampedModel
 
 
 class Alert(TimeStampedModel):

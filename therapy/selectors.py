@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from liquidbiopsy.models import LabReport, VariantCall
-from patients.models import ImagingAssessment, Regimen
+from patients import selectors as patient_selectors
+from patients.models import ImagingAssessment
 from therapy.models import Alert, AlertEvidence
 from therapy.rules import Esr1Call, SwitchFacts
 
@@ -16,7 +17,7 @@ from therapy.rules import Esr1Call, SwitchFacts
 def switch_facts_for_report(*, report: LabReport) -> SwitchFacts:
     """The facts the rule needs about one report version and its patient (a few queries)."""
     patient = report.patient
-    regimen = Regimen.objects.filter(patient=patient, ended_on__isnull=True).first()
+    regimen = patient_selectors.current_regimen(patient=patient)
     progression = (
         regimen is not None
         and ImagingAssessment.objects.filter(
@@ -96,3 +97,10 @@ def alert_list(*, patient_id=None, state="", kind="") -> QuerySet[Alert]:
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("opened_at", "id")
+
+
+def alerts_with_context(qs: QuerySet[Alert]) -> QuerySet[Alert]:
+    """Alerts with their patient, the current regimen and the latest scan joined in (one query)."""
+    return patient_selectors.with_current_regimen_and_latest_scan(
+        qs.select_related("patient", "patient__oncologist"), patient_ref="patient_id"
+    )

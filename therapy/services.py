@@ -241,11 +241,12 @@ def alert_acknowledge(
     from django.conf import settings
     from django.core.exceptions import ValidationError
 
+    from core.clock import clinic_today
+    from core.exceptions import NotEligible
+    from patients import selectors as patient_selectors
     from patients import services as patient_services
     from patients.formulary import get_formulary
     from patients.models import Regimen
-    from surveillance.clock import clinic_today
-    from surveillance.exceptions import NotEligible
 
     alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert.pk)
     if alert.state not in Alert.PENDING_STATES:
@@ -297,7 +298,7 @@ def alert_acknowledge(
     alert.decided_at = timezone.now()
     fields = ["decision", "reason_code", "comment", "decided_by", "decided_at", "updated_at"]
     if decision == Alert.Decision.SWITCH:
-        current = Regimen.objects.filter(patient=alert.patient, ended_on__isnull=True).first()
+        current = patient_selectors.current_regimen(patient=alert.patient)
         formulary = get_formulary()
         if (
             current is None

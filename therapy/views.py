@@ -8,36 +8,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role, role_required
 from audit.services import audit_record
-from patients.models import ImagingAssessment, Regimen
-from surveillance.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from therapy import selectors
 from therapy.forms import AcknowledgeForm
 from therapy.models import Alert
 from therapy.services import alert_acknowledge
 
 READERS = (Role.ONCOLOGIST, Role.ADMIN, Role.NURSE)
-
-
-def _with_context(qs):
-    """Current regimen and latest scan of each alert's patient, joined in (one query)."""
-    current = Regimen.objects.filter(patient=OuterRef("patient_id"), ended_on__isnull=True)
-    scans = ImagingAssessment.objects.filter(patient=OuterRef("patient_id")).order_by(
-        "-performed_on", "-id"
-    )
-    return qs.select_related("patient", "patient__oncologist").annotate(
-        regimen_agent=Subquery(current.values("endocrine_agent")[:1]),
-        regimen_cdk46=Subquery(current.values("cdk46_inhibitor")[:1]),
-        regimen_started=Subquery(current.values("started_on")[:1]),
-        scan_on=Subquery(scans.values("performed_on")[:1]),
-        scan_outcome=Subquery(scans.values("outcome")[:1]),
-    )
 
 
 @role_required(*READERS)
@@ -47,14 +30,19 @@ def inbox(request):
     if mine:
         base = base.filter(patient__oncologist=request.user)
     open_alerts = Paginator(
-        _with_context(base.filter(state=Alert.State.OPEN)).order_by("opened_at", "id"), 20
+        selectors.alerts_with_context(base.filter(state=Alert.State.OPEN)).order_by(
+            "opened_at", "id"
+        ),
+        20,
     ).get_page(request.GET.get("page"))
     deferred = list(
-        _with_context(base.filter(state=Alert.State.DEFERRED)).order_by("defer_until", "id")[:50]
+        selectors.alerts_with_context(base.filter(state=Alert.State.DEFERRED)).order_by(
+            "defer_until", "id"
+        )[:50]
     )
     since = timezone.now() - dt.timedelta(days=30)
     decided = list(
-        _with_context(
+        selectors.alerts_with_context(
             base.exclude(state__in=Alert.PENDING_STATES).filter(updated_at__gte=since)
         ).order_by("-flagged_for_review", "-updated_at")[:20]
     )
@@ -68,10 +56,10 @@ def inbox(request):
     for alert in shown:
         alert.collected_on = alert.facts_snapshot.get("collected_on")
         alert.months_on = (
-            (today.year - alert.regimen_started.year) * 12
+            (today.year - alert.current_started_on.year) * 12
             + today.month
-            - alert.regimen_started.month
-            if alert.regimen_started
+            - alert.current_started_on.month
+            if alert.current_started_on
             else None
         )
         alert.variant_rows = [(protein, float(vaf)) for protein, vaf in alert.variants]
@@ -90,7 +78,7 @@ def inbox(request):
 
 @role_required(*READERS)
 def alert_detail(request, alert_id: int):
-    alert = get_object_or_404(_with_context(selectors.alert_list()), pk=alert_id)
+    alert = get_object_or_404(selectors.alerts_with_context(selectors.alert_list()), pk=alert_id)
     audit_record(
         action="alert.view", acting_user=request.user, obj=alert, patient_id=alert.patient_id
     )

@@ -46,14 +46,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
-    # Own apps; dependencies run one way: therapy -> liquidbiopsy -> patients -> audit/accounts.
+    # Own apps, bottom to top; imports run one way (pyproject's import-linter contract):
+    # clinic -> therapy -> liquidbiopsy -> patients -> accounts | audit | notifications -> core.
+    "core",
     "accounts",
     "audit",
     "notifications",
     "patients",
     "liquidbiopsy",
     "therapy",
-    "surveillance",
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -239,11 +241,15 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",  # stores only a SHA-512 digest
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "surveillance.drf.Pagination",
+    # Every API view (core.drf.BaseApi) needs a login and one of the view's allowed_roles.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.roles.HasRole",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.drf.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "surveillance.drf.exception_handler",
+    "EXCEPTION_HANDLER": "core.drf.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
@@ -275,7 +281,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "surveillance.drf.document_error_responses",
+        "core.drf.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RegimenEndReasonEnum": "patients.models.Regimen.EndReason",

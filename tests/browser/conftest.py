@@ -61,11 +61,3 @@ def page(browser, live_server, request):
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert not external, f"requests to other hosts: {external}"
-
-
-def login(page, username: str, password: str = "correct-horse-battery") -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("networkidle")

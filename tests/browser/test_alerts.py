@@ -5,10 +5,8 @@ import datetime as dt
 import pytest
 
 from patients.models import Regimen
-from tests.browser.conftest import login
+from tests.builders import collect, login, payload
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory, UserFactory
-from tests.liquidbiopsy.conftest import payload
-from tests.therapy.conftest import collect
 from therapy.models import Alert
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from accounts.roles import Role
-from tests.browser.conftest import login
+from tests.builders import login
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

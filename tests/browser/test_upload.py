@@ -9,7 +9,7 @@ from accounts.roles import Role
 from liquidbiopsy.models import LabReport
 from patients import scheduling
 from patients.models import Draw
-from tests.browser.conftest import login
+from tests.builders import login
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

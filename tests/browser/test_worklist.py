@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 
 from accounts.roles import Role
+from core.clock import clinic_today
 from patients.models import Draw
 from patients.scheduling import draws_plan
-from surveillance.clock import clinic_today
-from tests.browser.conftest import login
+from tests.builders import login
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,19 +1,14 @@
 """Shared fixtures for the lab-report tests: a collected draw and a valid payload."""
 
-import copy
 import datetime as dt
-import zoneinfo
 
 import pytest
 import time_machine
 
-from liquidbiopsy.models import LabReport, VariantCall
 from patients import scheduling
 from patients.models import Draw
+from tests.builders import LONDON
 from tests.factories import PatientFactory
-
-LONDON = zoneinfo.ZoneInfo("Europe/London")
-URL = "/api/v1/reports/"
 
 
 @pytest.fixture(autouse=True)
@@ -39,45 +34,3 @@ def collected(oncologist, nurse):
         )
     draw.refresh_from_db()
     return draw
-
-
-def payload(**overrides):
-    body = {
-        "report_id": "G360-2026-000123",
-        "version": 1,
-        "status": "final",
-        "accession": "ACC-000123",
-        "patient": {"mrn": "MRN-0001", "date_of_birth": "1961-04-02"},
-        "collected_on": "2026-11-02",
-        "reported_on": "2026-11-10",
-        "assay": "Guardant360 CDx",
-        "qc_status": "pass",
-        "tumor_fraction": 0.012,
-        "variants": [
-            {
-                "gene": "ESR1",
-                "hgvs_p": "p.Asp538Gly",
-                "hgvs_c": "c.1613A>G",
-                "transcript": "NM_000125.4",
-                "genome_build": "GRCh38",
-                "chrom": "6",
-                "pos": 152098791,
-                "ref": "A",
-                "alt": "G",
-                "vaf_percent": 0.42,
-                "depth": 15000,
-            }
-        ],
-    }
-    body.update(overrides)
-    return body
-
-
-def variant(**overrides):
-    base = copy.deepcopy(payload()["variants"][0])
-    base.update(overrides)
-    return {k: val for k, val in base.items() if val is not None}
-
-
-def counts():
-    return (LabReport.objects.count(), VariantCall.objects.count(), Draw.objects.count())

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from patients.templatetags.clinic import percent
-from tests.liquidbiopsy.conftest import URL, payload, variant
+from tests.builders import URL, payload, variant
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from audit.models import AuditEvent
 from liquidbiopsy import validation as v
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import Draw
+from tests.builders import URL, counts, payload, variant
 from tests.factories import UserFactory
-from tests.liquidbiopsy.conftest import URL, counts, payload, variant
 
 
 @pytest.mark.django_db

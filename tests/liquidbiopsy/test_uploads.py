@@ -8,12 +8,12 @@ from django.test import override_settings
 
 from accounts.roles import Role
 from accounts.services import api_token_issue
+from clinic.tasks import upload_process as upload_process_task
 from liquidbiopsy.models import LabReport, Upload, VariantCall
 from patients import scheduling
 from patients.models import Draw
-from surveillance.tasks import upload_process as upload_process_task
+from tests.builders import LONDON, counts
 from tests.factories import PatientFactory, UserFactory
-from tests.liquidbiopsy.conftest import LONDON, counts
 
 UPLOAD = "/api/v1/reports/upload/"
 HEADER = (

@@ -9,8 +9,8 @@ from accounts.roles import Role
 from notifications.models import Notification
 from notifications.services import Message, notification_publish, notification_send_emails
 from patients.digest import nurse_digest_send
+from tests.builders import make_draw
 from tests.factories import PatientFactory, UserFactory
-from tests.patients.test_draws_api_and_worklist import _make_draw
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 24)
@@ -20,9 +20,9 @@ def test_digest_counts_and_delivers_once_per_day(oncologist):
     nurses = [UserFactory(username=f"n{i}", role=Role.NURSE) for i in range(2)]
     UserFactory(username="no_mail", role=Role.NURSE, email="")
     UserFactory(username="onc_not_nurse", role=Role.ONCOLOGIST)
-    _make_draw(PatientFactory(oncologist=oncologist), TODAY - dt.timedelta(days=10))
-    _make_draw(PatientFactory(oncologist=oncologist), TODAY - dt.timedelta(days=30))
-    _make_draw(PatientFactory(oncologist=oncologist), TODAY)
+    make_draw(PatientFactory(oncologist=oncologist), TODAY - dt.timedelta(days=10))
+    make_draw(PatientFactory(oncologist=oncologist), TODAY - dt.timedelta(days=30))
+    make_draw(PatientFactory(oncologist=oncologist), TODAY)
 
     assert nurse_digest_send(today=TODAY) == 2
     assert nurse_digest_send(today=TODAY) == 0  # the same day again: nothing

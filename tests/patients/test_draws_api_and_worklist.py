@@ -166,7 +166,7 @@ def test_patient_created_over_the_api_gets_its_draw(nurse_api, oncologist):
 # --- The worklist page -------------------------------------------------------------------------
 
 
-def _make_draw(patient, due: dt.date, **extra) -> Draw:
+def make_draw(patient, due: dt.date, **extra) -> Draw:
     opens, closes = due - dt.timedelta(days=7), due + dt.timedelta(days=7)
     return Draw.objects.create(
         patient=patient,
@@ -200,7 +200,7 @@ def sections(oncologist):
         ),
     ]:
         patient = PatientFactory(family_name=f"Sect{name.capitalize()}", oncologist=oncologist)
-        made[name] = _make_draw(patient, due, **extra)
+        made[name] = make_draw(patient, due, **extra)
     return made
 
 

@@ -11,9 +11,9 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from core.exceptions import NotEligible
 from patients import scheduling, services
 from patients.models import Draw, Patient, SurveillanceState
-from surveillance.exceptions import NotEligible
 from tests.factories import PatientFactory, RegimenFactory
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")

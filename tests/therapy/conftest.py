@@ -5,30 +5,14 @@ import datetime as dt
 import pytest
 import time_machine
 
-from patients import scheduling
-from patients.models import Draw
+from tests.builders import LONDON, collect
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
-from tests.liquidbiopsy.conftest import LONDON
 
 
 @pytest.fixture(autouse=True)
 def _clinic_today():
     with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
         yield
-
-
-def collect(patient, accession: str, day: dt.date, nurse) -> Draw:
-    with time_machine.travel(dt.datetime.combine(day, dt.time(9), LONDON), tick=False):
-        scheduling.draws_plan(patient_ids=[patient.pk])
-        draw = Draw.objects.get(patient=patient, state="scheduled")
-        scheduling.draw_collect(
-            draw=draw,
-            collected_at=dt.datetime.combine(day, dt.time(8, 30), LONDON),
-            accession=accession,
-            acting_user=nurse,
-        )
-    draw.refresh_from_db()
-    return draw
 
 
 @pytest.fixture

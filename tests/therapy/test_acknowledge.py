@@ -6,8 +6,7 @@ import pytest
 
 from audit.models import AuditEvent
 from patients.models import Draw, ImagingAssessment, Regimen
-from tests.liquidbiopsy.conftest import URL, payload, variant
-from tests.therapy.conftest import collect
+from tests.builders import URL, collect, payload, variant
 from therapy.models import Alert
 
 pytestmark = pytest.mark.django_db

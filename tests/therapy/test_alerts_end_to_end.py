@@ -10,8 +10,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_issue
 from notifications.models import Notification
 from patients import services as patient_services
-from tests.liquidbiopsy.conftest import URL, payload, variant
-from tests.therapy.conftest import collect
+from tests.builders import URL, collect, payload, variant
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role
 from notifications.models import Notification
+from tests.builders import LONDON, URL, payload
 from tests.factories import UserFactory
-from tests.liquidbiopsy.conftest import LONDON, URL, payload
 from therapy.models import Alert
 from therapy.services import alerts_sweep
 

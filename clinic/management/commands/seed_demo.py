@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import audit_channel
+from clinic.demo import DEMO_USERS, build_demo
 from patients.models import Patient
 from patients.services import clinic_today
-from surveillance.demo import DEMO_USERS, build_demo
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _print_logins(self):
-        from surveillance.demo import demo_password
+        from clinic.demo import demo_password
 
         self.stdout.write("Demo logins (username / password):")
         for username, role, *_ in DEMO_USERS:

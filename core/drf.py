@@ -13,8 +13,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.roles import HasRole
-from surveillance.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 INVALID_INPUT = "Invalid input: see extra.fields for each field's errors."
 
@@ -100,9 +99,13 @@ class Pagination(PageNumberPagination):
 
 
 class BaseApi(APIView):
-    """Every API view: authenticated, and the user's role must be in `allowed_roles`."""
+    """Every API view: authenticated, and the user's role must be in `allowed_roles`.
 
-    permission_classes = [HasRole]
+    The check is REST_FRAMEWORK's DEFAULT_PERMISSION_CLASSES (settings: IsAuthenticated, then
+    accounts.roles.HasRole), so this ground-floor class needs nothing from the accounts app; a
+    view that declares no `allowed_roles` is closed.
+    """
+
     allowed_roles: frozenset[str] = frozenset()
 
     def created(self, data) -> Response:

@@ -22,9 +22,9 @@ import pandas as pd
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import TruncMonth
 
+from core.clock import clinic_today
 from liquidbiopsy.models import LabReport
 from patients.models import Draw, ImagingAssessment, Patient
-from surveillance.clock import clinic_today
 from therapy.models import Alert
 
 CLOSED_DRAW_STATES = ["collected", "resulted", "failed", "missed"]

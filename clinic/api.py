@@ -1,4 +1,8 @@
-"""POST /api/v1/reports/ (labs) and GET /api/v1/reports/ (clinic; a lab its own reports)."""
+"""The endpoints that call the cross-app workflows: lab reports and files, and scans.
+
+Reports (POST: labs; GET: clinic roles, a lab its own), uploads (the uploader) and a patient's
+scans (clinic roles), each declared once here, where clinic/urls.py routes it.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,21 @@ from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
+from clinic.workflows import UploadRefused, report_receive, scan_receive, upload_receive
+from core.drf import (
+    ERROR_EXAMPLES,
+    BaseApi,
+    ErrorSerializer,
+    Pagination,
+    int_query_param,
+    paginated,
+)
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
-from patients.api import PatientScanCreateApi
-from surveillance.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
-from surveillance.workflows import UploadRefused, report_receive, scan_receive, upload_receive
+from patients import selectors as patient_selectors
+from patients.api import ScanOutSerializer
+from patients.models import ImagingAssessment
 
 REPORT_EXAMPLE = {
     "report_id": "G360-2026-000123",
@@ -284,9 +297,47 @@ class UploadDetailApi(BaseApi):
         return Response(UploadOutSerializer(upload).data)
 
 
-class PatientScanApi(PatientScanCreateApi):
-    """POST /api/v1/patients/{id}/scans/: the scan, then the switch rule (DESIGN.md §5)."""
+class PatientScansApi(BaseApi):
+    """GET/POST /api/v1/patients/{id}/scans/: recording a scan re-runs the switch rule."""
 
-    def record(self, *, patient, data, user):
-        scan, _alerts = scan_receive(patient=patient, **data, acting_user=user)
-        return scan
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="ScanCreateInput")
+    class InputSerializer(serializers.Serializer):
+        performed_on = serializers.DateField()
+        modality = serializers.ChoiceField(choices=ImagingAssessment.Modality.choices)
+        outcome = serializers.ChoiceField(choices=ImagingAssessment.Outcome.choices)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(
+        operation_id="patients_scans_list",
+        responses={200: ScanOutSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = patient_selectors.patient_view(
+            patient_id=patient_id, user=request.user, what="api_scans"
+        )
+        scans = patient_selectors.scan_list(patient=patient)
+        return Response(ScanOutSerializer(scans, many=True).data)
+
+    @extend_schema(
+        operation_id="patients_scans_create",
+        request=InputSerializer,
+        responses={201: ScanOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "No progression on CT",
+                value={"performed_on": "2026-10-01", "modality": "ct", "outcome": "no_progression"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request, patient_id: int):
+        patient = patient_selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        scan, _alerts = scan_receive(
+            patient=patient, **serializer.validated_data, acting_user=request.user
+        )
+        return Response(ScanOutSerializer(scan).data, status=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from django.db import OperationalError
 
 
 @shared_task(
-    name="liquidbiopsy.upload_process",
+    name="clinic.upload_process",
     ignore_result=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
@@ -14,11 +14,11 @@ from django.db import OperationalError
 def upload_process(upload_id: int) -> None:
     """Process a queued upload; a second delivery finds it claimed and does nothing."""
     from audit.context import audit_channel
+    from clinic.workflows import upload_run
     from liquidbiopsy.models import Upload
-    from surveillance.workflows import upload_process as process
 
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None or upload.state != Upload.State.QUEUED:
         return
     with audit_channel("task"):
-        process(upload=upload)
+        upload_run(upload=upload)

@@ -14,11 +14,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
+from clinic.timeline import patient_timeline_figure
 from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm
 from patients.formulary import get_formulary
-from surveillance.timeline import patient_timeline_figure
 
 
 @login_required
@@ -30,10 +30,10 @@ def home(request):
     if role == Role.ONCOLOGIST:
         return redirect("alerts:inbox")
     if role == Role.ADMIN:
-        return render(request, "home/admin.html")
+        return render(request, "clinic/home/admin.html")
     if role == Role.LAB:
-        return render(request, "home/lab.html")
-    return render(request, "home/no_role.html", status=403)
+        return render(request, "clinic/home/lab.html")
+    return render(request, "clinic/home/no_role.html", status=403)
 
 
 @role_required(*CLINIC_ROLES)
@@ -45,7 +45,7 @@ def patient_detail(request, patient_id: int):
     reports = report_selectors.reports_for_patient(patient=patient)
     return render(
         request,
-        "patients/patient_detail.html",
+        "clinic/patient_detail.html",
         {
             "patient": patient,
             "regimens": regimens,
@@ -96,8 +96,8 @@ def scan_create(request, patient_id: int):
     from django.contrib import messages
     from django.core.exceptions import ValidationError
 
+    from clinic.workflows import scan_receive
     from patients.forms import add_service_errors
-    from surveillance.workflows import scan_receive
 
     patient = patient_selectors.patient_get(patient_id=patient_id)
     form = ScanForm(request.POST)
@@ -115,7 +115,7 @@ def scan_create(request, patient_id: int):
     else:
         changed = f" The switch rule updated {len(alerts)} alert(s)." if alerts else ""
         messages.success(request, f"Scan recorded.{changed}")
-    return redirect("patients:detail", patient_id=patient.pk)
+    return redirect("patient_detail", patient_id=patient.pk)
 
 
 def plotly_js(request, version: str):

@@ -87,7 +87,7 @@ def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> 
     return upload
 
 
-def upload_process(*, upload: Upload) -> Upload:
+def upload_run(*, upload: Upload) -> Upload:
     """Parse, validate and store one file (all or nothing); progress is saved as it goes."""
     claimed = Upload.objects.filter(pk=upload.pk, state__in=[Upload.State.QUEUED]).update(
         state=Upload.State.PROCESSING
@@ -163,8 +163,8 @@ def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
     )
     rows = data.count(b"\n") + 1
     if rows <= settings.UPLOAD_SYNC_MAX_ROWS:
-        return upload_process(upload=upload)
-    from surveillance.tasks import upload_process as upload_process_task
+        return upload_run(upload=upload)
+    from clinic.tasks import upload_process as upload_process_task
 
     transaction.on_commit(lambda: upload_process_task.delay(upload.pk))
     return upload

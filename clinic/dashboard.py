@@ -9,15 +9,16 @@ import pandas as pd
 import plotly
 import plotly.graph_objects as go
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from accounts.roles import Role, role_required
 from audit.services import audit_record
-from patients.models import Patient, Regimen
-from surveillance.clock import clinic_today
-from surveillance.metrics import Filters, cohort_metrics
+from clinic.metrics import Filters, cohort_metrics
+from core.clock import clinic_today
+from patients import selectors as patient_selectors
+from patients.models import Patient
 
 DASHBOARD_ROLES = (Role.ONCOLOGIST, Role.ADMIN)
 TABLES = ("states", "adherence", "detection", "decisions", "lead_time")
@@ -104,7 +105,7 @@ def dashboard(request):
     )
     return render(
         request,
-        "dashboard.html",
+        "clinic/dashboard.html",
         {
             "m": m,
             "charts": charts,
@@ -122,7 +123,7 @@ def dashboard(request):
 
 def _patient_export(filters: Filters) -> pd.DataFrame:
     """One row per patient: state, current regimen, draws, ESR1 detections, decisions."""
-    current = Regimen.objects.filter(patient=OuterRef("pk"), ended_on__isnull=True)
+    current = patient_selectors.current_regimen_qs()
     rows = (
         Patient.objects.filter(filters.patients())
         .annotate(

@@ -14,10 +14,10 @@ from collections import defaultdict
 
 import plotly.graph_objects as go
 
+from core.clock import clinic_today
 from liquidbiopsy.models import LabReport
 from patients.formulary import get_formulary
 from patients.models import Draw, ImagingAssessment, Regimen
-from surveillance.clock import clinic_today
 
 FLOOR_PERCENT = 0.005  # the "no ESR1 result" row sits under 0.01%
 BAND_COLOURS = {

@@ -1,0 +1,14 @@
+"""The clinic's pages: home, the patient page and its scan form, the dashboard."""
+
+from django.urls import path
+
+from clinic import dashboard, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:patient_id>/scans/", views.scan_create, name="patient_scan_create"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
+    path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),
+]

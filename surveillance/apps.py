@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class SurveillanceConfig(AppConfig):
-    name = "surveillance"
-    verbose_name = "Surveillance"

@@ -1,0 +1,188 @@
+"""Builders shared by several test modules: payloads, draws, cohorts, a browser login.
+
+Fixtures stay in conftest files; anything a test module imports lives here, so no test
+module imports another module's conftest.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+import time_machine
+
+from liquidbiopsy.models import LabReport, VariantCall
+from patients import scheduling
+from patients.models import Draw
+from tests.factories import PatientFactory, ScanFactory, UserFactory
+from therapy.models import Alert
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+URL = "/api/v1/reports/"
+D = dt.date
+
+
+# --- Lab reports -------------------------------------------------------------------------
+
+
+def payload(**overrides):
+    body = {
+        "report_id": "G360-2026-000123",
+        "version": 1,
+        "status": "final",
+        "accession": "ACC-000123",
+        "patient": {"mrn": "MRN-0001", "date_of_birth": "1961-04-02"},
+        "collected_on": "2026-11-02",
+        "reported_on": "2026-11-10",
+        "assay": "Guardant360 CDx",
+        "qc_status": "pass",
+        "tumor_fraction": 0.012,
+        "variants": [
+            {
+                "gene": "ESR1",
+                "hgvs_p": "p.Asp538Gly",
+                "hgvs_c": "c.1613A>G",
+                "transcript": "NM_000125.4",
+                "genome_build": "GRCh38",
+                "chrom": "6",
+                "pos": 152098791,
+                "ref": "A",
+                "alt": "G",
+                "vaf_percent": 0.42,
+                "depth": 15000,
+            }
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def variant(**overrides):
+    base = copy.deepcopy(payload()["variants"][0])
+    base.update(overrides)
+    return {k: val for k, val in base.items() if val is not None}
+
+
+def counts():
+    return (LabReport.objects.count(), VariantCall.objects.count(), Draw.objects.count())
+
+
+# --- Draws ---------------------------------------------------------------------------------
+
+
+def collect(patient, accession: str, day: dt.date, nurse) -> Draw:
+    with time_machine.travel(dt.datetime.combine(day, dt.time(9), LONDON), tick=False):
+        scheduling.draws_plan(patient_ids=[patient.pk])
+        draw = Draw.objects.get(patient=patient, state="scheduled")
+        scheduling.draw_collect(
+            draw=draw,
+            collected_at=dt.datetime.combine(day, dt.time(8, 30), LONDON),
+            accession=accession,
+            acting_user=nurse,
+        )
+    draw.refresh_from_db()
+    return draw
+
+
+def make_draw(patient, due: dt.date, **extra) -> Draw:
+    opens, closes = due - dt.timedelta(days=7), due + dt.timedelta(days=7)
+    return Draw.objects.create(
+        patient=patient,
+        planned_on=due,
+        due_on=due,
+        window_opens_on=opens,
+        window_closes_on=closes,
+        **extra,
+    )
+
+
+# --- A hand-built cohort whose metrics are known ---------------------------------------------
+
+
+def draw(patient, due, collected=None, state="resulted", n=[0]):  # noqa: B006 - a counter
+    n[0] += 1
+    return Draw.objects.create(
+        patient=patient,
+        planned_on=due,
+        due_on=due,
+        window_opens_on=due - dt.timedelta(days=7),
+        window_closes_on=due + dt.timedelta(days=7),
+        state=state,
+        collected_on=collected,
+        collected_at=dt.datetime.combine(collected, dt.time(9), LONDON) if collected else None,
+        accession=f"M-{n[0]}" if collected else None,
+        reason_code="did_not_attend" if state == "missed" else "",
+    )
+
+
+def report(d, lab, esr1_vaf=None, qc="pass"):
+    r = LabReport.objects.create(
+        lab_account=lab,
+        report_id=f"R-{d.pk}",
+        version=1,
+        status="final",
+        draw=d,
+        patient=d.patient,
+        assay="G360",
+        qc_status=qc,
+        collected_on=d.collected_on,
+        reported_on=d.collected_on,
+        payload={},
+        payload_sha256="x",
+        received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    if esr1_vaf:
+        VariantCall.objects.create(
+            report=r, gene="ESR1", hgvs_p="p.Asp538Gly", vaf=Decimal(esr1_vaf)
+        )
+    return r
+
+
+def metrics_cohort(oncologist):
+    """Three patients whose cohort metrics are known by hand (tests/test_metrics.py)."""
+    lab = UserFactory(username="m_lab", role="lab")
+    a = PatientFactory(oncologist=oncologist)  # ESR1 on the first tested draw
+    b = PatientFactory(
+        oncologist=oncologist
+    )  # ESR1 emerges on the second; progresses 60 days later
+    c = PatientFactory(oncologist=oncologist, surveillance_state="progressed")  # never ESR1
+    # January: 3 draws due, 2 in window (one collected late, one in window), one missed.
+    report(draw(a, D(2026, 1, 10), D(2026, 1, 12)), lab, esr1_vaf="0.01")
+    report(draw(b, D(2026, 1, 12), D(2026, 1, 30)), lab)  # late: outside the window
+    draw(c, D(2026, 1, 15), state="missed")
+    # March: 2 draws due, both in window.
+    report(draw(b, D(2026, 3, 10), D(2026, 3, 10)), lab, esr1_vaf="0.02")
+    report(draw(c, D(2026, 3, 12), D(2026, 3, 13)), lab)
+    ScanFactory(patient=b, performed_on=D(2026, 5, 9), outcome="progression")
+    t0 = dt.datetime(2026, 3, 20, 9, 0, tzinfo=dt.UTC)
+    for patient, kind, state, decision, reason, hours, level in [
+        (a, "switch_recommended", "accepted", "switch", "", 10, 0),
+        (b, "switch_recommended", "declined", "decline", "patient_preference", 30, 0),
+        (c, "review", "open", "", "", None, 1),
+    ]:
+        Alert.objects.create(
+            patient=patient,
+            kind=kind,
+            state=state,
+            decision=decision,
+            reason_code=reason,
+            rule_version="serena6-v1",
+            facts_snapshot={},
+            opened_at=t0,
+            escalation_level=level,
+            decided_at=t0 + dt.timedelta(hours=hours) if hours else None,
+        )
+    return a, b, c
+
+
+# --- Browser ---------------------------------------------------------------------------------
+
+
+def login(page, username: str, password: str = "correct-horse-battery") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
