@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from liquidbiopsy.hgvs import normalise_protein_change
+from liquidbiopsy.esr1 import Allowlist, Esr1Call
 from patients.rules import add_months
 
 RULE_VERSION = "serena6-v1"
@@ -42,63 +42,6 @@ EARLY_ESR1 = "less_than_minimum_time_on_therapy"
 CONFIRMATORY_IMAGING = "no_progression_scan_within_lookback"
 DECLINED_PERSISTING = "declined_variants_persisting"
 ELIGIBLE = "eligible_for_switch"
-
-
-@dataclass(frozen=True)
-class AllowedVariant:
-    protein: str
-    pos: int | None = None
-    ref: str = ""
-    alt: str = ""
-
-
-@dataclass(frozen=True)
-class Allowlist:
-    chrom: str
-    variants: tuple[AllowedVariant, ...]
-    any_lbd_missense: bool = False
-    lbd_codons: tuple[int, int] = (310, 547)
-
-    def identify(self, call: Esr1Call) -> str | None:
-        """The canonical protein change this call is, if it qualifies; else None."""
-        protein = ""
-        if call.hgvs_p:
-            try:
-                protein = normalise_protein_change(call.hgvs_p)
-            except ValueError:
-                protein = ""
-        if protein:
-            if any(v.protein == protein for v in self.variants):
-                return protein
-            if self.any_lbd_missense and _is_lbd_missense(protein, self.lbd_codons):
-                return protein
-            return None
-        if call.pos is not None and call.chrom.removeprefix("chr") == self.chrom:
-            for v in self.variants:
-                if (v.pos, v.ref, v.alt) == (call.pos, call.ref.upper(), call.alt.upper()):
-                    return v.protein
-        return None
-
-
-def _is_lbd_missense(protein: str, codons: tuple[int, int]) -> bool:
-    body = protein.removeprefix("p.")
-    ref, alt, digits = body[:3], body[-3:], body[3:-3]
-    return (
-        digits.isdigit()
-        and codons[0] <= int(digits) <= codons[1]
-        and ref != alt
-        and alt not in ("Ter", "del", "dup")
-    )
-
-
-@dataclass(frozen=True)
-class Esr1Call:
-    hgvs_p: str
-    vaf: Decimal
-    chrom: str = ""
-    pos: int | None = None
-    ref: str = ""
-    alt: str = ""
 
 
 @dataclass(frozen=True)

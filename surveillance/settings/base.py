@@ -312,7 +312,8 @@ ALERT_ESCALATION_CONTACTS = env.list("ALERT_ESCALATION_CONTACTS", default=[])
 ESR1_ANY_LBD_MISSENSE = env.bool("ESR1_ANY_LBD_MISSENSE", default=False)
 ESR1_ALLOWLIST_PATH = Path(
     env.str(
-        "ESR1_ALLOWLIST_PATH", default=str(BASE_DIR / "therapy" / "data" / "esr1_allowlist.json")
+        "ESR1_ALLOWLIST_PATH",
+        default=str(BASE_DIR / "liquidbiopsy" / "data" / "esr1_allowlist.json"),
     )
 )
 # Lab files: up to UPLOAD_SYNC_MAX_ROWS lines are answered at once, larger files by a worker.
