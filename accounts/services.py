@@ -6,10 +6,12 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from knox.models import AuthToken
 
+from accounts.client_address import client_ip
 from accounts.roles import Role
 from audit.services import audit_record
 
@@ -57,8 +59,14 @@ def user_create(
         is_staff=role == Role.ADMIN,
         is_superuser=role == Role.ADMIN,
     )
-    user.set_password(password)
     user.full_clean(exclude=["password"])
+    try:
+        # Django's validators (settings.AUTH_PASSWORD_VALIDATORS: length, common, numeric,
+        # similar to the user's names), as the admin's password forms apply them.
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
     user.save()
     user.groups.add(Group.objects.get(name=role))
     audit_record(
@@ -87,3 +95,63 @@ def api_token_issue(*, username: str, acting_user=None) -> str:
         detail={"token_key": instance.token_key[:8]},
     )
     return token
+
+
+# --- Authentication events (called from accounts.signals and accounts.middleware) ----------
+# Identifiers only: the username typed and the client address, never the password.
+
+
+def login_record(*, request, user) -> None:
+    audit_record(
+        action="auth.login",
+        acting_user=user,
+        obj=user,
+        detail={"ip": client_ip(request) if request is not None else ""},
+    )
+
+
+def logout_record(*, request, user) -> None:
+    if user is None or not user.is_authenticated:
+        return
+    audit_record(
+        action="auth.logout",
+        acting_user=user,
+        obj=user,
+        detail={"ip": client_ip(request) if request is not None else ""},
+    )
+
+
+def _attempted_username(credentials: dict | None) -> str:
+    username = str((credentials or {}).get("username") or "")
+    return username[:150]
+
+
+def login_failed_record(*, request, credentials: dict | None) -> None:
+    audit_record(
+        action="auth.login_failed",
+        system="auth",
+        detail={
+            "username": _attempted_username(credentials),
+            "ip": client_ip(request) if request is not None else "",
+        },
+    )
+
+
+def lockout_record(*, request, username: str | None) -> None:
+    """An attempt refused by a lockout or a rate limit (django-axes or accounts.backends)."""
+    audit_record(
+        action="auth.lockout",
+        system="auth",
+        detail={
+            "username": _attempted_username({"username": username}),
+            "ip": client_ip(request) if request is not None else "",
+        },
+    )
+
+
+def session_expired_record(*, user, reason: str) -> None:
+    if user is None or not user.is_authenticated:
+        return
+    audit_record(
+        action="auth.session_expired", acting_user=user, obj=user, detail={"reason": reason}
+    )

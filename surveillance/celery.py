@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveillance.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveillance.settings.base")
 
 app = Celery("surveillance")
 app.config_from_object("django.conf:settings", namespace="CELERY")

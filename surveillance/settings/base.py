@@ -120,6 +120,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # --- Authentication, sessions, login throttling ---------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Per-address (spraying) and per-username (distributed guessing) limits; see the module.
+    "accounts.backends.LoginRateLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,12 +143,27 @@ SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=3
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# However active, a session ends this long after its log-in (accounts.middleware).
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env.float("SESSION_ABSOLUTE_TIMEOUT_HOURS", default=12.0)
 
-# django-axes: lock a username+address pair out after repeated failures.
+# The reverse proxies in front of the app that append to X-Forwarded-For (0: none, the header
+# is ignored). The client address is the entry the outermost trusted proxy appended
+# (accounts.client_address); login throttling and the audit trail use it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# django-axes: lock a username at one client address out after repeated failures. The
+# address is the real client's behind the trusted proxies, not the proxy's.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout neither counts again nor extends the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# accounts.backends: failures within the cool-off from one address across usernames
+# (password spraying), and on one username across addresses (distributed guessing).
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_USERNAME_FAILURE_LIMIT = env.int("LOGIN_USERNAME_FAILURE_LIMIT", default=50)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.roles import Role
 from accounts.services import generate_password, user_create
+from audit.context import audit_channel
+from audit.models import AuditEvent
 
 
 class Command(BaseCommand):
@@ -30,7 +32,8 @@ class Command(BaseCommand):
         if generated:
             password = generate_password()
         try:
-            user_create(username=username, role=role, password=password, email=email)
+            with audit_channel(AuditEvent.Channel.CLI):
+                user_create(username=username, role=role, password=password, email=email)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"Created user {username} with role {role}.")

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import api_token_issue
+from audit.context import audit_channel
+from audit.models import AuditEvent
 
 
 class Command(BaseCommand):
@@ -19,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         try:
-            token = api_token_issue(username=username)
+            with audit_channel(AuditEvent.Channel.CLI):
+                token = api_token_issue(username=username)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(token)
