@@ -1,9 +1,13 @@
 """Which ESR1 variant a call is: the allow-list (data) and matching a call against it. Pure.
 
 DESIGN.md §5: canonical transcript NM_000125.4 / ENST00000206249, protein NP_000116.2. A call
-matches on its protein change (every HGVS form) or, when it has none, on its genomic position
-and alleles. The switch rule (therapy) decides what a match means clinically; this module only
-says which variant a call is.
+matches on its protein change (every HGVS form) OR on its genomic position and alleles in
+the build it names (GRCh38 or GRCh37). Where the two disagree the call qualifies if either
+matches and is flagged `discordant` for the oncologist. A protein change given on a
+non-canonical transcript is numbered on another protein: it never overrides an allow-listed
+position (the position's variant is the one reported) and the call is flagged
+`non_canonical_transcript`. The switch rule (therapy) decides what a match means clinically;
+this module only says which variant a call is.
 """
 
 from __future__ import annotations
@@ -13,54 +17,30 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from liquidbiopsy.hgvs import normalise_protein_change
+from liquidbiopsy.coordinates import GRCH37, GRCH38, normalise_build, normalise_chrom
+from liquidbiopsy.hgvs import ProteinChange, parse_protein_change
+
+DISCORDANT = "discordant"
+NON_CANONICAL_TRANSCRIPT = "non_canonical_transcript"
+POSSIBLE_CHIP = "possible_chip"
+# Genes whose variants in blood are often clonal haematopoiesis rather than tumour DNA
+# (DNMT3A, TET2, ASXL1 and the other CHIP drivers; Razavi et al., Nat Med 2019).
+CHIP_GENES = frozenset(
+    {"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "SF3B1", "SRSF2", "CBL", "GNB1", "GNAS",
+     "IDH1", "IDH2", "U2AF1", "ZRSR2", "STAG2", "BCOR", "BCORL1", "CHEK2", "ATM", "KMT2D"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AllowedVariant:
     protein: str
-    pos: int | None = None
+    pos: int | None = None  # GRCh38
     ref: str = ""
     alt: str = ""
+    pos_grch37: int | None = None
 
-
-@dataclass(frozen=True)
-class Allowlist:
-    chrom: str
-    variants: tuple[AllowedVariant, ...]
-    any_lbd_missense: bool = False
-    lbd_codons: tuple[int, int] = (310, 547)
-
-    def identify(self, call: Esr1Call) -> str | None:
-        """The canonical protein change this call is, if it qualifies; else None."""
-        protein = ""
-        if call.hgvs_p:
-            try:
-                protein = normalise_protein_change(call.hgvs_p)
-            except ValueError:
-                protein = ""
-        if protein:
-            if any(v.protein == protein for v in self.variants):
-                return protein
-            if self.any_lbd_missense and _is_lbd_missense(protein, self.lbd_codons):
-                return protein
-            return None
-        if call.pos is not None and call.chrom.removeprefix("chr") == self.chrom:
-            for v in self.variants:
-                if (v.pos, v.ref, v.alt) == (call.pos, call.ref.upper(), call.alt.upper()):
-                    return v.protein
-        return None
-
-
-def _is_lbd_missense(protein: str, codons: tuple[int, int]) -> bool:
-    body = protein.removeprefix("p.")
-    ref, alt, digits = body[:3], body[-3:], body[3:-3]
-    return (
-        digits.isdigit()
-        and codons[0] <= int(digits) <= codons[1]
-        and ref != alt
-        and alt not in ("Ter", "del", "dup")
-    )
+    def position(self, build: str) -> int | None:
+        return self.pos_grch37 if build == GRCH37 else self.pos
 
 
 @dataclass(frozen=True)
@@ -71,6 +51,106 @@ class Esr1Call:
     pos: int | None = None
     ref: str = ""
     alt: str = ""
+    filter: str = ""  # the caller's FILTER: anything but "", "." or PASS is never used by the rule
+    # "" is read as GRCh38, the only build stored before builds were checked.
+    genome_build: str = ""
+    transcript: str = ""  # of hgvs_p / hgvs_c; "" is taken as the canonical one
+
+
+@dataclass(frozen=True)
+class Esr1Match:
+    """How a call matched: the variant it is (or None) and what the oncologist should see."""
+
+    protein: str | None
+    by_protein: str | None  # the allow-listed protein its hgvs_p names
+    by_position: str | None  # the allow-listed protein at its position and alleles
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    chrom: str
+    variants: tuple[AllowedVariant, ...]
+    any_lbd_missense: bool = False
+    lbd_codons: tuple[int, int] = (310, 547)
+    canonical_transcripts: tuple[str, ...] = ("NM_000125", "ENST00000206249")
+    canonical_proteins: tuple[str, ...] = ("NP_000116", "ENSP00000206249")
+
+    def identify(self, call: Esr1Call) -> str | None:
+        """The canonical protein change this call is, if it qualifies; else None."""
+        return self.match(call).protein
+
+    def match(self, call: Esr1Call) -> Esr1Match:
+        """Match on protein and on position independently, then reconcile (module docstring)."""
+        change = _parse(call.hgvs_p)
+        canonical = self._is_canonical(call.transcript, change)
+        by_protein = self._by_protein(change)
+        has_position = call.pos is not None and bool(call.chrom)
+        by_position = self._by_position(call) if has_position else None
+        flags: list[str] = []
+        if not canonical:
+            flags.append(NON_CANONICAL_TRANSCRIPT)
+        if change is not None and has_position and by_protein != by_position:
+            flags.append(DISCORDANT)
+        if by_position is not None and (not canonical or by_protein is None):
+            protein = by_position  # a position on the genome does not depend on a transcript
+        else:
+            protein = by_protein or by_position
+        return Esr1Match(
+            protein=protein, by_protein=by_protein, by_position=by_position, flags=tuple(flags)
+        )
+
+    def _is_canonical(self, transcript: str, change: ProteinChange | None) -> bool:
+        names = [transcript.strip()] if transcript and transcript.strip() else []
+        if change is not None and change.accession and change.accession.upper() != "ESR1":
+            names.append(change.accession)
+        allowed = {n.upper() for n in (*self.canonical_transcripts, *self.canonical_proteins)}
+        return all(name.split(".")[0].upper() in allowed for name in names)
+
+    def _by_protein(self, change: ProteinChange | None) -> str | None:
+        if change is None:
+            return None
+        if any(v.protein == change.canonical for v in self.variants):
+            return change.canonical
+        if (
+            self.any_lbd_missense
+            and change.kind == "missense"
+            and change.start is not None
+            and self.lbd_codons[0] <= change.start <= self.lbd_codons[1]
+        ):
+            return change.canonical
+        return None
+
+    def _by_position(self, call: Esr1Call) -> str | None:
+        try:
+            build = normalise_build(call.genome_build) if call.genome_build else GRCH38
+            chrom = normalise_chrom(call.chrom, build)
+        except ValueError:
+            return None
+        if chrom != self.chrom:
+            return None
+        alleles = (call.ref.strip().upper(), call.alt.strip().upper())
+        for v in self.variants:
+            if v.position(build) == call.pos and (v.ref, v.alt) == alleles:
+                return v.protein
+        return None
+
+
+def _parse(hgvs_p: str) -> ProteinChange | None:
+    if not hgvs_p:
+        return None
+    try:
+        return parse_protein_change(hgvs_p)
+    except ValueError:
+        return None
+
+
+def call_flags(*, gene: str, match: Esr1Match | None) -> list[str]:
+    """The flags stored on a variant call: the ESR1 match's, and possible CHIP by gene."""
+    flags = list(match.flags) if match is not None else []
+    if gene.upper() in CHIP_GENES:
+        flags.append(POSSIBLE_CHIP)
+    return flags
 
 
 @cache
@@ -86,9 +166,20 @@ def load_allowlist(path: str, *, any_lbd_missense: bool = False) -> Allowlist:
                 pos=v.get("pos"),
                 ref=v.get("ref", ""),
                 alt=v.get("alt", ""),
+                pos_grch37=v.get("pos_grch37"),
             )
             for v in raw["variants"]
         ),
         any_lbd_missense=any_lbd_missense,
         lbd_codons=tuple(raw.get("lbd_codons", (310, 547))),
+        canonical_transcripts=tuple(raw.get("canonical_transcripts", ("NM_000125",))),
+        canonical_proteins=tuple(raw.get("canonical_proteins", ("NP_000116",))),
     )
+
+
+@cache
+def gene_span(path: str) -> dict[str, tuple[int, int]]:
+    """ESR1's span on chromosome 6 per build, for VCF records without a gene annotation."""
+    with open(path, encoding="utf-8") as fh:
+        raw = json.load(fh)
+    return {build: tuple(span) for build, span in raw.get("gene_span", {}).items()}
