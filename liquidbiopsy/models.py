@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import TimeStampedModel
+from liquidbiopsy import bounds as b
 
 
 class LabReport(TimeStampedModel):
@@ -26,7 +27,7 @@ class LabReport(TimeStampedModel):
         INSUFFICIENT = "insufficient", "Insufficient sample"
 
     lab_account = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    report_id = models.CharField(max_length=64)
+    report_id = models.CharField(max_length=b.REPORT_ID_CHARS)
     version = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status)
     is_current = models.BooleanField(default=True)
@@ -45,11 +46,13 @@ class LabReport(TimeStampedModel):
         related_name="reports",
         db_index=False,
     )
-    assay = models.CharField(max_length=100)
+    assay = models.CharField(max_length=b.ASSAY_CHARS)
     qc_status = models.CharField(max_length=16, choices=QcStatus)
     # ctDNA tumour fraction as a fraction (0-1); "not detected" is only informative when it
     # is at least 1% (DESIGN.md §1).
-    tumor_fraction = models.DecimalField(max_digits=12, decimal_places=10, null=True, blank=True)
+    tumor_fraction = models.DecimalField(
+        max_digits=b.FRACTION_DIGITS, decimal_places=b.FRACTION_PLACES, null=True, blank=True
+    )
     collected_on = models.DateField()
     reported_on = models.DateField()
     payload = models.JSONField()  # exactly as received
@@ -92,20 +95,30 @@ class LabReport(TimeStampedModel):
 
 
 class VariantCall(models.Model):
-    """A variant the lab reported. The allele fraction is stored as a fraction (0-1)."""
+    """A variant the lab reported. The allele fraction is stored as a fraction (0-1).
+
+    `filter` is the caller's FILTER when it was not PASS ("" when not given): such a call is
+    shown on the report and never used by the switch rule. `flags` are what the oncologist
+    should see: `discordant` (protein and position name different variants),
+    `non_canonical_transcript`, `possible_chip` (a clonal-haematopoiesis gene).
+    """
 
     report = models.ForeignKey(LabReport, models.CASCADE, related_name="variants")
-    gene = models.CharField(max_length=32)
-    hgvs_p = models.CharField("HGVS p.", max_length=100, blank=True)  # normalised, 3-letter
-    hgvs_c = models.CharField("HGVS c.", max_length=100, blank=True)
-    transcript = models.CharField(max_length=32, blank=True)
-    genome_build = models.CharField(max_length=16, blank=True)
-    chrom = models.CharField(max_length=8, blank=True)
+    gene = models.CharField(max_length=b.GENE_CHARS)
+    # normalised, 3-letter
+    hgvs_p = models.CharField("HGVS p.", max_length=b.HGVS_CHARS, blank=True)
+    hgvs_c = models.CharField("HGVS c.", max_length=b.HGVS_CHARS, blank=True)
+    transcript = models.CharField(max_length=b.TRANSCRIPT_CHARS, blank=True)
+    genome_build = models.CharField(max_length=b.BUILD_CHARS, blank=True)  # GRCh38 / GRCh37
+    chrom = models.CharField(max_length=b.CHROM_CHARS, blank=True)  # 1-22, X, Y, MT
     pos = models.BigIntegerField(null=True, blank=True)
-    ref = models.CharField(max_length=200, blank=True)
-    alt = models.CharField(max_length=200, blank=True)
-    vaf = models.DecimalField("allele fraction", max_digits=12, decimal_places=10)
+    ref = models.CharField(max_length=b.ALLELE_CHARS, blank=True)
+    alt = models.CharField(max_length=b.ALLELE_CHARS, blank=True)
+    vaf = models.DecimalField(
+        "allele fraction", max_digits=b.FRACTION_DIGITS, decimal_places=b.FRACTION_PLACES
+    )
     depth = models.PositiveIntegerField(null=True, blank=True)
+    filter = models.CharField(max_length=b.FILTER_CHARS, blank=True)
     flags = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from liquidbiopsy import bounds as b
+from liquidbiopsy.coordinates import MAX_POSITION, normalise_build, normalise_chrom
 from liquidbiopsy.hgvs import normalise_protein_change
 
 STATUSES = ("final", "amended", "corrected", "cancelled")
@@ -23,14 +25,27 @@ NOT_TEXT = "Must be a non-empty text of at most {n} characters."
 NOT_DATE = "Must be a date as YYYY-MM-DD."
 DATE_FUTURE = "Cannot be in the future."
 COLLECTED_AFTER_REPORTED = "Collection date is after the report date ({reported})."
-NOT_INT = "Must be a whole number of at least {n}."
+NOT_INT = "Must be a whole number from {n} to {m}."
 NOT_NUMBER = "Must be a number."
 CHOICE = "Must be one of: {choices}."
 VAF_BOTH = "Give the allele fraction once: either vaf (a fraction) or vaf_percent, not both."
 VAF_NONE = "Allele fraction missing: give vaf (a fraction, 0 < vaf <= 1) or vaf_percent (0-100)."
 VAF_RANGE = "vaf is a fraction: 0 < vaf <= 1 (for a percentage use vaf_percent)."
 VAF_PERCENT_RANGE = "vaf_percent is a percentage: 0 < vaf_percent <= 100."
-TUMOR_FRACTION_RANGE = "tumor_fraction is a fraction between 0 and 1."
+TUMOR_FRACTION_RANGE = (
+    "tumor_fraction is a fraction between 0 and 1 (for a percentage use tumor_fraction_percent)."
+)
+TUMOR_FRACTION_PERCENT_RANGE = "tumor_fraction_percent is a percentage between 0 and 100."
+TUMOR_FRACTION_BOTH = (
+    "Give the tumour fraction once: either tumor_fraction (a fraction) or "
+    "tumor_fraction_percent, not both."
+)
+FRACTION_TOO_SMALL = (
+    "{field} is smaller than the smallest fraction stored (1e-10); check the value and its unit."
+)
+NOT_ALLELE = "Must be bases A, C, G, T or N (at most {n})."
+HGVS_TOO_LONG = "The protein change is longer than {n} characters."
+NOT_PAYLOAD = "The report cannot be read (a number too long, or nesting too deep)."
 NO_LOCATION = (
     "Give a protein change (hgvs_p) or a full genomic position "
     "(genome_build, chrom, pos, ref, alt)."
@@ -58,6 +73,7 @@ class CleanVariant:
     alt: str
     vaf: Decimal  # always a fraction, whichever way the lab sent it
     depth: int | None
+    filter: str = ""  # the caller's FILTER ("PASS", a filter name); "" when not given or "."
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,12 @@ def _text(data: dict, key: str, path: str, errors: _Errors, *, n: int, required=
         if required:
             errors.add(path, REQUIRED)
         return ""
-    if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value).strip()) > n:
+    if (
+        not isinstance(value, str | int)
+        or isinstance(value, bool)
+        or (isinstance(value, int) and abs(value).bit_length() > 200)
+        or len(str(value).strip()) > n
+    ):
         errors.add(path, NOT_TEXT.format(n=n))
         return ""
     text = str(value).strip()
@@ -113,16 +134,19 @@ def _date(data: dict, key: str, path: str, errors: _Errors) -> dt.date | None:
         return None
 
 
-def _int(value: Any, path: str, errors: _Errors, *, minimum: int) -> int | None:
-    if isinstance(value, bool):
-        errors.add(path, NOT_INT.format(n=minimum))
-        return None
-    try:
-        number = int(value) if isinstance(value, int | str) else None
-    except ValueError:
-        number = None
-    if number is None or str(value).strip() != str(number) or number < minimum:
-        errors.add(path, NOT_INT.format(n=minimum))
+def _int(value: Any, path: str, errors: _Errors, *, minimum: int, maximum: int) -> int | None:
+    """A whole number within its column's range; text is read only when it is plain digits."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and len(value.strip()) <= 20:
+        text = value.strip()
+        if text.lstrip("-").isdigit() and text.lstrip("-").isascii():
+            number = int(text)
+            if str(number) != text:
+                number = None  # "007", "+7": not a number as JSON would carry it
+    if number is None or not minimum <= number <= maximum:
+        errors.add(path, NOT_INT.format(n=minimum, m=maximum))
         return None
     return number
 
@@ -131,15 +155,58 @@ def _decimal(value: Any, path: str, errors: _Errors) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         errors.add(path, NOT_NUMBER)
         return None
+    if (isinstance(value, str) and len(value) > 40) or (
+        isinstance(value, int) and abs(value).bit_length() > 64
+    ):
+        errors.add(path, NOT_NUMBER)
+        return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         errors.add(path, NOT_NUMBER)
         return None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number.adjusted()) > 40:
         errors.add(path, NOT_NUMBER)
         return None
     return number
+
+
+def _fraction(
+    data: dict, key: str, percent_key: str, path: str, errors: _Errors, *, allow_zero: bool
+) -> tuple[Decimal | None, bool]:
+    """(the fraction, given) from exactly one of `key` (0-1) or `percent_key` (0-100).
+
+    The value is rounded to the column's 1e-10; a non-zero value that rounds to zero is an
+    error, never stored as zero (0 is "not detected", a different result).
+    """
+    has_fraction = data.get(key) not in (None, "")
+    has_percent = data.get(percent_key) not in (None, "")
+    if has_fraction and has_percent:
+        errors.add(path or key, VAF_BOTH if key == "vaf" else TUMOR_FRACTION_BOTH)
+        return None, True
+    if not has_fraction and not has_percent:
+        return None, False
+    field = key if has_fraction else percent_key
+    field_path = f"{path}.{field}" if path else field
+    number = _decimal(data[field], field_path, errors)
+    if number is None:
+        return None, True
+    scale = Decimal(1) if has_fraction else Decimal(100)
+    low_ok = number >= 0 if allow_zero else number > 0
+    if not (low_ok and number <= scale):
+        messages = {
+            "vaf": VAF_RANGE,
+            "vaf_percent": VAF_PERCENT_RANGE,
+            "tumor_fraction": TUMOR_FRACTION_RANGE,
+            "tumor_fraction_percent": TUMOR_FRACTION_PERCENT_RANGE,
+        }
+        errors.add(field_path, messages[field])
+        return None, True
+    fraction = (number / scale).quantize(b.FRACTION_QUANTUM, rounding=ROUND_HALF_EVEN)
+    if number != 0 and fraction == 0:
+        errors.add(field_path, FRACTION_TOO_SMALL.format(field=field))
+        return None, True
+    return fraction, True
 
 
 def _choice(data: dict, key: str, path: str, choices, errors: _Errors) -> str:
@@ -159,62 +226,86 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
         errors.add(path, NOT_OBJECT)
         return None
     before = sum(len(v) for v in errors.values())
-    gene = _text(raw, "gene", f"{path}.gene", errors, n=32).upper()
+    gene = _text(raw, "gene", f"{path}.gene", errors, n=b.GENE_CHARS).upper()
     hgvs_p = ""
     if raw.get("hgvs_p") not in (None, ""):
         try:
-            hgvs_p = normalise_protein_change(str(raw["hgvs_p"]))
+            hgvs_p = normalise_protein_change(str(raw["hgvs_p"])[:400])
         except ValueError as exc:
             errors.add(f"{path}.hgvs_p", str(exc))
+        else:
+            if len(hgvs_p) > b.HGVS_CHARS:
+                errors.add(f"{path}.hgvs_p", HGVS_TOO_LONG.format(n=b.HGVS_CHARS))
     given = [f for f in POSITION_FIELDS if raw.get(f) not in (None, "")]
     if given and len(given) < len(POSITION_FIELDS):
         missing = ", ".join(f for f in POSITION_FIELDS if f not in given)
         errors.add(path, POSITION_PARTIAL.format(missing=missing))
     elif not given and raw.get("hgvs_p") in (None, ""):
         errors.add(path, NO_LOCATION)
+    build = ""
+    if raw.get("genome_build") not in (None, ""):
+        try:
+            build = normalise_build(_plain(raw["genome_build"]))
+        except ValueError as exc:
+            errors.add(f"{path}.genome_build", str(exc))
+    chrom = ""
+    if raw.get("chrom") not in (None, ""):
+        try:
+            chrom = normalise_chrom(_plain(raw["chrom"]), build or None)
+        except ValueError as exc:
+            errors.add(f"{path}.chrom", str(exc))
     pos = None
     if raw.get("pos") not in (None, ""):
-        pos = _int(raw["pos"], f"{path}.pos", errors, minimum=1)
-    chrom = str(raw.get("chrom") or "").strip().removeprefix("chr")
-
-    has_vaf = raw.get("vaf") not in (None, "")
-    has_pct = raw.get("vaf_percent") not in (None, "")
-    vaf = None
-    if has_vaf and has_pct:
-        errors.add(path, VAF_BOTH)
-    elif not has_vaf and not has_pct:
+        pos = _int(raw["pos"], f"{path}.pos", errors, minimum=1, maximum=MAX_POSITION)
+    ref = _allele(raw, "ref", path, errors)
+    alt = _allele(raw, "alt", path, errors)
+    vaf, given_vaf = _fraction(raw, "vaf", "vaf_percent", path, errors, allow_zero=False)
+    if not given_vaf:
         errors.add(path, VAF_NONE)
-    elif has_vaf:
-        vaf = _decimal(raw["vaf"], f"{path}.vaf", errors)
-        if vaf is not None and not Decimal(0) < vaf <= Decimal(1):
-            errors.add(f"{path}.vaf", VAF_RANGE)
-            vaf = None
-    else:
-        percent = _decimal(raw["vaf_percent"], f"{path}.vaf_percent", errors)
-        if percent is not None and not Decimal(0) < percent <= Decimal(100):
-            errors.add(f"{path}.vaf_percent", VAF_PERCENT_RANGE)
-        elif percent is not None:
-            vaf = percent / Decimal(100)
     depth = None
     if raw.get("depth") not in (None, ""):
-        depth = _int(raw["depth"], f"{path}.depth", errors, minimum=0)
+        depth = _int(raw["depth"], f"{path}.depth", errors, minimum=0, maximum=b.MAX_DEPTH)
+    filter_value = _text(raw, "filter", f"{path}.filter", errors, n=b.FILTER_CHARS, required=False)
+    hgvs_c = _text(raw, "hgvs_c", f"{path}.hgvs_c", errors, n=b.HGVS_CHARS, required=False)
+    transcript = _text(
+        raw, "transcript", f"{path}.transcript", errors, n=b.TRANSCRIPT_CHARS, required=False
+    )
     if sum(len(v) for v in errors.values()) != before or vaf is None:
         return None
     return CleanVariant(
         gene=gene,
         hgvs_p=hgvs_p,
-        hgvs_c=_text(raw, "hgvs_c", f"{path}.hgvs_c", errors, n=100, required=False),
-        transcript=_text(raw, "transcript", f"{path}.transcript", errors, n=32, required=False),
-        genome_build=_text(
-            raw, "genome_build", f"{path}.genome_build", errors, n=16, required=False
-        ),
+        hgvs_c=hgvs_c,
+        transcript=transcript,
+        genome_build=build,
         chrom=chrom,
         pos=pos,
-        ref=str(raw.get("ref") or "").strip().upper(),
-        alt=str(raw.get("alt") or "").strip().upper(),
+        ref=ref,
+        alt=alt,
         vaf=vaf,
         depth=depth,
+        filter="" if filter_value == "." else filter_value,
     )
+
+
+def _plain(value: Any) -> str:
+    """A short text form of a scalar for the coordinate readers (which name it in errors)."""
+    if isinstance(value, str):
+        return value[:64]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value).bit_length() < 64:
+        return str(value)
+    return "?"
+
+
+def _allele(raw: dict, key: str, path: str, errors: _Errors) -> str:
+    value = raw.get(key)
+    if value in (None, ""):
+        return ""
+    text = value.strip().upper() if isinstance(value, str) else ""
+    if not text or len(text) > b.ALLELE_CHARS or text.strip("ACGTN"):
+        errors.add(f"{path}.{key}", NOT_ALLELE.format(n=b.ALLELE_CHARS))
+        return ""
+    return text
 
 
 def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None, dict]:
@@ -223,23 +314,28 @@ def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None
     if not isinstance(payload, dict):
         errors.add("non_field_errors", "A report must be a JSON object.")
         return None, dict(errors)
-    if "\\u0000" in json.dumps(payload, default=str):  # the stored payload could not hold it
+    try:
+        text = json.dumps(payload, default=str)
+    except (ValueError, RecursionError):  # a 5,000-digit number, or nesting past the limit
+        errors.add("non_field_errors", NOT_PAYLOAD)
+        return None, dict(errors)
+    if "\\u0000" in text:  # the stored payload could not hold it
         errors.add("non_field_errors", "The report contains a NUL (\\u0000) character.")
         return None, dict(errors)
-    report_id = _text(payload, "report_id", "report_id", errors, n=64)
+    report_id = _text(payload, "report_id", "report_id", errors, n=b.REPORT_ID_CHARS)
     version = None
     if payload.get("version") in (None, ""):
         errors.add("version", REQUIRED)
     else:
-        version = _int(payload["version"], "version", errors, minimum=1)
+        version = _int(payload["version"], "version", errors, minimum=1, maximum=b.MAX_VERSION)
     status = _choice(payload, "status", "status", STATUSES, errors)
-    accession = _text(payload, "accession", "accession", errors, n=64)
+    accession = _text(payload, "accession", "accession", errors, n=b.ACCESSION_CHARS)
     patient = payload.get("patient")
     mrn, dob = "", None
     if not isinstance(patient, dict):
         errors.add("patient", REQUIRED if patient is None else NOT_OBJECT)
     else:
-        mrn = _text(patient, "mrn", "patient.mrn", errors, n=32)
+        mrn = _text(patient, "mrn", "patient.mrn", errors, n=b.MRN_CHARS)
         dob = _date(patient, "date_of_birth", "patient.date_of_birth", errors)
     collected_on = _date(payload, "collected_on", "collected_on", errors)
     reported_on = _date(payload, "reported_on", "reported_on", errors)
@@ -248,13 +344,11 @@ def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None
             errors.add(key, DATE_FUTURE)
     if collected_on and reported_on and collected_on > reported_on:
         errors.add("collected_on", COLLECTED_AFTER_REPORTED.format(reported=reported_on))
-    assay = _text(payload, "assay", "assay", errors, n=100)
+    assay = _text(payload, "assay", "assay", errors, n=b.ASSAY_CHARS)
     qc_status = _choice(payload, "qc_status", "qc_status", QC_STATUSES, errors)
-    tumor_fraction = None
-    if payload.get("tumor_fraction") not in (None, ""):
-        tumor_fraction = _decimal(payload["tumor_fraction"], "tumor_fraction", errors)
-        if tumor_fraction is not None and not Decimal(0) <= tumor_fraction <= Decimal(1):
-            errors.add("tumor_fraction", TUMOR_FRACTION_RANGE)
+    tumor_fraction, _ = _fraction(
+        payload, "tumor_fraction", "tumor_fraction_percent", "", errors, allow_zero=True
+    )
     raw_variants = payload.get("variants")
     variants: list[CleanVariant] = []
     if raw_variants is None:
