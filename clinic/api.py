@@ -28,9 +28,12 @@ from core.drf import (
     int_query_param,
     paginated,
 )
+from core.exceptions import Mismatch
 from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
+from liquidbiopsy.services import NotAssigned, report_match_failures_record
+from liquidbiopsy.throttles import LabMatchFailureThrottle
 from patients import selectors as patient_selectors
 from patients.api import ScanOutSerializer
 from patients.models import ImagingAssessment
@@ -96,10 +99,12 @@ EXAMPLES = [
             "message": "The report does not match the draw on record: see extra.fields.",
             "extra": {
                 "fields": {
-                    "patient.date_of_birth": [
-                        "The date of birth does not match the patient of accession 'ACC-000123'."
+                    "patient": [
+                        "The patient identifiers do not match the draw with accession "
+                        "'ACC-000123'; check the MRN and the date of birth."
                     ]
-                }
+                },
+                "match": "identity",
             },
         },
         response_only=True,
@@ -111,6 +116,7 @@ EXAMPLES = [
 class ReportsApi(BaseApi):
     allowed_roles = CLINIC_ROLES | {Role.LAB}
     write_roles = frozenset({Role.LAB})
+    throttle_classes = [LabMatchFailureThrottle]
 
     @extend_schema(
         operation_id="reports_create",
@@ -120,20 +126,34 @@ class ReportsApi(BaseApi):
             200: ReportReceiptSerializer,
             400: ErrorSerializer,
             403: ErrorSerializer,
+            404: ErrorSerializer,
             409: ErrorSerializer,
             422: ErrorSerializer,
+            429: ErrorSerializer,
         },
         examples=EXAMPLES,
         description=(
             "Store one version of a lab report. 201: stored; 200: an identical re-send "
-            "(nothing changed); 400: every field error; 409: the same (report_id, version) "
-            "with other content, or an older version; 422: the accession, MRN or date of "
-            "birth does not match the draw on record. Allele fraction: exactly one of `vaf` "
-            "(a fraction) or `vaf_percent` per variant."
+            "(nothing changed); 400: every field error; 404: no draw with this accession was "
+            "sent to the lab; 409: the same (report_id, version) with other content, or an "
+            "older version; 422: the patient identifiers do not match the draw (one message "
+            "whichever failed), the draw is not collected, or collected_on is not the draw's "
+            "collection date (both named); 429: too many reports that did not match. Allele "
+            "fraction: exactly one of `vaf` (a fraction) or `vaf_percent` per variant; tumour "
+            "fraction likewise `tumor_fraction` or `tumor_fraction_percent`."
         ),
     )
     def post(self, request):
-        receipt = report_receive(payload=request.data, lab_account=request.user)
+        try:
+            receipt = report_receive(payload=request.data, lab_account=request.user)
+        except (NotAssigned, Mismatch) as exc:
+            match = (exc.extra or {}).get("match", "")
+            if match in ("accession", "identity"):  # audited outside the rolled-back write
+                accession = request.data.get("accession") if isinstance(request.data, dict) else ""
+                report_match_failures_record(
+                    lab_account=request.user, failures=[(str(accession or "")[:64], match)]
+                )
+            raise
         body = dict(ReportOutSerializer(receipt.report).data)
         body["alerts"] = [
             {
@@ -218,6 +238,7 @@ FILE_REJECTED = (
 
 class ReportUploadApi(BaseApi):
     allowed_roles = frozenset({Role.LAB})
+    throttle_classes = [LabMatchFailureThrottle]
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(

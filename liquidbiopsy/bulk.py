@@ -25,19 +25,18 @@ from audit.services import AuditRow, audit_bulk
 from core.clock import clinic_today
 from liquidbiopsy.models import LabReport, VariantCall
 from liquidbiopsy.services import (
-    DOB_MISMATCH,
-    DRAW_NOT_COLLECTED,
     KEY_CONFLICT,
-    MRN_MISMATCH,
-    NO_SUCH_ACCESSION,
     OLDER_VERSION,
-    RECEIVABLE_DRAW_STATES,
+    DrawFacts,
+    draw_results_for,
+    draws_for_accessions,
+    match_problems,
     payload_digest,
     variant_calls,
+    variant_rows,
 )
 from liquidbiopsy.validation import CleanReport, validate_report
-from patients.models import Draw
-from patients.scheduling import draws_plan
+from patients.scheduling import draws_apply_results
 
 TWO_VERSIONS_IN_FILE = (
     "Report {report_id} appears in this file more than once (also from line {other}); "
@@ -60,9 +59,11 @@ class FileError:
 
 
 class FileRejected(Exception):
-    def __init__(self, errors: list[FileError]):
+    def __init__(self, errors: list[FileError], match_failures: list[tuple[str, str]] = ()):
         super().__init__(f"{len(errors)} errors")
         self.errors = errors
+        # (accession, kind) of reports that did not match their draw: audited and throttled.
+        self.match_failures = list(match_failures)
 
 
 @dataclass(frozen=True)
@@ -72,24 +73,13 @@ class BulkResult:
     report_ids: list[int]
 
 
-@dataclass(frozen=True)
-class _DrawRow:
-    """What matching needs of a draw, read as plain values (no model instances)."""
-
-    pk: int
-    state: str
-    patient_id: int
-    mrn: str
-    date_of_birth: dt.date
-
-
 @dataclass
 class _Item:
     clean: CleanReport
     payload: dict
     digest: str
     lines: list[int]
-    draw: _DrawRow | None = None
+    draw: DrawFacts | None = None
 
 
 def _split_lines(raw: dict) -> tuple[dict, list[int], list[int | None]]:
@@ -143,17 +133,13 @@ def _validate(reports, today, progress) -> tuple[list[_Item], list[FileError]]:
     return items, errors
 
 
-def _match(items: list[_Item], lab_account) -> tuple[list[_Item], int, list[FileError]]:
+def _match(
+    items: list[_Item], lab_account
+) -> tuple[list[_Item], int, list[FileError], list[tuple[str, str]]]:
     """Attach draws and drop identical re-sends; one query each for draws and reports."""
     errors: list[FileError] = []
-    draws = {
-        accession: _DrawRow(pk, state, patient_id, mrn, dob)
-        for accession, pk, state, patient_id, mrn, dob in Draw.objects.filter(
-            accession__in={i.clean.accession for i in items}
-        ).values_list(
-            "accession", "pk", "state", "patient_id", "patient__mrn", "patient__date_of_birth"
-        )
-    }
+    failures: list[tuple[str, str]] = []
+    draws = draws_for_accessions({i.clean.accession for i in items}, lab_account)
     stored = {
         (report_id, version): (digest, is_current)
         for report_id, version, digest, is_current in LabReport.objects.filter(
@@ -189,28 +175,19 @@ def _match(items: list[_Item], lab_account) -> tuple[list[_Item], int, list[File
             )
             continue
         draw = draws.get(c.accession)
-        if draw is None:
-            errors.append(
-                FileError(line, "accession", NO_SUCH_ACCESSION.format(accession=c.accession))
-            )
+        kind, fields = match_problems(c, draw)
+        if kind:
+            errors += [
+                FileError(line, field, message)
+                for field, messages in fields.items()
+                for message in messages
+            ]
+            if kind in ("accession", "identity"):
+                failures.append((c.accession, kind))
             continue
-        if draw.state not in RECEIVABLE_DRAW_STATES:
-            errors.append(
-                FileError(
-                    line,
-                    "accession",
-                    DRAW_NOT_COLLECTED.format(accession=c.accession, state=draw.state),
-                )
-            )
-        if draw.mrn != c.mrn:
-            errors.append(FileError(line, "mrn", MRN_MISMATCH.format(accession=c.accession)))
-        if draw.date_of_birth != c.date_of_birth:
-            errors.append(
-                FileError(line, "date_of_birth", DOB_MISMATCH.format(accession=c.accession))
-            )
         item.draw = draw
         fresh.append(item)
-    return fresh, unchanged, errors
+    return fresh, unchanged, errors, failures
 
 
 @dataclass(frozen=True)
@@ -345,6 +322,7 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                 "alt",
                 "vaf",
                 "depth",
+                "filter",
                 "flags",
             ],
             (
@@ -361,10 +339,11 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                     v.alt,
                     v.vaf,
                     v.depth,
-                    "[]",
+                    v.filter,
+                    json.dumps(flags),
                 )
                 for pk, i in zip(report_pks, items, strict=True)
-                for v in i.clean.variants
+                for v, flags in variant_rows(i.clean.variants)
             ),
             nullable=["pos", "depth"],
         )
@@ -406,42 +385,11 @@ def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
 
 
 def _apply_to_draws(items: list[_Item], lab_account) -> None:
-    """The draws follow their reports, with set UPDATEs (same rules as report_ingest)."""
-    now = timezone.now()
-    passed = [
-        i.draw.pk for i in items if i.clean.status != "cancelled" and i.clean.qc_status == "pass"
-    ]
-    failed = {
-        i.draw.pk: i.clean.qc_status
-        for i in items
-        if i.clean.status != "cancelled" and i.clean.qc_status != "pass"
-    }
-    retracted = [i.draw.pk for i in items if i.clean.status == "cancelled"]
-    Draw.objects.filter(pk__in=passed, state__in=[Draw.State.COLLECTED, Draw.State.FAILED]).update(
-        state=Draw.State.RESULTED, reason_code="", updated_at=now
+    """The draws follow their reports: the same set-based service as report_ingest."""
+    draws_apply_results(
+        results=draw_results_for([(i.draw.pk, i.clean.status, i.clean.qc_status) for i in items]),
+        acting_user=lab_account,
     )
-    Draw.objects.filter(pk__in=retracted, state=Draw.State.RESULTED).exclude(
-        reports__is_current=True,
-        reports__qc_status="pass",
-        reports__status__in=["final", "amended", "corrected"],
-    ).update(state=Draw.State.COLLECTED, updated_at=now)
-    if failed:
-        for qc in set(failed.values()):
-            Draw.objects.filter(
-                pk__in=[pk for pk, value in failed.items() if value == qc],
-                state__in=[Draw.State.COLLECTED, Draw.State.RESULTED],
-            ).update(state=Draw.State.FAILED, reason_code=qc, updated_at=now)
-        patients = list(
-            Draw.objects.filter(pk__in=list(failed)).values_list("patient_id", flat=True)
-        )
-        Draw.objects.filter(
-            patient_id__in=patients, state=Draw.State.SCHEDULED, is_redraw=False
-        ).update(
-            state=Draw.State.CANCELLED,
-            reason_code=Draw.CancelReason.REPLACED_BY_REDRAW,
-            updated_at=now,
-        )
-        draws_plan(patient_ids=patients, acting_user=lab_account)  # the redraws, due at once
 
 
 def reports_ingest_bulk(
@@ -460,12 +408,14 @@ def reports_ingest_bulk(
     """
     items, errors = _validate(reports, today or clinic_today(), progress)
     # Every report that validated is also matched, so one answer lists every problem.
-    items, unchanged, match_errors = _match(items, lab_account) if items else ([], 0, [])
+    items, unchanged, match_errors, failures = (
+        _match(items, lab_account) if items else ([], 0, [], [])
+    )
     errors = sorted(
         [*file_errors, *errors, *match_errors], key=lambda e: (e.line is None, e.line or 0)
     )
     if errors:
-        raise FileRejected(errors)
+        raise FileRejected(errors, match_failures=failures)
     with transaction.atomic():
         stored = _store(items, lab_account, upload) if items else []
         if items:

@@ -5,11 +5,15 @@
 2. lock the report's current version, so versions of one report are stored one at a time;
 3. idempotency: the same (lab account, report_id, version) with the same content returns
    the stored report (200); with different content it is a conflict (409);
-4. match the accession to a collected draw of the patient named by MRN and date of birth
-   (422 naming what does not match);
-5. store the version and its variants; a higher version supersedes the current one (kept);
-6. the draw follows: resulted (QC pass), failed with a redraw (QC fail/insufficient), or
-   back to awaiting a result when the report is cancelled.
+4. match the accession to a draw of this lab (404 for an accession it may not report on,
+   whether or not it exists), then the patient named by MRN and date of birth (422, one
+   message that does not say which identifier failed), then the collection date (422 naming
+   both dates, one day either way tolerated);
+5. store the version and its variants (with their flags); a higher version supersedes the
+   current one (kept);
+6. the draw follows (patients.scheduling.draws_apply_results): resulted (QC pass; a redraw
+   a corrected failure had scheduled is cancelled), failed with a redraw (QC fail or
+   insufficient), or back to awaiting a result when the report is cancelled.
 Concurrent identical posts: the unique key lets one insert win; the others find it and
 answer 200, never 500.
 """
@@ -21,15 +25,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import AuditRow, audit_bulk, audit_record
 from core.clock import clinic_today
-from core.exceptions import Conflict, Mismatch
+from core.exceptions import ApplicationError, Conflict, Mismatch
+from liquidbiopsy.esr1 import Esr1Call, call_flags, load_allowlist
 from liquidbiopsy.models import LabReport, VariantCall
-from liquidbiopsy.validation import CleanReport, validate_report
+from liquidbiopsy.validation import CleanReport, CleanVariant, validate_report
 from patients import scheduling
 from patients.models import Draw
 
@@ -41,18 +47,66 @@ OLDER_VERSION = (
     "Report {report_id} version {version} is older than the version already received "
     "({current}); send a higher version."
 )
-NO_SUCH_ACCESSION = "No collected draw has accession '{accession}'."
+# One answer for an accession that does not exist and one sent to another lab: a lab cannot
+# learn which accessions exist.
+NO_SUCH_ACCESSION = "No draw with accession '{accession}' was sent to your lab."
 DRAW_NOT_COLLECTED = "The draw with accession '{accession}' is {state}, not collected."
-MRN_MISMATCH = "The MRN does not match the patient of accession '{accession}'."
-DOB_MISMATCH = "The date of birth does not match the patient of accession '{accession}'."
+# One answer whichever identifier failed: no oracle for a date of birth or an MRN.
+IDENTITY_MISMATCH = (
+    "The patient identifiers do not match the draw with accession '{accession}'; "
+    "check the MRN and the date of birth."
+)
+COLLECTED_ON_MISMATCH = (
+    "collected_on {given} is not the draw's collection date {recorded} (clinic time; "
+    "one day either way is accepted)."
+)
 MATCH_FAILED = "The report does not match the draw on record: see extra.fields."
 RECEIVABLE_DRAW_STATES = (Draw.State.COLLECTED, Draw.State.RESULTED, Draw.State.FAILED)
+COLLECTION_TOLERANCE = dt.timedelta(days=1)
+MATCH_FAILED_ACTION = "report.match_failed"
+
+
+class NotAssigned(ApplicationError):
+    """The accession is not one this lab may report on (or does not exist): 404."""
+
+    status_code = 404
 
 
 @dataclass(frozen=True)
 class IngestResult:
     report: LabReport
     created: bool  # False: an identical re-send, nothing changed
+
+
+def _flags(v: CleanVariant, allowlist) -> list[str]:
+    match = None
+    if v.gene == "ESR1":
+        match = allowlist.match(
+            Esr1Call(
+                hgvs_p=v.hgvs_p,
+                vaf=v.vaf,
+                chrom=v.chrom,
+                pos=v.pos,
+                ref=v.ref,
+                alt=v.alt,
+                filter=v.filter,
+                genome_build=v.genome_build,
+                transcript=v.transcript,
+            )
+        )
+    return call_flags(gene=v.gene, match=match)
+
+
+def current_allowlist():
+    return load_allowlist(
+        str(settings.ESR1_ALLOWLIST_PATH), any_lbd_missense=settings.ESR1_ANY_LBD_MISSENSE
+    )
+
+
+def variant_rows(variants) -> list[tuple[CleanVariant, list[str]]]:
+    """Each validated variant with the flags it is stored with."""
+    allowlist = current_allowlist()
+    return [(v, _flags(v, allowlist)) for v in variants]
 
 
 def variant_calls(report: LabReport, variants) -> list[VariantCall]:
@@ -71,8 +125,10 @@ def variant_calls(report: LabReport, variants) -> list[VariantCall]:
             alt=v.alt,
             vaf=v.vaf,
             depth=v.depth,
+            filter=v.filter,
+            flags=flags,
         )
-        for v in variants
+        for v, flags in variant_rows(variants)
     ]
 
 
@@ -81,23 +137,100 @@ def payload_digest(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _match_draw(clean: CleanReport) -> Draw:
-    draw = Draw.objects.select_related("patient").filter(accession=clean.accession).first()
-    fields: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class DrawFacts:
+    """What matching needs of a draw, read as plain values (no model instances)."""
+
+    pk: int
+    state: str
+    patient_id: int
+    mrn: str
+    date_of_birth: dt.date
+    collected_on: dt.date | None
+    lab: str
+
+
+DRAW_FACT_FIELDS = (
+    "accession",
+    "pk",
+    "state",
+    "patient_id",
+    "patient__mrn",
+    "patient__date_of_birth",
+    "collected_on",
+    "lab",
+)
+
+
+def draws_for_accessions(accessions, lab_account) -> dict[str, DrawFacts]:
+    """The draws this lab account may report on, by accession (two queries for any number):
+    draws sent to its lab, and draws it already sent a report for."""
+    accessions = set(accessions)
+    lab = scheduling.lab_of_account(lab_account)
+    rows = Draw.objects.filter(accession__in=accessions).values_list(*DRAW_FACT_FIELDS)
+    reported = set(
+        LabReport.objects.filter(
+            lab_account=lab_account, draw__accession__in=accessions
+        ).values_list("draw_id", flat=True)
+    )
+    return {
+        row[0]: DrawFacts(*row[1:])
+        for row in rows
+        if row[7] == lab or (not row[7] and lab == settings.DEFAULT_LAB) or row[1] in reported
+    }
+
+
+def match_problems(clean: CleanReport, draw: DrawFacts | None) -> tuple[str, dict[str, list[str]]]:
+    """("", {}) when the report matches its draw; else the kind of failure and its fields.
+
+    Kinds: "accession" (404), "identity" (422, generic), "state" and "collected_on" (422).
+    """
+    accession = clean.accession
     if draw is None:
-        fields["accession"] = [NO_SUCH_ACCESSION.format(accession=clean.accession)]
-    else:
-        if draw.state not in RECEIVABLE_DRAW_STATES:
-            fields["accession"] = [
-                DRAW_NOT_COLLECTED.format(accession=clean.accession, state=draw.state)
-            ]
-        if draw.patient.mrn != clean.mrn:
-            fields["patient.mrn"] = [MRN_MISMATCH.format(accession=clean.accession)]
-        if draw.patient.date_of_birth != clean.date_of_birth:
-            fields["patient.date_of_birth"] = [DOB_MISMATCH.format(accession=clean.accession)]
-    if fields:
-        raise Mismatch(MATCH_FAILED, extra={"fields": fields})
+        return "accession", {"accession": [NO_SUCH_ACCESSION.format(accession=accession)]}
+    if draw.mrn != clean.mrn or draw.date_of_birth != clean.date_of_birth:
+        return "identity", {"patient": [IDENTITY_MISMATCH.format(accession=accession)]}
+    if draw.state not in RECEIVABLE_DRAW_STATES:
+        message = DRAW_NOT_COLLECTED.format(accession=accession, state=draw.state)
+        return "state", {"accession": [message]}
+    if (
+        draw.collected_on is not None
+        and abs(clean.collected_on - draw.collected_on) > COLLECTION_TOLERANCE
+    ):
+        message = COLLECTED_ON_MISMATCH.format(
+            given=clean.collected_on.isoformat(), recorded=draw.collected_on.isoformat()
+        )
+        return "collected_on", {"collected_on": [message]}
+    return "", {}
+
+
+def _match_draw(clean: CleanReport, lab_account) -> DrawFacts:
+    draw = draws_for_accessions([clean.accession], lab_account).get(clean.accession)
+    kind, fields = match_problems(clean, draw)
+    if kind == "accession":
+        raise NotAssigned(fields["accession"][0], extra={"fields": fields, "match": kind})
+    if kind:
+        raise Mismatch(MATCH_FAILED, extra={"fields": fields, "match": kind})
     return draw
+
+
+def report_match_failures_record(*, lab_account, failures: list[tuple[str, str]]) -> None:
+    """Audit reports that did not match their draw, after the refused write rolled back.
+
+    `failures` are (accession, kind) pairs; no MRN or date of birth is recorded. These rows
+    are what the lab_match_failure throttle counts.
+    """
+    if not failures:
+        return
+    with transaction.atomic():
+        audit_bulk(
+            action=MATCH_FAILED_ACTION,
+            acting_user=lab_account,
+            rows=[
+                AuditRow("patients.draw", "", None, {"accession": accession, "match": kind})
+                for accession, kind in failures
+            ],
+        )
 
 
 def _existing(lab_account, clean: CleanReport, digest: str) -> IngestResult | None:
@@ -111,17 +244,31 @@ def _existing(lab_account, clean: CleanReport, digest: str) -> IngestResult | No
     return IngestResult(report=stored, created=False)
 
 
-def _apply_to_draw(report: LabReport, draw: Draw, lab_account) -> None:
-    if report.status == LabReport.Status.CANCELLED:
-        still_reported = LabReport.objects.filter(
-            draw=draw, is_current=True, qc_status=LabReport.QcStatus.PASS
-        ).exclude(status=LabReport.Status.CANCELLED)
-        if not still_reported.exists():
-            scheduling.draw_mark_awaiting_result(draw=draw, acting_user=lab_account)
-    elif report.qc_status == LabReport.QcStatus.PASS:
-        scheduling.draw_mark_resulted(draw=draw, acting_user=lab_account)
-    elif draw.state in (Draw.State.COLLECTED, Draw.State.RESULTED):
-        scheduling.draw_mark_failed(draw=draw, reason=report.qc_status, acting_user=lab_account)
+def draw_results_for(reports: list[tuple[int, str, str]]) -> list[scheduling.DrawResult]:
+    """What stored reports (draw id, status, qc status) mean for their draws.
+
+    A cancelled report retracts its draw's result only when no other current, passing,
+    uncancelled report of the draw is left (one query for all of them).
+    """
+    cancelled = [draw_id for draw_id, status, _ in reports if status == "cancelled"]
+    still_reported = set(
+        LabReport.objects.filter(
+            draw_id__in=cancelled,
+            is_current=True,
+            qc_status=LabReport.QcStatus.PASS,
+            status__in=["final", "amended", "corrected"],
+        ).values_list("draw_id", flat=True)
+    )
+    results = []
+    for draw_id, status, qc_status in reports:
+        if status == "cancelled":
+            if draw_id not in still_reported:
+                results.append(scheduling.DrawResult(draw_id, scheduling.RETRACTED))
+        elif qc_status == LabReport.QcStatus.PASS:
+            results.append(scheduling.DrawResult(draw_id, scheduling.RESULTED))
+        else:
+            results.append(scheduling.DrawResult(draw_id, scheduling.FAILED, qc_status))
+    return results
 
 
 @transaction.atomic
@@ -148,7 +295,7 @@ def report_ingest(
                 report_id=clean.report_id, version=clean.version, current=current.version
             )
         )
-    draw = _match_draw(clean)
+    draw = _match_draw(clean, lab_account)
 
     try:
         with transaction.atomic():  # a concurrent identical post may win the insert
@@ -159,8 +306,8 @@ def report_ingest(
                 report_id=clean.report_id,
                 version=clean.version,
                 status=clean.status,
-                draw=draw,
-                patient=draw.patient,
+                draw_id=draw.pk,
+                patient_id=draw.patient_id,
                 upload=upload,
                 assay=clean.assay,
                 qc_status=clean.qc_status,
@@ -193,5 +340,8 @@ def report_ingest(
             "supersedes": current.pk if current else None,
         },
     )
-    _apply_to_draw(report, draw, lab_account)
+    scheduling.draws_apply_results(
+        results=draw_results_for([(draw.pk, clean.status, clean.qc_status)]),
+        acting_user=lab_account,
+    )
     return IngestResult(report=report, created=True)

@@ -203,6 +203,7 @@ class Draw(TimeStampedModel):
         SURVEILLANCE_ENDED = "surveillance_ended", "Surveillance ended"
         REPLACED_BY_REDRAW = "replaced_by_redraw", "Replaced by a redraw"
         REPLANNED = "replanned", "Replanned after a schedule change"
+        REDRAW_NOT_NEEDED = "redraw_not_needed", "Redraw not needed (a corrected result passed QC)"
 
     CLOSED_WITH_SPECIMEN = (State.COLLECTED, State.RESULTED, State.FAILED)
 
@@ -229,6 +230,9 @@ class Draw(TimeStampedModel):
         db_index=False,
     )
     accession = models.CharField(max_length=64, null=True, blank=True)
+    # The lab the sample was sent to (a code from LAB_ACCOUNTS; DEFAULT_LAB when the nurse
+    # names none): only that lab's accounts may look the draw up or report on it.
+    lab = models.CharField(max_length=64, blank=True, default="", db_default="")
     reason_code = models.CharField(max_length=32, blank=True)
     reason_note = models.TextField(blank=True, max_length=2000)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -336,8 +336,13 @@ def _check_reason(reason: str, note: str, allowed, errors: dict) -> None:
 
 
 @transaction.atomic
-def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, acting_user) -> Draw:
-    """Record a collection; the next draw is planned at once (collection date + interval)."""
+def draw_collect(
+    *, draw: Draw, collected_at: dt.datetime, accession: str, acting_user, lab: str = ""
+) -> Draw:
+    """Record a collection; the next draw is planned at once (collection date + interval).
+
+    `lab` is the lab the sample is sent to (a code of LAB_ACCOUNTS); DEFAULT_LAB when empty.
+    """
     draw = _lock_open(draw, "collected")
     accession = (accession or "").strip()
     errors: dict[str, list[str]] = {}
@@ -368,6 +373,7 @@ def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, actin
     draw.collected_on = clinic_date(collected_at)
     draw.collected_by = acting_user
     draw.accession = accession
+    draw.lab = lab_code(lab)
     try:
         with transaction.atomic():
             draw.save(
@@ -377,6 +383,7 @@ def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, actin
                     "collected_on",
                     "collected_by",
                     "accession",
+                    "lab",
                     "updated_at",
                 ]
             )
@@ -394,6 +401,30 @@ def draw_collect(*, draw: Draw, collected_at: dt.datetime, accession: str, actin
     )
     draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
     return draw
+
+
+UNKNOWN_LAB = "Unknown lab '{lab}'; choose one of: {choices}."
+
+
+def lab_code(lab: str = "") -> str:
+    """The lab a sample goes to: the one named (a code of LAB_ACCOUNTS) or DEFAULT_LAB."""
+    lab = (lab or "").strip()
+    if not lab:
+        return settings.DEFAULT_LAB
+    known = {settings.DEFAULT_LAB, *settings.LAB_ACCOUNTS}
+    if lab not in known:
+        raise ValidationError(
+            {"lab": [UNKNOWN_LAB.format(lab=lab, choices=", ".join(sorted(known)))]}
+        )
+    return lab
+
+
+def lab_of_account(user) -> str:
+    """The lab a lab account belongs to: the LAB_ACCOUNTS code listing it, else DEFAULT_LAB."""
+    for code, usernames in settings.LAB_ACCOUNTS.items():
+        if user.get_username() in usernames:
+            return code
+    return settings.DEFAULT_LAB
 
 
 def _close_open_draw(
@@ -476,78 +507,181 @@ def draw_reschedule(*, draw: Draw, due_on: dt.date, acting_user) -> Draw:
     return draw
 
 
+# --- What a lab result does to its draw (one state machine, set-based) ----------------------
+
+RESULTED = "resulted"
+FAILED = "failed"
+RETRACTED = "retracted"
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    """What one stored report means for its draw: resulted (QC pass), failed (QC fail or
+    insufficient, with the reason) or retracted (no passing result is left)."""
+
+    draw_id: int
+    outcome: str
+    reason: str = ""
+
+
+@dataclass
+class ResultsApplied:
+    resulted: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retracted: list[int] = field(default_factory=list)
+    redraws_cancelled: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> ResultsApplied:
+    """Move draws as their lab results say, for one report or a file of them.
+
+    Set-based (a constant number of queries for any number of draws), with one audit row
+    per changed draw, used by the JSON and the file path alike:
+    1. lock the draws;
+    2. resulted: collected or failed -> resulted. A draw that had failed and now has a
+       passing result (a QC-pass correction) no longer needs its redraw: a redraw planned
+       for it and not yet collected is cancelled (`redraw_not_needed`);
+    3. failed: collected or resulted -> failed with the QC reason; the patient's open regular
+       draw is cancelled (`replaced_by_redraw`) and the planner plans the redraw, due at once;
+    4. retracted: resulted -> collected (awaiting a result again);
+    5. the planner runs for every patient touched, so each has its right open draw.
+    """
+    done = ResultsApplied()
+    if not results:
+        return done
+    now = timezone.now()
+    by_draw = {r.draw_id: r for r in results}  # the last word on a draw wins
+    draws = {
+        pk: (state, patient_id)
+        for pk, state, patient_id in Draw.objects.select_for_update()
+        .filter(pk__in=list(by_draw))
+        .order_by("pk")
+        .values_list("pk", "state", "patient_id")
+    }
+    audit: dict[str, list[AuditRow]] = {
+        "draw.result": [],
+        "draw.fail": [],
+        "draw.result_retracted": [],
+        "draw.cancel": [],
+    }
+    resulted = [
+        pk
+        for pk, (state, _) in draws.items()
+        if by_draw[pk].outcome == RESULTED and state in (Draw.State.COLLECTED, Draw.State.FAILED)
+    ]
+    was_failed = [pk for pk in resulted if draws[pk][0] == Draw.State.FAILED]
+    if resulted:
+        Draw.objects.filter(pk__in=resulted).update(
+            state=Draw.State.RESULTED, reason_code="", updated_at=now
+        )
+        audit["draw.result"] = [
+            AuditRow("patients.draw", str(pk), draws[pk][1], {"from": draws[pk][0]})
+            for pk in resulted
+        ]
+        done.resulted = resulted
+    if was_failed:
+        cancelled = list(
+            Draw.objects.filter(redraw_of_id__in=was_failed, state=Draw.State.SCHEDULED)
+            .order_by("pk")
+            .values_list("pk", "patient_id")
+        )
+        Draw.objects.filter(pk__in=[pk for pk, _ in cancelled]).update(
+            state=Draw.State.CANCELLED,
+            reason_code=Draw.CancelReason.REDRAW_NOT_NEEDED,
+            updated_at=now,
+        )
+        audit["draw.cancel"] += [
+            AuditRow("patients.draw", str(pk), pid, {"reason": "redraw_not_needed"})
+            for pk, pid in cancelled
+        ]
+        done.redraws_cancelled = [pk for pk, _ in cancelled]
+
+    failed = [
+        pk
+        for pk, (state, _) in draws.items()
+        if by_draw[pk].outcome == FAILED and state in (Draw.State.COLLECTED, Draw.State.RESULTED)
+    ]
+    for reason in sorted({by_draw[pk].reason[:32] for pk in failed}):
+        Draw.objects.filter(
+            pk__in=[pk for pk in failed if by_draw[pk].reason[:32] == reason]
+        ).update(state=Draw.State.FAILED, reason_code=reason, updated_at=now)
+    if failed:
+        audit["draw.fail"] = [
+            AuditRow("patients.draw", str(pk), draws[pk][1], {"reason": by_draw[pk].reason})
+            for pk in failed
+        ]
+        replaced = list(
+            Draw.objects.filter(
+                patient_id__in={draws[pk][1] for pk in failed},
+                state=Draw.State.SCHEDULED,
+                is_redraw=False,
+            )
+            .order_by("pk")
+            .values_list("pk", "patient_id")
+        )
+        Draw.objects.filter(pk__in=[pk for pk, _ in replaced]).update(
+            state=Draw.State.CANCELLED,
+            reason_code=Draw.CancelReason.REPLACED_BY_REDRAW,
+            updated_at=now,
+        )
+        audit["draw.cancel"] += [
+            AuditRow("patients.draw", str(pk), pid, {"reason": "replaced_by_redraw"})
+            for pk, pid in replaced
+        ]
+        done.failed = failed
+
+    retracted = [
+        pk
+        for pk, (state, _) in draws.items()
+        if by_draw[pk].outcome == RETRACTED and state == Draw.State.RESULTED
+    ]
+    if retracted:
+        Draw.objects.filter(pk__in=retracted).update(state=Draw.State.COLLECTED, updated_at=now)
+        audit["draw.result_retracted"] = [
+            AuditRow("patients.draw", str(pk), draws[pk][1], {}) for pk in retracted
+        ]
+        done.retracted = retracted
+
+    for action, rows in audit.items():
+        if rows:
+            audit_bulk(action=action, rows=rows, acting_user=acting_user)
+    touched = sorted({draws[pk][1] for pk in (*failed, *was_failed)})
+    if touched:
+        draws_plan(patient_ids=touched, acting_user=acting_user)
+    return done
+
+
 @transaction.atomic
 def draw_mark_failed(*, draw: Draw, reason: str, acting_user) -> Draw:
-    """A sample failed (QC fail or insufficient): a redraw is due at once, marked as such.
+    """A sample failed (QC fail, insufficient, lost): a redraw is due at once, marked as such.
 
     The redraw replaces the patient's open draw; the regular interval resumes from the
     redraw's collection.
     """
-    draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    if draw.state not in (Draw.State.COLLECTED, Draw.State.RESULTED):
-        raise NotEligible(NOT_FAILABLE, extra={"state": draw.state})
-    draw.state = Draw.State.FAILED
-    draw.reason_code = reason[:32]
-    draw.save(update_fields=["state", "reason_code", "updated_at"])
-    audit_record(
-        action="draw.fail",
-        acting_user=acting_user,
-        obj=draw,
-        patient_id=draw.patient_id,
-        detail={"reason": reason},
-    )
-    replaced = Draw.objects.filter(
-        patient_id=draw.patient_id, state=Draw.State.SCHEDULED, is_redraw=False
-    ).update(
-        state=Draw.State.CANCELLED,
-        reason_code=Draw.CancelReason.REPLACED_BY_REDRAW,
-        updated_at=timezone.now(),
-    )
-    if replaced:
-        audit_record(
-            action="draw.cancel",
-            acting_user=acting_user,
-            patient_id=draw.patient_id,
-            detail={"reason": "replaced_by_redraw"},
-        )
-    draws_plan(patient_ids=[draw.patient_id], acting_user=acting_user)
-    return draw
+    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    if locked.state not in (Draw.State.COLLECTED, Draw.State.RESULTED):
+        raise NotEligible(NOT_FAILABLE, extra={"state": locked.state})
+    draws_apply_results(results=[DrawResult(draw.pk, FAILED, reason)], acting_user=acting_user)
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
 def draw_mark_resulted(*, draw: Draw, acting_user) -> Draw:
     """A passing lab result arrived for the sample (also after a corrected failure)."""
-    draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    if draw.state == Draw.State.RESULTED:
-        return draw
-    if draw.state not in (Draw.State.COLLECTED, Draw.State.FAILED):
-        raise NotEligible(NOT_RESULTABLE, extra={"state": draw.state})
-    previous = draw.state
-    draw.state = Draw.State.RESULTED
-    draw.reason_code = ""
-    draw.save(update_fields=["state", "reason_code", "updated_at"])
-    audit_record(
-        action="draw.result",
-        acting_user=acting_user,
-        obj=draw,
-        patient_id=draw.patient_id,
-        detail={"from": previous},
-    )
-    return draw
+    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    if locked.state == Draw.State.RESULTED:
+        return locked
+    if locked.state not in (Draw.State.COLLECTED, Draw.State.FAILED):
+        raise NotEligible(NOT_RESULTABLE, extra={"state": locked.state})
+    draws_apply_results(results=[DrawResult(draw.pk, RESULTED)], acting_user=acting_user)
+    locked.refresh_from_db()
+    return locked
 
 
 @transaction.atomic
 def draw_mark_awaiting_result(*, draw: Draw, acting_user) -> Draw:
     """The lab retracted the result: the sample awaits a result again."""
-    draw = Draw.objects.select_for_update().get(pk=draw.pk)
-    if draw.state != Draw.State.RESULTED:
-        return draw
-    draw.state = Draw.State.COLLECTED
-    draw.save(update_fields=["state", "updated_at"])
-    audit_record(
-        action="draw.result_retracted",
-        acting_user=acting_user,
-        obj=draw,
-        patient_id=draw.patient_id,
-    )
-    return draw
+    draws_apply_results(results=[DrawResult(draw.pk, RETRACTED)], acting_user=acting_user)
+    return Draw.objects.get(pk=draw.pk)

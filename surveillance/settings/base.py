@@ -277,6 +277,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
+    # Lab reports that fail to match their draw (liquidbiopsy.throttles): guessing a date
+    # of birth or an MRN one post at a time is slowed to this.
+    "DEFAULT_THROTTLE_RATES": {
+        "lab_match_failure": env.str("LAB_MATCH_FAILURE_RATE", default="20/hour")
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "iso-8601",
 }
@@ -342,6 +347,18 @@ UPLOAD_SYNC_MAX_ROWS = env.int("UPLOAD_SYNC_MAX_ROWS", default=1000)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+# Labs (issue 12 §3): a draw records the lab its sample was sent to; a lab account sees and
+# reports only its lab's draws. LAB_ACCOUNTS="central=lab,lims;regional=lab2" (lab code =
+# usernames); an account listed nowhere, and a draw collected without a lab, are DEFAULT_LAB's.
+DEFAULT_LAB = env.str("DEFAULT_LAB", default="default")
+LAB_ACCOUNTS = {
+    code.strip(): frozenset(name.strip() for name in names.split(",") if name.strip())
+    for code, _, names in (
+        item.partition("=") for item in env.str("LAB_ACCOUNTS", default="").split(";")
+    )
+    if code.strip()
+}
+# LAB_MATCH_FAILURE_RATE (REST_FRAMEWORK above): reports that do not match their draw.
 # Absolute links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEILLANCE_INTERVAL_WEEKS_DEFAULT = env.int("SURVEILLANCE_INTERVAL_WEEKS", default=8)

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from accounts.services import api_token_issue
 from audit.models import AuditEvent
+from liquidbiopsy import services
 from liquidbiopsy import validation as v
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import Draw
@@ -52,8 +53,8 @@ def test_vaf_as_a_fraction_is_the_same_number(lab_token_api, collected):
     ("change", "field", "message"),
     [
         ({"report_id": ""}, "report_id", v.REQUIRED),
-        ({"version": 0}, "version", v.NOT_INT.format(n=1)),
-        ({"version": "two"}, "version", v.NOT_INT.format(n=1)),
+        ({"version": 0}, "version", v.NOT_INT.format(n=1, m=2_147_483_647)),
+        ({"version": "two"}, "version", v.NOT_INT.format(n=1, m=2_147_483_647)),
         ({"status": "preliminary"}, "status", v.CHOICE.format(choices=", ".join(v.STATUSES))),
         ({"accession": None}, "accession", v.REQUIRED),
         ({"patient": {"mrn": "MRN-0001"}}, "patient.date_of_birth", v.REQUIRED),
@@ -82,7 +83,7 @@ def test_vaf_as_a_fraction_is_the_same_number(lab_token_api, collected):
         ({"variants": [variant(vaf_percent=None, vaf=0)]}, "variants[0].vaf", v.VAF_RANGE),
         ({"variants": [variant(vaf_percent=142)]}, "variants[0].vaf_percent", v.VAF_PERCENT_RANGE),
         ({"variants": [variant(vaf_percent="lots")]}, "variants[0].vaf_percent", v.NOT_NUMBER),
-        ({"variants": [variant(depth=-1)]}, "variants[0].depth", v.NOT_INT.format(n=0)),
+        ({"variants": [variant(depth=-1)]}, "variants[0].depth", v.NOT_INT.format(n=0, m=2_147_483_647)),
         (
             {
                 "variants": [
@@ -144,27 +145,38 @@ def test_every_error_comes_in_one_answer(lab_token_api, collected):
 
 
 @pytest.mark.parametrize(
-    ("change", "fields"),
+    "change",
     [
-        ({"accession": "ACC-NOPE"}, {"accession"}),
-        ({"patient": {"mrn": "MRN-9999", "date_of_birth": "1961-04-02"}}, {"patient.mrn"}),
-        (
-            {"patient": {"mrn": "MRN-0001", "date_of_birth": "1960-01-01"}},
-            {"patient.date_of_birth"},
-        ),
-        (
-            {"patient": {"mrn": "MRN-9", "date_of_birth": "1960-01-01"}},
-            {"patient.mrn", "patient.date_of_birth"},
-        ),
+        {"patient": {"mrn": "MRN-9999", "date_of_birth": "1961-04-02"}},
+        {"patient": {"mrn": "MRN-0001", "date_of_birth": "1960-01-01"}},
+        {"patient": {"mrn": "MRN-9", "date_of_birth": "1960-01-01"}},
     ],
 )
 @pytest.mark.django_db
-def test_mismatch_with_the_draw_is_422_saying_which(lab_token_api, collected, change, fields):
+def test_identity_mismatch_is_one_generic_422_that_does_not_say_which(
+    lab_token_api, lab_user, collected, change
+):
     before = counts()
     response = lab_token_api.post(URL, payload(**change), format="json")
     assert response.status_code == 422
-    assert set(response.json()["extra"]["fields"]) == fields
+    fields = response.json()["extra"]["fields"]
+    assert fields == {
+        "patient": [services.IDENTITY_MISMATCH.format(accession="ACC-000123")]
+    }  # the same answer whichever identifier failed: no date-of-birth or MRN oracle
     assert counts() == before
+    failed = AuditEvent.objects.get(action="report.match_failed")
+    assert failed.actor == lab_user
+    assert failed.detail == {"accession": "ACC-000123", "match": "identity"}
+
+
+@pytest.mark.django_db
+def test_unknown_accession_is_404_and_audited(lab_token_api, collected):
+    before = counts()
+    response = lab_token_api.post(URL, payload(accession="ACC-NOPE"), format="json")
+    assert response.status_code == 404
+    assert response.json()["message"] == services.NO_SUCH_ACCESSION.format(accession="ACC-NOPE")
+    assert counts() == before
+    assert AuditEvent.objects.filter(action="report.match_failed").count() == 1
 
 
 @pytest.mark.django_db

@@ -184,7 +184,7 @@ def test_only_the_uploader_reads_an_upload(lab_token_api, cohort, nurse_api):
         (None, "No file was sent"),
         (
             SimpleUploadedFile("notes.pdf", b"%PDF-1.4 nope"),
-            "Send a CSV (.csv) or a VCF (.vcf) file.",
+            "Send a CSV (.csv) or a VCF (.vcf, or .vcf.gz compressed) file.",
         ),
     ],
 )

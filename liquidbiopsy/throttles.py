@@ -1,0 +1,47 @@
+"""Throttling lab reports that fail to match their draw (issue 12 §3).
+
+A lab that sends reports whose accession, MRN or date of birth do not match is slowed down:
+after LAB_MATCH_FAILURE_RATE failed matches (the `lab_match_failure` scope of
+REST_FRAMEWORK's DEFAULT_THROTTLE_RATES, e.g. "20/hour") its report posts answer 429 until
+the window has passed. Failures are counted from their audit rows (report.match_failed), so
+the count is shared by every web process and survives a restart; successful posts cost one
+indexed count and are never counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.roles import Role, has_role
+from audit.models import AuditEvent
+from liquidbiopsy.services import MATCH_FAILED_ACTION
+
+
+class LabMatchFailureThrottle(SimpleRateThrottle):
+    scope = "lab_match_failure"
+
+    def get_cache_key(self, request, view):  # not used: the audit trail is the history
+        return None
+
+    def allow_request(self, request, view) -> bool:
+        if request.method != "POST" or self.rate is None:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated and has_role(user, Role.LAB)):
+            return True
+        since = timezone.now() - dt.timedelta(seconds=self.duration)
+        failures = AuditEvent.objects.filter(action=MATCH_FAILED_ACTION, actor=user, at__gte=since)
+        self.failures = failures.count()
+        if self.failures < self.num_requests:
+            return True
+        oldest = failures.order_by("at").values_list("at", flat=True)[
+            self.failures - self.num_requests
+        ]
+        self.retry_after = max(1, int((oldest - since).total_seconds()))
+        return False
+
+    def wait(self) -> float | None:
+        return getattr(self, "retry_after", None)

@@ -1,0 +1,188 @@
+"""The upload pipeline for lab files (CSV or VCF): receive, claim, parse, progress, store.
+
+1. `upload_create` records the file (refusing what cannot even be read: no file, too large,
+   not a CSV or VCF; a gzip/bgzip file is decompressed up to the size limit, which applies
+   to the uncompressed content) with its audit row.
+2. `upload_process` claims a queued upload with a conditional UPDATE (a second delivery
+   finds it claimed and does nothing), parses it, validates the whole file, and stores all
+   or nothing (liquidbiopsy.bulk), saving progress as it goes.
+3. However it ends, it ends `done` or `failed` with its errors and its raw content wiped:
+   a rejected file lists every error with its line; an unexpected exception is logged and
+   recorded as the upload's error, never left `processing`.
+What happens after the reports are stored (the switch rule) is the caller's `then`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import logging
+import zlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from liquidbiopsy.bulk import FileError, FileRejected, reports_ingest_bulk
+from liquidbiopsy.models import Upload
+from liquidbiopsy.parsers import parse_csv, parse_vcf, sniff_format
+from liquidbiopsy.services import report_match_failures_record
+
+logger = logging.getLogger(__name__)
+
+UNSUPPORTED_FILE = "Send a CSV (.csv) or a VCF (.vcf, or .vcf.gz compressed) file."
+FILE_TOO_LARGE = "The file is larger than {mb} MB (uncompressed); split it into smaller files."
+EMPTY_UPLOAD = "No file was sent: attach it as the 'file' field."
+NOT_GZIP = "The file looks gzip-compressed but cannot be decompressed ({problem})."
+PROCESSING_FAILED = (
+    "The file could not be processed because of an internal error; nothing from it was "
+    "stored. Send it again, or contact the clinic if this persists."
+)
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_STORED_ERRORS = 500
+
+
+class UploadRefused(Exception):
+    """The file cannot even be read (no file, too large, unknown format): nothing recorded."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _mb() -> int:
+    return settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+
+
+def decompress(data: bytes, *, max_bytes: int) -> bytes:
+    """A gzip or bgzip (multi-member gzip) file's content, reading at most max_bytes + 1."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UploadRefused(NOT_GZIP.format(problem=str(exc) or type(exc).__name__)) from None
+    if len(out) > max_bytes:
+        raise UploadRefused(FILE_TOO_LARGE.format(mb=_mb()))
+    return out
+
+
+def upload_create(*, filename: str, data: bytes, lab_account) -> Upload:
+    """Record an uploaded file, to be processed now or by a worker."""
+    if not data:
+        raise UploadRefused(EMPTY_UPLOAD)
+    if data.startswith(GZIP_MAGIC):
+        data = decompress(data, max_bytes=settings.UPLOAD_MAX_BYTES)
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise UploadRefused(FILE_TOO_LARGE.format(mb=_mb()))
+    name = (filename or "").removesuffix(".gz").removesuffix(".bgz")
+    file_format = sniff_format(name, data)
+    if file_format not in ("csv", "vcf"):
+        raise UploadRefused(UNSUPPORTED_FILE)
+    upload = Upload.objects.create(
+        uploaded_by=lab_account,
+        filename=(filename or "")[:255],
+        file_format=file_format,
+        content=data,
+        content_sha256=hashlib.sha256(data).hexdigest(),
+    )
+    audit_record(
+        action="upload.receive",
+        acting_user=lab_account,
+        obj=upload,
+        detail={"format": file_format, "bytes": len(data)},
+    )
+    return upload
+
+
+def upload_runs_now(upload: Upload) -> bool:
+    """Small files are answered in the request; larger ones go to a worker."""
+    return bytes(upload.content).count(b"\n") + 1 <= settings.UPLOAD_SYNC_MAX_ROWS
+
+
+def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> Upload:
+    upload.state = state
+    upload.errors = [e.as_dict() if hasattr(e, "as_dict") else e for e in errors][
+        :MAX_STORED_ERRORS
+    ]
+    upload.reports_stored = stored
+    upload.reports_unchanged = unchanged
+    if state == Upload.State.DONE:
+        upload.rows_done = upload.rows_total
+    upload.finished_at = timezone.now()
+    upload.content = b""  # finished either way: the stored reports keep their payloads
+    Upload.objects.filter(pk=upload.pk).update(
+        state=upload.state,
+        errors=upload.errors,
+        reports_stored=stored,
+        reports_unchanged=unchanged,
+        rows_total=upload.rows_total,
+        rows_done=upload.rows_done,
+        finished_at=upload.finished_at,
+        content=b"",
+        updated_at=upload.finished_at,
+    )
+    return upload
+
+
+def _parse(upload: Upload):
+    data = bytes(upload.content)
+    parse = parse_csv if upload.file_format == "csv" else parse_vcf
+    return parse(data, max_rows=settings.UPLOAD_MAX_ROWS, max_bytes=settings.UPLOAD_MAX_BYTES)
+
+
+def upload_process(*, upload: Upload, then: Callable[[list[int]], None] | None = None) -> Upload:
+    """Claim, parse, validate and store one file (all or nothing); see the module docstring."""
+    claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.QUEUED).update(
+        state=Upload.State.PROCESSING, updated_at=timezone.now()
+    )
+    upload.refresh_from_db()
+    if claimed != 1:
+        return upload  # another worker has it, or it is finished
+    try:
+        return _process(upload, then)
+    except Exception as exc:
+        logger.exception("upload %s failed unexpectedly", upload.pk)
+        error = FileError(None, "file", PROCESSING_FAILED)
+        with transaction.atomic():
+            finished = _finish(upload, state=Upload.State.FAILED, errors=[error])
+            audit_record(
+                action="upload.fail",
+                acting_user=upload.uploaded_by,
+                obj=upload,
+                detail={"error": type(exc).__name__},
+            )
+        return finished
+
+
+def _process(upload: Upload, then) -> Upload:
+    parsed = _parse(upload)
+    upload.rows_total = parsed.rows
+    Upload.objects.filter(pk=upload.pk).update(rows_total=parsed.rows)
+    file_errors = [FileError(e.line, e.field or "file", e.message) for e in parsed.errors]
+    if file_errors and not parsed.reports:
+        return _finish(upload, state=Upload.State.FAILED, errors=file_errors)
+
+    def progress(rows_checked: int) -> None:
+        # Outside the storing transaction: the uploader polls this while the file is checked.
+        Upload.objects.filter(pk=upload.pk).update(rows_done=min(rows_checked, parsed.rows))
+
+    try:
+        result = reports_ingest_bulk(
+            reports=parsed.reports,
+            lab_account=upload.uploaded_by,
+            upload=upload,
+            progress=progress,
+            file_errors=file_errors,
+        )
+    except FileRejected as exc:
+        upload.rows_done = upload.rows_total  # every row was checked
+        report_match_failures_record(lab_account=upload.uploaded_by, failures=exc.match_failures)
+        return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
+    if then is not None:
+        then(result.report_ids)
+    return _finish(
+        upload, state=Upload.State.DONE, stored=result.stored, unchanged=result.unchanged
+    )
