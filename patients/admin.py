@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin_reads import AdminReadAuditMixin
 from audit.context import audit_channel
 from audit.services import audit_record
 from patients.models import ImagingAssessment, Patient, Regimen
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class AuditedAdmin(AdminReadAuditMixin, SimpleHistoryAdmin):
     """Admin writes leave an audit event in the same transaction (simple-history keeps the
     field-level before/after)."""
 
