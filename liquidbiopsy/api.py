@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from liquidbiopsy import bounds as b
+from liquidbiopsy.coordinates import MAX_POSITION
 from liquidbiopsy.models import LabReport, VariantCall
 
 
@@ -27,8 +29,19 @@ class VariantOutSerializer(serializers.ModelSerializer):
             "vaf",
             "vaf_percent",
             "depth",
+            "filter",
             "flags",
         ]
+        extra_kwargs = {
+            "filter": {
+                "help_text": "The caller's FILTER when not PASS (a VCF): shown, never used "
+                "by the switch rule. '' or PASS: passed."
+            },
+            "flags": {
+                "help_text": "discordant (protein and position name different variants), "
+                "non_canonical_transcript, possible_chip (a clonal-haematopoiesis gene)."
+            },
+        }
 
 
 class ReportOutSerializer(serializers.ModelSerializer):
@@ -81,40 +94,57 @@ class ReportReceiptSerializer(ReportOutSerializer):
 
 @extend_schema_serializer(component_name="ReportPatientIn")
 class PatientInSerializer(serializers.Serializer):
-    mrn = serializers.CharField()
+    mrn = serializers.CharField(max_length=b.MRN_CHARS)
     date_of_birth = serializers.DateField()
+
+
+def _fraction(help_text: str, maximum: int) -> serializers.FloatField:
+    return serializers.FloatField(
+        required=False, min_value=0, max_value=maximum, help_text=help_text
+    )
 
 
 @extend_schema_serializer(component_name="VariantIn")
 class VariantInSerializer(serializers.Serializer):
-    gene = serializers.CharField(max_length=32)
+    gene = serializers.CharField(max_length=b.GENE_CHARS)
     hgvs_p = serializers.CharField(
-        required=False, help_text="p.Asp538Gly, p.(Asp538Gly) or D538G: one change."
+        required=False,
+        max_length=b.HGVS_CHARS,
+        help_text="Any HGVS protein description: p.Asp538Gly, p.(Asp538Gly), "
+        "NP_000116.2:p.(Asp538Gly), D538G, p.Arg213GlnfsTer34, p.Val422del, p.?",
     )
-    hgvs_c = serializers.CharField(required=False)
-    transcript = serializers.CharField(required=False)
-    genome_build = serializers.CharField(required=False)
-    chrom = serializers.CharField(required=False)
-    pos = serializers.IntegerField(required=False)
-    ref = serializers.CharField(required=False)
-    alt = serializers.CharField(required=False)
-    vaf = serializers.FloatField(
-        required=False, help_text="Fraction, 0 < vaf <= 1. Give vaf or vaf_percent, not both."
+    hgvs_c = serializers.CharField(required=False, max_length=b.HGVS_CHARS)
+    transcript = serializers.CharField(required=False, max_length=b.TRANSCRIPT_CHARS)
+    genome_build = serializers.CharField(
+        required=False, help_text="GRCh38 or GRCh37 (hg38, hg19; any case)."
     )
-    vaf_percent = serializers.FloatField(required=False, help_text="Percent, 0 < value <= 100.")
-    depth = serializers.IntegerField(required=False)
+    chrom = serializers.CharField(
+        required=False, help_text="6, chr6 (any case), NC_000006.12 (GRCh38) or NC_000006.11."
+    )
+    pos = serializers.IntegerField(required=False, min_value=1, max_value=MAX_POSITION)
+    ref = serializers.RegexField(r"^[ACGTNacgtn]+$", required=False, max_length=b.ALLELE_CHARS)
+    alt = serializers.RegexField(r"^[ACGTNacgtn]+$", required=False, max_length=b.ALLELE_CHARS)
+    vaf = _fraction("Fraction, 0 < vaf <= 1. Give vaf or vaf_percent, not both.", 1)
+    vaf_percent = _fraction("Percent, 0 < value <= 100.", 100)
+    depth = serializers.IntegerField(required=False, min_value=0, max_value=b.MAX_DEPTH)
+    filter = serializers.CharField(
+        required=False, max_length=b.FILTER_CHARS, help_text="The caller's FILTER, if any."
+    )
 
 
 @extend_schema_serializer(component_name="ReportIn")
 class ReportInSerializer(serializers.Serializer):
-    report_id = serializers.CharField(max_length=64)
-    version = serializers.IntegerField(min_value=1)
+    report_id = serializers.CharField(max_length=b.REPORT_ID_CHARS)
+    version = serializers.IntegerField(min_value=1, max_value=b.MAX_VERSION)
     status = serializers.ChoiceField(choices=LabReport.Status.choices)
-    accession = serializers.CharField(max_length=64)
+    accession = serializers.CharField(max_length=b.ACCESSION_CHARS)
     patient = PatientInSerializer()
-    collected_on = serializers.DateField()
+    collected_on = serializers.DateField(
+        help_text="The draw's collection date (clinic time; one day either way accepted)."
+    )
     reported_on = serializers.DateField()
-    assay = serializers.CharField(max_length=100)
+    assay = serializers.CharField(max_length=b.ASSAY_CHARS)
     qc_status = serializers.ChoiceField(choices=LabReport.QcStatus.choices)
-    tumor_fraction = serializers.FloatField(required=False, allow_null=True)
+    tumor_fraction = _fraction("Fraction, 0-1. Give this or tumor_fraction_percent.", 1)
+    tumor_fraction_percent = _fraction("Percent, 0-100.", 100)
     variants = VariantInSerializer(many=True)

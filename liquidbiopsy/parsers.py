@@ -32,13 +32,18 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import gzip
 import io
 import math
 import re
+import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+
+from liquidbiopsy import vcf
+from liquidbiopsy.coordinates import normalise_chrom
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -86,19 +91,12 @@ CSV_REQUIRED_COLUMNS = (
 # Fields whose text becomes a JSON number when it is one.
 NUMERIC_FIELDS = frozenset({"version", "tumor_fraction", "pos", "depth", "vaf", "vaf_percent"})
 VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
-# FILTER values that mean "this call passed"; any other named filter is a call the lab itself
-# rejected, so the record is skipped (it still counts in ParseResult.rows).
-VCF_PASSING_FILTERS = frozenset({"PASS", "."})
 
 _MB = 1024 * 1024
 # A lab value is never this long; the cap also keeps int() clear of Python's digit limit.
 _MAX_NUMBER_CHARS = 32
 _INTEGER = re.compile(r"-?[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_READ_COUNTS = re.compile(r"([0-9]{1,12}),([0-9]{1,12})")
-# A bare build name in ##reference ("GRCh38", "hg38"); a FASTA path or URL says nothing reliable.
-_BUILD_NAME = re.compile(r"(?:GRCh|hg)[0-9]+(?:\.p?[0-9]+)?", re.IGNORECASE)
-_CHR_PREFIX = re.compile(r"^chr", re.IGNORECASE)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 _Value = str | int | float | None  # a field's value as JSON would carry it; None when empty
@@ -147,23 +145,45 @@ def parse_csv(
 def parse_vcf(
     data: bytes, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_FILE_BYTES
 ) -> ParseResult:
-    """Parse a single-report VCF: report fields in ``##key=value`` lines, one record per variant.
+    """Parse a single-report VCF: report fields in ``##key=value`` lines, one record per call.
 
     1. The first line must be ``##fileformat=VCF...``; ``##key=value`` lines named like the JSON
-       report fields (plus ``mrn``, ``date_of_birth``, ``genome_build``) give the report; a bare
-       build name in ``##reference`` gives ``genome_build`` when ``##genome_build`` is absent.
-    2. Only records whose FILTER is PASS or "." become variants. Records failing a named
-       filter were rejected by the lab itself: they are skipped without an error but counted
-       in ``rows``.
-    3. The allele fraction is always a fraction (``vaf``): INFO/AF, else FORMAT/AF, else
-       FORMAT/AD. FORMAT values come from the first sample column (ctDNA VCFs carry one).
+       report fields (plus ``mrn``, ``date_of_birth``) give the report; the build comes from
+       ``##genome_build``, ``##reference`` or the ``##contig`` length of chromosome 6.
+    2. Records are read with vcfpy as the callers write them (liquidbiopsy.vcf): the tumour
+       sample, the allele fraction by DESIGN.md §6's precedence, one call per ALT allele, a
+       FILTER other than PASS kept as the call's ``filter``.
+    3. A gzip- or bgzip-compressed file is read up to ``max_bytes`` of uncompressed content.
     4. ``_lines`` holds the ``##key=value`` lines that gave report fields and the records that
-       became variants; a file without records is a report without variants.
+       became calls; a file without records is a report without variants.
     """
+    if data.startswith(GZIP_MAGIC):
+        data, problem = gunzip(data, max_bytes=max_bytes)
+        if problem is not None:
+            return ParseResult(reports=[], errors=[ParseError(None, None, problem)], rows=0)
     try:
         return _read_vcf(_decode(data, max_bytes=max_bytes), max_rows=max_rows)
     except _Abort as abort:
         return ParseResult(reports=[], errors=abort.errors, rows=abort.rows)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip(data: bytes, *, max_bytes: int) -> tuple[bytes, str | None]:
+    """(content, None) of a gzip or bgzip (multi-member gzip) file, reading at most
+    max_bytes + 1 so that a small file cannot expand without limit; else (b"", problem)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            out = fh.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        return b"", f"The file looks gzip-compressed but cannot be decompressed ({exc})."
+    if len(out) > max_bytes:
+        return b"", (
+            f"The file is larger than the {max_bytes / _MB:g} MB limit uncompressed; "
+            "split it into smaller files."
+        )
+    return out, None
 
 
 def sniff_format(filename: str, data: bytes) -> str | None:
@@ -171,7 +191,7 @@ def sniff_format(filename: str, data: bytes) -> str | None:
 
     Content wins over the name, because the content is what the parser will see: a VCF saved
     as .txt (or .csv) is still a VCF. The extension decides only when the content says nothing.
-    Compressed files (.vcf.gz) are not recognised; labs upload plain text.
+    Compressed files (.vcf.gz) are passed here decompressed.
     """
     head = data[:4096].removeprefix(codecs.BOM_UTF8)
     if head.startswith(b"##fileformat=VCF"):
@@ -423,6 +443,7 @@ def _mixed_gene_errors(group: _CsvReport) -> list[ParseError]:
 
 
 def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
+    """See parse_vcf and liquidbiopsy.vcf (what a record means for the report)."""
     if not text.strip():
         raise _Abort(ParseError(None, None, "The file is empty."))
     lines = _NEWLINE.split(text)
@@ -432,52 +453,64 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
                 1, "fileformat", "The first line must be '##fileformat=VCFv4.2' (or 4.1, 4.3)."
             )
         )
+    header, raw_fields, problems, chrom_index = vcf.read_header(
+        lines, {*REPORT_FIELDS, *PATIENT_FIELDS}
+    )
+    errors = [ParseError(*problem) for problem in problems]
+    if chrom_index < 0:
+        first = next(
+            (n for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")),
+            None,
+        )
+        if first is not None:
+            raise _Abort(ParseError(first, None, "Record before the '#CHROM' header line."))
+        errors.append(ParseError(None, None, "The '#CHROM' header line is missing."))
+        return ParseResult(reports=[_new_report({})], errors=_sorted(errors), rows=0)
+    columns = _vcf_header(chrom_index + 1, lines[chrom_index])
     fields: dict[str, Any] = {}
     field_lines: dict[str, int] = {}
-    reference_build: tuple[str, int] | None = None  # (build, line)
-    columns: list[str] | None = None
+    for key, given in raw_fields.items():
+        for raw, number in given:
+            _add_vcf_field(fields, field_lines, errors, number, key, raw)
+    build_problems: list = []
+    build = vcf.genome_build(header, build_problems)
+    errors += [ParseError(*problem) for problem in build_problems]
+    samples = columns[9:]
+    sample, problem = vcf.choose_sample(header, samples, chrom_index + 1)
+    if problem is not None:
+        errors.append(ParseError(*problem))
+    try:
+        reader = vcf.make_reader(header.lines)
+    except Exception as exc:  # a header vcfpy cannot assemble
+        raise _Abort(ParseError(chrom_index + 1, None, f"Unreadable VCF header ({exc}).")) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an undeclared AD is read as Number=R
+        ad_info = reader.header.get_format_field_info("AD")
+    ad_number = getattr(ad_info, "number", None)
+    sample_index = samples.index(sample) if sample is not None else None
     variants: list[dict[str, Any]] = []
-    errors: list[ParseError] = []
     rows = 0
-    for number, line in enumerate(lines[1:], start=2):
+    for number, line in enumerate(lines[chrom_index + 1 :], start=chrom_index + 2):
         if not line.strip():
             continue
-        if line.startswith("##"):
-            if columns is not None:
-                errors.append(ParseError(number, None, "Header line after the '#CHROM' line."))
-                continue
-            key, _, raw = line[2:].partition("=")
-            key = key.strip()
-            if key == "reference" and _BUILD_NAME.fullmatch(raw.strip()):
-                reference_build = (raw.strip(), number)
-            elif key in REPORT_FIELDS or key in PATIENT_FIELDS or key == "genome_build":
-                _add_vcf_field(fields, field_lines, errors, number, key, raw)
-        elif line.startswith("#"):
-            if columns is not None:
-                errors.append(ParseError(number, None, "The '#CHROM' line appears twice."))
-                continue
-            columns = _vcf_header(number, line)
-        else:
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows, "variant records")
-            if columns is None:
-                raise _Abort(
-                    ParseError(number, None, "Record before the '#CHROM' header line."), rows=rows
-                )
-            variant = _vcf_variant(number, line, columns, errors)
-            if variant is not None:
-                variants.append(variant)
-    if columns is None:
-        errors.append(ParseError(None, None, "The '#CHROM' header line is missing."))
+        if line.startswith("#"):
+            errors.append(ParseError(number, None, "Header line after the '#CHROM' line."))
+            continue
+        rows += 1
+        if rows > max_rows:
+            raise _too_many_rows(max_rows, "variant records")
+        if problem is not None:
+            continue  # no sample to read: the error above says why
+        variants += _vcf_calls(
+            number, line, columns, reader, sample_index, ad_number, build, header, errors
+        )
 
-    # genome_build is a variant field in JSON; a VCF states it once for every record.
-    if "genome_build" not in field_lines and reference_build is not None:
-        fields["genome_build"], field_lines["genome_build"] = reference_build
-    build = fields.pop("genome_build", None)
     report = _new_report(fields)
-    report["variants"] = [{**v, "genome_build": build} if build else v for v in variants]
-    report["_lines"] = sorted([*field_lines.values(), *(v["_line"] for v in variants)])
+    report["variants"] = variants
+    build_lines = [line for _, line, _ in header.builds] if build else []
+    report["_lines"] = sorted(
+        {*field_lines.values(), *build_lines, *(v["_line"] for v in variants)}
+    )
     return ParseResult(reports=[report], errors=_sorted(errors), rows=rows)
 
 
@@ -501,7 +534,7 @@ def _add_vcf_field(
 
 
 def _vcf_header(number: int, line: str) -> list[str]:
-    columns = line[1:].split("\t")
+    columns = line[1:].rstrip("\t").split("\t")
     if tuple(columns[:8]) != VCF_COLUMNS or (len(columns) > 8 and columns[8] != "FORMAT"):
         raise _Abort(
             ParseError(
@@ -514,108 +547,78 @@ def _vcf_header(number: int, line: str) -> list[str]:
     return columns
 
 
-def _vcf_variant(
-    number: int, line: str, columns: list[str], errors: list[ParseError]
-) -> dict[str, Any] | None:
-    """The variant for one record, or None when it is filtered out or broken (error added)."""
+def _in_esr1(chrom: str, pos: int, build: str | None) -> bool:
+    try:
+        chrom = normalise_chrom(chrom, build)
+    except ValueError:
+        return False
+    low, high = vcf.ESR1_SPAN.get(build or "", (0, -1))
+    return chrom == "6" and low <= pos <= high
+
+
+def _vcf_calls(
+    number, line, columns, reader, sample_index, ad_number, build, header, errors
+) -> list[dict[str, Any]]:
+    """The calls of one record: one per ALT allele; [] with an error when it is broken."""
     cells = line.split("\t")
     if len(cells) != len(columns):
         message = (
             f"Record has {len(cells)} tab-separated columns; the '#CHROM' line has {len(columns)}."
         )
         errors.append(ParseError(number, None, message))
-        return None
-    chrom, pos, _id, ref, alt, _qual, filter_value, info_text = cells[:8]
-    filter_value = filter_value.strip()
-    if not filter_value:
+        return []
+    if not cells[6].strip():
         # Skipping would silently drop a call the lab may have meant to report.
         errors.append(
             ParseError(number, "FILTER", "FILTER is empty; give PASS, '.' or a filter name.")
         )
-        return None
-    if filter_value not in VCF_PASSING_FILTERS:
-        return None
-    alt = alt.strip()
-    if "," in alt:
-        message = (
-            f"Multi-allelic ALT '{alt}' is not supported; split it into one record per allele."
-        )
-        errors.append(ParseError(number, "alt", message))
-        return None
-    if alt == ".":
+        return []
+    if cells[4].strip() in ("", "."):
         message = "ALT is '.', so the record is not a variant call; list only variant calls."
         errors.append(ParseError(number, "alt", message))
-        return None
-
-    info = _vcf_info(info_text)
-    sample: dict[str, str] = {}
-    if len(cells) > 9:
-        sample = dict(zip(cells[8].split(":"), cells[9].split(":"), strict=False))
-    vaf, depth, problem = _allele_fraction(info, sample)
+        return []
+    record, problem = vcf.parse_record(reader, line)
     if problem is not None:
-        errors.append(ParseError(number, "vaf", problem))
-        return None
-
-    gene = info.get("GENE") or info.get("GENEINFO", "").split("|")[0].partition(":")[0]
-    texts = {
-        "gene": unquote(gene),
-        "hgvs_p": unquote(info.get("HGVSP") or info.get("HGVS_P") or ""),
-        "hgvs_c": unquote(info.get("HGVSC") or info.get("HGVS_C") or ""),
-        "transcript": unquote(info.get("TRANSCRIPT", "")),
-        "chrom": _CHR_PREFIX.sub("", chrom.strip()),
-        "pos": pos,
-        "ref": ref,
-        "alt": alt,
-    }
-    variant: dict[str, Any] = {}
-    for key, text in texts.items():
-        value = _value(key, text)
-        if value is not None and value != ".":
-            variant[key] = value
-    variant["vaf"] = vaf
-    if depth is not None:
-        variant["depth"] = depth
-    variant["_line"] = number
-    return variant
-
-
-def _vcf_info(text: str) -> dict[str, str]:
-    """INFO as a dict; a flag gets "", and the first of repeated keys wins."""
-    info: dict[str, str] = {}
-    for item in text.strip().split(";"):
-        key, _, value = item.partition("=")
-        key = key.strip()
-        if key and key != "." and key not in info:
-            info[key] = value.strip()
-    return info
-
-
-def _present(value: str | None) -> str | None:
-    """A VCF value, or None when it is missing ("." or empty)."""
-    if value is None or value.strip() in ("", "."):
-        return None
-    return value.strip()
-
-
-def _allele_fraction(
-    info: dict[str, str], sample: dict[str, str]
-) -> tuple[_Value, _Value, str | None]:
-    """(vaf, depth, problem): the allele fraction as a fraction and the read depth.
-
-    1. vaf from INFO/AF, else FORMAT/AF of the first sample, else FORMAT/AD as alt/(ref+alt).
-    2. depth from INFO/DP, else FORMAT/DP, else the sum of AD; None when none is given.
-    AF is a fraction by the VCF specification, so it always becomes `vaf`, never `vaf_percent`.
-    """
-    af = _present(info.get("AF")) or _present(sample.get("AF"))
-    dp = _present(info.get("DP")) or _present(sample.get("DP"))
-    ad = _present(sample.get("AD"))
-    counts = _READ_COUNTS.fullmatch(ad) if ad else None
-    ref_reads, alt_reads = (int(counts[1]), int(counts[2])) if counts else (0, 0)
-    depth = _value("depth", dp) if dp else (ref_reads + alt_reads if counts else None)
-    if af is not None:
-        return _value("vaf", af), depth, None
-    if counts and ref_reads + alt_reads > 0:
-        return alt_reads / (ref_reads + alt_reads), depth, None
-    if ad is not None:
-        return None, None, f"FORMAT/AD '{ad}' gives no allele fraction; give read counts 'ref,alt'."
-    return None, None, "No allele fraction: give INFO/AF, FORMAT/AF or FORMAT/AD."
+        errors.append(ParseError(number, None, problem))
+        return []
+    filters = [f for f in record.FILTER if f != "."]
+    filter_value = ";".join(filters)
+    data = record.calls[sample_index].data if sample_index is not None else None
+    calls = []
+    for index, allele in enumerate(record.ALT):
+        alt = getattr(allele, "value", "")
+        if alt == "*":
+            continue  # a spanning deletion: the deletion's own record is the call
+        if type(allele).__name__ != "Substitution" or not alt.isalpha():
+            message = f"ALT '{alt}' is not a sequence allele; list sequence variants only."
+            errors.append(ParseError(number, "alt", message))
+            continue
+        fraction, problem = vcf.allele_fraction(
+            data=data,
+            info=record.INFO,
+            alt_index=index,
+            n_alts=len(record.ALT),
+            alt=alt,
+            ad_number=ad_number,
+        )
+        if problem is not None:
+            errors.append(ParseError(number, "vaf", problem))
+            continue
+        notes = vcf.annotation(record.INFO, alt, header.lines)
+        if not notes.get("gene") and _in_esr1(record.CHROM, record.POS, build):
+            notes["gene"] = "ESR1"
+        variant: dict[str, Any] = {
+            **notes,
+            "chrom": record.CHROM,
+            "pos": record.POS,
+            "ref": record.REF,
+            "alt": alt,
+            **fraction,
+        }
+        if filter_value:
+            variant["filter"] = filter_value
+        if build:
+            variant["genome_build"] = build
+        variant["_line"] = number
+        calls.append(variant)
+    return calls

@@ -14,11 +14,8 @@ What happens after the reports are stored (the switch rule) is the caller's `the
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import logging
-import zlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -28,7 +25,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from liquidbiopsy.bulk import FileError, FileRejected, reports_ingest_bulk
 from liquidbiopsy.models import Upload
-from liquidbiopsy.parsers import parse_csv, parse_vcf, sniff_format
+from liquidbiopsy.parsers import GZIP_MAGIC, gunzip, parse_csv, parse_vcf, sniff_format
 from liquidbiopsy.services import report_match_failures_record
 
 logger = logging.getLogger(__name__)
@@ -36,12 +33,10 @@ logger = logging.getLogger(__name__)
 UNSUPPORTED_FILE = "Send a CSV (.csv) or a VCF (.vcf, or .vcf.gz compressed) file."
 FILE_TOO_LARGE = "The file is larger than {mb} MB (uncompressed); split it into smaller files."
 EMPTY_UPLOAD = "No file was sent: attach it as the 'file' field."
-NOT_GZIP = "The file looks gzip-compressed but cannot be decompressed ({problem})."
 PROCESSING_FAILED = (
     "The file could not be processed because of an internal error; nothing from it was "
     "stored. Send it again, or contact the clinic if this persists."
 )
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_STORED_ERRORS = 500
 
 
@@ -58,14 +53,10 @@ def _mb() -> int:
 
 
 def decompress(data: bytes, *, max_bytes: int) -> bytes:
-    """A gzip or bgzip (multi-member gzip) file's content, reading at most max_bytes + 1."""
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-            out = fh.read(max_bytes + 1)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise UploadRefused(NOT_GZIP.format(problem=str(exc) or type(exc).__name__)) from None
-    if len(out) > max_bytes:
-        raise UploadRefused(FILE_TOO_LARGE.format(mb=_mb()))
+    """A gzip or bgzip file's content, up to max_bytes (else UploadRefused)."""
+    out, problem = gunzip(data, max_bytes=max_bytes)
+    if problem is not None:
+        raise UploadRefused(problem)
     return out
 
 

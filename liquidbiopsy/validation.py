@@ -14,7 +14,7 @@ from typing import Any
 
 from liquidbiopsy import bounds as b
 from liquidbiopsy.coordinates import MAX_POSITION, normalise_build, normalise_chrom
-from liquidbiopsy.hgvs import normalise_protein_change
+from liquidbiopsy.hgvs import parse_protein_change
 
 STATUSES = ("final", "amended", "corrected", "cancelled")
 QC_STATUSES = ("pass", "fail", "insufficient")
@@ -227,13 +227,14 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
         return None
     before = sum(len(v) for v in errors.values())
     gene = _text(raw, "gene", f"{path}.gene", errors, n=b.GENE_CHARS).upper()
-    hgvs_p = ""
+    hgvs_p, protein_accession = "", ""
     if raw.get("hgvs_p") not in (None, ""):
         try:
-            hgvs_p = normalise_protein_change(str(raw["hgvs_p"])[:400])
+            change = parse_protein_change(str(raw["hgvs_p"])[:400])
         except ValueError as exc:
             errors.add(f"{path}.hgvs_p", str(exc))
         else:
+            hgvs_p, protein_accession = change.canonical, change.accession
             if len(hgvs_p) > b.HGVS_CHARS:
                 errors.add(f"{path}.hgvs_p", HGVS_TOO_LONG.format(n=b.HGVS_CHARS))
     given = [f for f in POSITION_FIELDS if raw.get(f) not in (None, "")]
@@ -270,6 +271,12 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
     transcript = _text(
         raw, "transcript", f"{path}.transcript", errors, n=b.TRANSCRIPT_CHARS, required=False
     )
+    if (
+        not transcript
+        and protein_accession.upper().startswith(("NP_", "XP_", "ENSP", "NM_", "ENST"))
+        and len(protein_accession) <= b.TRANSCRIPT_CHARS
+    ):
+        transcript = protein_accession  # "NP_000116.2:p.(...)": the protein it is numbered on
     if sum(len(v) for v in errors.values()) != before or vaf is None:
         return None
     return CleanVariant(

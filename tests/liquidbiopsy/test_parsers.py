@@ -331,14 +331,15 @@ def test_vcf_report_fields_come_from_the_header_lines():
         "qc_status": "pass",
         "tumor_fraction": 0.02,
     }
-    # The report-field lines, the ##reference line that gave the build, and the variant.
-    assert report["_lines"] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20]
+    # The report-field lines, the ##reference and ##contig lines that gave the build, and the
+    # two records (the filtered one is kept too).
+    assert report["_lines"] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18, 20, 21]
 
 
-def test_vcf_allele_fraction_from_info_af_and_filtered_records_skipped():
+def test_vcf_allele_fraction_from_info_af_and_filtered_records_kept_with_their_filter():
     result = vcf_fixture("info_af.vcf")
 
-    assert result.rows == 2  # the LowQual record is read, counted and skipped
+    assert result.rows == 2
     assert result.reports[0]["variants"] == [
         {
             "gene": "ESR1",
@@ -349,11 +350,25 @@ def test_vcf_allele_fraction_from_info_af_and_filtered_records_skipped():
             "pos": 152098791,
             "ref": "A",
             "alt": "G",
-            "vaf": 0.0042,
+            "vaf": "0.0042",
             "depth": 15000,
+            "filter": "PASS",
             "genome_build": "GRCh38",
             "_line": 20,
-        }
+        },
+        {
+            "gene": "ESR1",
+            "hgvs_p": "p.Tyr537Ser",
+            "chrom": "6",
+            "pos": 152098788,
+            "ref": "A",
+            "alt": "C",
+            "vaf": "0.0003",
+            "depth": 9000,
+            "filter": "LowQual",  # shown on the report, never used by the rule
+            "genome_build": "GRCh38",
+            "_line": 21,
+        },
     ]
 
 
@@ -366,11 +381,11 @@ def test_vcf_allele_fraction_from_format_af_with_crlf_and_chr_prefix():
             "gene": "ESR1",  # from GENEINFO=ESR1:2099
             "hgvs_p": "p.Tyr537Ser",
             "hgvs_c": "c.1610A>C",
-            "chrom": "6",
+            "chrom": "chr6",  # the validator reads every chromosome form
             "pos": 152098788,
             "ref": "A",
             "alt": "C",
-            "vaf": 0.015,
+            "vaf": "0.015",
             "depth": 8000,
             "genome_build": "GRCh38",
             "_line": 15,
@@ -378,15 +393,14 @@ def test_vcf_allele_fraction_from_format_af_with_crlf_and_chr_prefix():
     ]
 
 
-def test_vcf_allele_fraction_and_depth_from_ad_of_the_first_sample():
+def test_vcf_allele_fraction_and_depth_from_ad_of_the_tumor_column():
     result = vcf_fixture("ad.vcf")
 
     assert result.errors == []
     [variant] = result.reports[0]["variants"]
-    assert variant["vaf"] == 0.01
-    assert variant["depth"] == 10000
-    assert variant["chrom"] == "6"
-    assert "genome_build" not in variant  # a ##reference path is not read as a build
+    assert variant["vaf"] == "0.0100000000"  # 100 / (9900 + 100), the TUMOR column
+    assert variant["depth"] == 10000  # no FORMAT/DP: the sum of the counts used
+    assert variant["genome_build"] == "GRCh38"  # named in the ##reference path
 
 
 def test_vcf_without_records_is_a_report_without_variants():
@@ -399,13 +413,15 @@ def test_vcf_without_records_is_a_report_without_variants():
     assert report["variants"] == []
 
 
-def test_vcf_multi_allelic_alt_is_an_error_on_its_line():
+def test_vcf_multi_allelic_record_gives_one_call_per_alt_allele():
     result = vcf_fixture("multiallelic.vcf")
 
-    assert only_error(result) == ParseError(
-        13, "alt", "Multi-allelic ALT 'G,T' is not supported; split it into one record per allele."
-    )
-    assert result.reports[0]["variants"] == []
+    assert result.errors == []
+    calls = result.reports[0]["variants"]
+    assert [(c["alt"], c["vaf"], c["_line"]) for c in calls] == [
+        ("G", "0.004", 13),
+        ("T", "0.002", 13),
+    ]
 
 
 def test_vcf_without_fileformat_line_is_refused():
@@ -428,7 +444,7 @@ def test_vcf_record_without_allele_fraction_is_an_error():
     result = vcf_with_record("6", "152098791", ".", "A", "G", ".", "PASS", "GENE=ESR1;DP=100")
 
     assert only_error(result) == ParseError(
-        4, "vaf", "No allele fraction: give INFO/AF, FORMAT/AF or FORMAT/AD."
+        4, "vaf", "No allele fraction: a VCF without sample columns needs INFO/AF."
     )
 
 
@@ -437,7 +453,7 @@ def test_vcf_record_without_allele_fraction_is_an_error():
     [
         ("G", "", "AF=0.01", "FILTER", "FILTER is empty; give PASS, '.' or a filter name."),
         (".", "PASS", "AF=0.01", "alt", "ALT is '.', so the record is not a variant call; list only variant calls."),
-        ("G", "PASS", "DP=0", "vaf", "FORMAT/AD '0,0' gives no allele fraction; give read counts 'ref,alt'."),
+        ("G", "PASS", "DP=0", "vaf", "FORMAT/AD counts no reads, so it gives no allele fraction."),
     ],
 )  # fmt: skip
 def test_vcf_record_that_cannot_be_a_variant_is_an_error(alt, filter_value, info, field, message):

@@ -1,0 +1,350 @@
+"""Reading a VCF as variant callers write it (DESIGN.md §6), with vcfpy.
+
+vcfpy (pure Python, maintained, reads VCF 4.1-4.3 headers and typed INFO/FORMAT values by
+their declared Number) parses the header and each record; this module decides what the
+record means for a lab report. The file is read line by line so that every error names
+its line; nothing here raises for any input.
+
+1. The sample: the one named by ``##tumor_sample=``, else the column named TUMOR
+   (Strelka2, VarScan2), else the only sample; several samples and none of these is an
+   error naming them. A VCF without sample columns (LoFreq) uses INFO.
+2. Allele fraction, first that applies: the sample's FORMAT AF; its FORMAT AD (ref, alt...
+   depths, Number=R); the caller's own counts (Strelka2 tier-1 ``<ALT>U`` over AU+CU+GU+TU,
+   Strelka2 indels TIR/(TIR+TAR), FreeBayes AO/(AO+RO), VarScan2 FREQ in percent or
+   AD/(AD+RD) with its one-value AD); INFO AF only without sample columns (INFO AF of a
+   genotyped file is 0.5 for a heterozygote, never the sample's fraction).
+3. Depth: the sample's FORMAT DP, else the sum of the counts used (INFO DP without samples).
+4. FILTER other than PASS or "." is kept as the call's ``filter`` (shown, never used by the
+   rule); a multi-allelic record gives one call per ALT, per-allele fields to their allele.
+5. Gene and HGVS from INFO: GENE, GENEINFO, SYMBOL, HGVSP/HGVSC, SnpEff ANN or VEP CSQ
+   (the entry of the allele, the canonical ESR1 transcript first). A record in ESR1's span
+   without a gene annotation is ESR1.
+6. The build: ``##genome_build``, ``##reference`` (a build name, or a path naming one), or the
+   length of chromosome 6 in ``##contig`` lines; sources that disagree are an error.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+from urllib.parse import unquote
+
+import vcfpy
+from vcfpy.parser import HeaderParser
+
+from liquidbiopsy.coordinates import CHR6_LENGTH, GRCH37, GRCH38, normalise_build
+
+VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+PASSING_FILTERS = frozenset({"PASS", "."})
+TUMOR_COLUMN = "TUMOR"
+ESR1_TRANSCRIPTS = ("NM_000125", "ENST00000206249")
+# ESR1's span on chromosome 6 (1-based, inclusive), for records without a gene annotation.
+ESR1_SPAN = {GRCH38: (151_656_691, 152_129_619), GRCH37: (151_977_826, 152_450_754)}
+_QUANTUM = Decimal("1e-10")
+_BUILD_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])(GRCh3[78]|hg19|hg38|b37|hs37d5|human_g1k_v37)(?![0-9])", re.IGNORECASE
+)
+_BUILD_WORDS = {"hs37d5": GRCH37, "human_g1k_v37": GRCH37}
+_READ_BASES = ("A", "C", "G", "T")
+
+Problem = tuple[int | None, str | None, str]  # (line, field, message)
+
+
+def _ratio(numerator: int, denominator: int) -> str:
+    return str((Decimal(numerator) / Decimal(denominator)).quantize(_QUANTUM, ROUND_HALF_EVEN))
+
+
+def _number(value: Any) -> Any:
+    """A JSON-like number for a float or int value vcfpy gave; text stays text."""
+    if isinstance(value, float):
+        return repr(value) if value == value else "nan"  # keeps every digit the file gave
+    return value
+
+
+class _Header:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.tumor_sample: tuple[str, int] | None = None
+        self.builds: list[tuple[str, int, str]] = []  # (build, line, source)
+
+
+def _header_build(key: str, value: str, number: int, header: _Header, problems) -> None:
+    if key == "genome_build":
+        try:
+            header.builds.append((normalise_build(value), number, "##genome_build"))
+        except ValueError as exc:
+            problems.append((number, "genome_build", str(exc)))
+    elif key == "reference":
+        found = _BUILD_IN_TEXT.search(value)
+        if found:
+            word = found[1].lower()
+            build = _BUILD_WORDS.get(word) or normalise_build(word)
+            header.builds.append((build, number, "##reference"))
+    elif key == "contig":
+        chrom = re.search(r"ID=(?:chr)?6[,>]", value, re.IGNORECASE)
+        length = re.search(r"length=(\d+)", value)
+        if chrom and length:
+            for build, expected in CHR6_LENGTH.items():
+                if int(length[1]) == expected:
+                    header.builds.append((build, number, "##contig"))
+
+
+def read_header(lines: list[str], field_keys) -> tuple[_Header, dict, list[Problem], int]:
+    """The header lines up to and including #CHROM: (header, {key: (value, line)}, problems,
+    index of the #CHROM line or -1)."""
+    header, fields, problems = _Header(), {}, []
+    parser = HeaderParser()
+    for index, line in enumerate(lines):
+        number = index + 1
+        if line.startswith("##"):
+            key, _, value = line[2:].partition("=")
+            key, value = key.strip(), value.strip()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    parser.parse_line(line)
+            except Exception as exc:  # vcfpy's header errors have no common base class
+                problems.append((number, None, f"Unreadable header line ({exc})."))
+                continue
+            header.lines.append(line)
+            if key == "tumor_sample":
+                header.tumor_sample = (value, number)
+            elif key in ("genome_build", "reference", "contig"):
+                _header_build(key, value, number, header, problems)
+            if key in field_keys:
+                fields.setdefault(key, []).append((value, number))
+        elif line.startswith("#"):
+            header.lines.append(line)
+            return header, fields, problems, index
+        elif line.strip():
+            return header, fields, problems, -1
+    return header, fields, problems, -1
+
+
+def genome_build(header: _Header, problems: list[Problem]) -> str | None:
+    """The build the header states, or None; disagreeing sources are one error."""
+    builds = {build for build, _, _ in header.builds}
+    if len(builds) > 1:
+        where = ", ".join(
+            f"{source} (line {line}): {build}" for build, line, source in header.builds
+        )
+        problems.append(
+            (header.builds[-1][1], "genome_build", f"The header names two builds: {where}.")
+        )
+        return None
+    return next(iter(builds), None)
+
+
+def choose_sample(
+    header: _Header, samples: list[str], line: int
+) -> tuple[str | None, Problem | None]:
+    """DESIGN.md §6: ##tumor_sample, else the TUMOR column, else the only sample."""
+    if header.tumor_sample is not None:
+        name, number = header.tumor_sample
+        if name in samples:
+            return name, None
+        listed = ", ".join(samples) or "none"
+        return None, (
+            number,
+            "tumor_sample",
+            f"##tumor_sample={name} names no sample column (the samples are: {listed}).",
+        )
+    if not samples:
+        return None, None
+    if TUMOR_COLUMN in samples:
+        return TUMOR_COLUMN, None
+    if len(samples) == 1:
+        return samples[0], None
+    listed = ", ".join(samples)
+    return None, (
+        line,
+        "sample",
+        f"Several samples ({listed}) and no ##tumor_sample line or TUMOR column: "
+        "say which sample is the tumour with ##tumor_sample=NAME.",
+    )
+
+
+def _per_allele(value: Any, index: int, n_alts: int) -> Any:
+    if isinstance(value, list):
+        return (
+            value[index] if len(value) == n_alts else (value[0] if n_alts == 1 and value else None)
+        )
+    return value if n_alts == 1 else None
+
+
+def _ints(value: Any) -> list[int] | None:
+    values = value if isinstance(value, list) else [value]
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
+        return None
+    return values
+
+
+def allele_fraction(
+    *, data: dict | None, info: dict, alt_index: int, n_alts: int, alt: str, ad_number
+) -> tuple[dict[str, Any], str | None]:
+    """({"vaf" or "vaf_percent": ..., "depth": ...}, problem) by DESIGN.md §6's precedence."""
+    out: dict[str, Any] = {}
+    if data is None:  # no sample columns: the caller's INFO is the sample
+        af = _per_allele(info.get("AF"), alt_index, n_alts)
+        if af is None:
+            return out, "No allele fraction: a VCF without sample columns needs INFO/AF."
+        out["vaf"] = _number(af)
+        if isinstance(info.get("DP"), int):
+            out["depth"] = info["DP"]
+        return out, None
+    depth = data.get("DP") if isinstance(data.get("DP"), int) else None
+    counted: int | None = None
+    af = _per_allele(data.get("AF"), alt_index, n_alts)
+    ad = data.get("AD")
+    if af is not None:
+        out["vaf"] = _number(af)
+    elif ad_number != 1 and isinstance(ad, list) and len(ad) == n_alts + 1 and _ints(ad):
+        total = sum(ad)
+        if total == 0:
+            return out, "FORMAT/AD counts no reads, so it gives no allele fraction."
+        out["vaf"] = _ratio(ad[alt_index + 1], total)
+        counted = total
+    elif alt.upper() in _READ_BASES and all(f"{b}U" in data for b in _READ_BASES):
+        tier1 = {
+            b: (data[f"{b}U"] or [None])[0] if isinstance(data[f"{b}U"], list) else data[f"{b}U"]
+            for b in _READ_BASES
+        }
+        if not _ints(list(tier1.values())):
+            return out, "Strelka2 counts AU, CU, GU, TU are not read counts."
+        total = sum(tier1.values())
+        if total == 0:
+            return out, "Strelka2 counts AU, CU, GU, TU count no reads."
+        out["vaf"] = _ratio(tier1[alt.upper()], total)
+        counted = total
+    elif "TIR" in data and "TAR" in data:
+        tir, tar = (data["TIR"] or [None])[0], (data["TAR"] or [None])[0]
+        if not _ints([tir, tar]) or tir + tar == 0:
+            return out, "Strelka2 indel counts TIR/TAR are missing or count no reads."
+        out["vaf"] = _ratio(tir, tir + tar)
+        counted = tir + tar
+    elif "AO" in data and "RO" in data:
+        ao, ro = _ints(data["AO"]), _ints(data["RO"])
+        if ao is None or ro is None or len(ao) != n_alts or sum(ao) + sum(ro) == 0:
+            return out, "FreeBayes counts AO/RO are missing or count no reads."
+        out["vaf"] = _ratio(ao[alt_index], sum(ao) + sum(ro))
+        counted = sum(ao) + sum(ro)
+    elif data.get("FREQ") not in (None, "", "."):
+        freq = str(data["FREQ"] if not isinstance(data["FREQ"], list) else data["FREQ"][0])
+        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?%", freq.strip()):
+            return out, f"VarScan2 FREQ '{freq}' is not a percentage such as 0.6%."
+        out["vaf_percent"] = freq.strip().rstrip("%")
+    elif "RD" in data and ad is not None:
+        alt_reads, ref_reads = _ints(ad), _ints(data["RD"])
+        if alt_reads is None or ref_reads is None or len(alt_reads) != 1:
+            return out, "VarScan2 AD/RD are not read counts."
+        total = alt_reads[0] + ref_reads[0]
+        if total == 0:
+            return out, "VarScan2 AD/RD count no reads."
+        out["vaf"] = _ratio(alt_reads[0], total)
+        counted = total
+    elif ad is not None:
+        return out, f"FORMAT/AD '{ad}' gives no allele fraction for this record's alleles."
+    else:
+        return out, (
+            "No allele fraction for the sample: give FORMAT/AF or FORMAT/AD (ref,alt), or the "
+            "caller's counts."
+        )
+    if depth is None:
+        depth = counted
+    if depth is not None:
+        out["depth"] = depth
+    return out, None
+
+
+def _annotation_fields(header_lines: list[str], key: str) -> list[str]:
+    for line in header_lines:
+        if line.startswith(f"##INFO=<ID={key},"):
+            found = re.search(r"Format: ?([^\"]+)", line)
+            if found:
+                return [f.strip() for f in found[1].split("|")]
+    return []
+
+
+def annotation(info: dict, alt: str, header_lines: list[str]) -> dict[str, str]:
+    """gene, hgvs_p, hgvs_c, transcript of one allele from the record's INFO."""
+    out: dict[str, str] = {}
+    entries: list[dict[str, str]] = []
+    for key, names in (
+        (
+            "ANN",
+            [
+                "Allele",
+                "Annotation",
+                "Annotation_Impact",
+                "Gene_Name",
+                "Gene_ID",
+                "Feature_Type",
+                "Feature_ID",
+                "Transcript_BioType",
+                "Rank",
+                "HGVS.c",
+                "HGVS.p",
+            ],
+        ),
+        ("CSQ", _annotation_fields(header_lines, "CSQ")),
+    ):
+        raw = info.get(key)
+        if not raw or not names:
+            continue
+        if key == "ANN":
+            names = _annotation_fields(header_lines, "ANN") or names
+            names = [n.replace("'", "").strip() for n in names]
+        for item in raw if isinstance(raw, list) else [raw]:
+            values = str(item).split("|")
+            entry = dict(zip(names, values, strict=False))
+            entries.append(
+                {
+                    "allele": entry.get("Allele", ""),
+                    "gene": entry.get("Gene_Name") or entry.get("SYMBOL", ""),
+                    "transcript": entry.get("Feature_ID") or entry.get("Feature", ""),
+                    "hgvs_c": entry.get("HGVS.c") or entry.get("HGVSc", ""),
+                    "hgvs_p": entry.get("HGVS.p") or entry.get("HGVSp", ""),
+                }
+            )
+    mine = [e for e in entries if e["allele"] in (alt, "")] or entries
+    if mine:
+        mine.sort(key=lambda e: not e["transcript"].startswith(ESR1_TRANSCRIPTS))
+        best = mine[0]
+        for field in ("gene", "transcript", "hgvs_c", "hgvs_p"):
+            if best[field]:
+                out[field] = unquote(best[field])
+        if out.get("hgvs_c") and ":" in out["hgvs_c"]:
+            out["hgvs_c"] = out["hgvs_c"].split(":", 1)[1]
+    text = {k: (v[0] if isinstance(v, list) and v else v) for k, v in info.items()}
+    gene = text.get("GENE") or text.get("SYMBOL") or ""
+    if not gene and text.get("GENEINFO"):
+        gene = str(text["GENEINFO"]).split("|")[0].partition(":")[0]
+    for field, keys in (
+        ("gene", [gene]),
+        ("hgvs_p", [text.get("HGVSP"), text.get("HGVS_P")]),
+        ("hgvs_c", [text.get("HGVSC"), text.get("HGVS_C")]),
+        ("transcript", [text.get("TRANSCRIPT")]),
+    ):
+        value = next((str(k) for k in keys if k not in (None, "", True)), "")
+        if value and field not in out:
+            out[field] = unquote(value)
+    return out
+
+
+def parse_record(reader, line: str):
+    """The vcfpy record of one line, or the problem as text."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return reader.parser.parse_line(line), None
+    except Exception as exc:  # vcfpy raises ValueError, IndexError, KeyError... by field
+        return None, f"Unreadable record ({type(exc).__name__}: {exc})."
+
+
+def make_reader(header_lines: list[str]):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return vcfpy.Reader.from_stream(io.StringIO("\n".join(header_lines) + "\n"))
