@@ -6,6 +6,9 @@ from patients import views
 
 urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
+    path("worklist/scan/", views.worklist_scan, name="worklist_scan"),
+    path("worklist/scan/clear/", views.worklist_scan_clear, name="worklist_scan_clear"),
+    path("draws/<int:draw_id>/undo-collect/", views.draw_undo_collect, name="draw_undo_collect"),
     *(
         path(
             f"draws/<int:draw_id>/{action}/",

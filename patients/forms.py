@@ -9,8 +9,86 @@ from accounts.roles import Role
 from patients.formulary import get_formulary
 from patients.models import INTERVAL_MAX_WEEKS, INTERVAL_MIN_WEEKS, Draw, ImagingAssessment
 
-# type=date inputs read and write ISO dates, whatever the language setting.
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Dates are typed as text in the clinic's format ("2 Dec 2026"), not with <input type=date>:
+# a date input shows the browser's locale order (a UK clinic saw 12/02/2026 for 2 Dec in an
+# en-US browser), and 02/12 read the wrong way round is a draw two months off. A month written
+# as a word cannot be misread, so only unambiguous forms are accepted: "2 Dec 2026",
+# "2 December 2026" and ISO "2026-12-02"; an all-numeric day/month form is refused with a
+# message that shows the format.
+DATE_INPUT_FORMATS = ["%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%d-%b-%Y", "%d %b, %Y"]
+DATETIME_INPUT_FORMATS = [
+    *(f"{f} %H:%M" for f in ("%d %b %Y", "%d %B %Y", "%Y-%m-%d")),
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+]
+DATE_HINT = "e.g. 2 Dec 2026"
+DATE_INVALID = "Enter a date like 2 Dec 2026 (day, month as a word, year)."
+DATETIME_INVALID = "Enter a date and time like 2 Dec 2026 14:05."
+
+
+def clinic_day(value) -> str:
+    """A date in the clinic's format: '2 Dec 2026' (no leading zero, month as a word)."""
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+class ClinicDateInput(forms.TextInput):
+    def __init__(self, attrs=None):
+        base = {
+            "placeholder": DATE_HINT,
+            "autocomplete": "off",
+            "inputmode": "text",
+            "size": 12,
+            "data-date": "",
+        }
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if hasattr(value, "strftime"):
+            return clinic_day(value)
+        return super().format_value(value)
+
+
+class ClinicDateTimeInput(forms.TextInput):
+    def __init__(self, attrs=None):
+        base = {"placeholder": "e.g. 2 Dec 2026 14:05", "autocomplete": "off", "size": 17}
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if hasattr(value, "strftime"):
+            from django.utils import timezone
+
+            if getattr(value, "tzinfo", None) is not None:
+                value = timezone.localtime(value)
+            return f"{clinic_day(value)} {value:%H:%M}"
+        return super().format_value(value)
+
+
+class ClinicDateField(forms.DateField):
+    widget = ClinicDateInput
+    input_formats = DATE_INPUT_FORMATS
+    default_error_messages = {"invalid": DATE_INVALID}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = " ".join(value.replace(",", " ").split())
+        return super().to_python(value)
+
+
+class ClinicDateTimeField(forms.DateTimeField):
+    widget = ClinicDateTimeInput
+    input_formats = DATETIME_INPUT_FORMATS
+    default_error_messages = {"invalid": DATETIME_INVALID}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = " ".join(value.replace(",", " ").split())
+        return super().to_python(value)
+
+
+def scheduling_reasons():
+    from patients.scheduling import RESCHEDULE_REASONS
+
+    return list(RESCHEDULE_REASONS.items())
 
 
 def oncologist_queryset():
@@ -30,11 +108,10 @@ class PatientCreateForm(forms.Form):
     mrn = forms.CharField(label="MRN", max_length=32)
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
-    date_of_birth = forms.DateField(widget=DATE_WIDGET)
+    date_of_birth = ClinicDateField(help_text=DATE_HINT)
     oncologist = OncologistChoiceField(queryset=oncologist_queryset())
-    surveillance_start_on = forms.DateField(
+    surveillance_start_on = ClinicDateField(
         required=False,
-        widget=DATE_WIDGET,
         help_text="Leave empty to start 6 months after the first regimen.",
     )
     surveillance_interval_weeks = forms.IntegerField(
@@ -50,7 +127,7 @@ class RegimenForm(forms.Form):
     endocrine_agent = forms.ChoiceField()
     cdk46_inhibitor = forms.ChoiceField(label="CDK4/6 inhibitor", required=False)
     lhrh_agonist = forms.ChoiceField(label="LHRH agonist", required=False)
-    started_on = forms.DateField(widget=DATE_WIDGET)
+    started_on = ClinicDateField(help_text=DATE_HINT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,7 +141,7 @@ class RegimenForm(forms.Form):
 
 
 class ScanForm(forms.Form):
-    performed_on = forms.DateField(widget=DATE_WIDGET)
+    performed_on = ClinicDateField(help_text=DATE_HINT)
     modality = forms.ChoiceField(choices=ImagingAssessment.Modality.choices)
     outcome = forms.ChoiceField(choices=ImagingAssessment.Outcome.choices)
     note = forms.CharField(
@@ -78,18 +155,63 @@ def add_service_errors(form: forms.Form, exc) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
-class CollectForm(forms.Form):
-    collected_at = forms.DateTimeField(
-        label="Collected at",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+class WorklistScanForm(forms.Form):
+    """The worklist's scan box: a patient's wristband (MRN) or a tube's accession."""
+
+    code = forms.CharField(
+        label="Scan a wristband or tube, or type an MRN or accession",
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+        ),
     )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].replace("\x00", "").strip()
+
+
+CONFIRM_REQUIRED = "Confirm the patient's name and date of birth before saving."
+EARLY_CONFIRM_REQUIRED = (
+    "This draw's window has not opened yet: tick 'collect early' to record it anyway."
+)
+
+
+class CollectForm(forms.Form):
+    collected_at = ClinicDateTimeField(label="Collected at")
     accession = forms.CharField(
         max_length=64,
         widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "Scan or type"}
+            attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "Scan the tube"}
         ),
     )
+    # The page form sends these; the API has no such step (the caller names the draw).
+    confirmed_patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    identity_checked = forms.BooleanField(required=False)
+    early_ok = forms.BooleanField(required=False)
+
+    def __init__(self, *args, draw=None, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draw = draw
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        if self.draw is not None:
+            if (
+                not data.get("identity_checked")
+                or data.get("confirmed_patient") != self.draw.patient_id
+            ):
+                self.add_error(None, CONFIRM_REQUIRED)
+            if (
+                self.today is not None
+                and self.today < self.draw.window_opens_on
+                and not data.get("early_ok")
+            ):
+                self.add_error(None, EARLY_CONFIRM_REQUIRED)
+        return data
+
+    def service_kwargs(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("collected_at", "accession")}
 
 
 class MissForm(forms.Form):
@@ -109,14 +231,35 @@ class CancelForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    due_on = forms.DateField(label="New date", widget=DATE_WIDGET)
+    due_on = ClinicDateField(label="New date", help_text=DATE_HINT)
+    reason = forms.ChoiceField(
+        label="Reason (needed outside the window)",
+        choices=[("", "—"), *scheduling_reasons()],
+        required=False,
+    )
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class SampleLostForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=2000)
+
+
+class ListSearchForm(forms.Form):
+    """A name/MRN search, sent by POST so it never lands in a URL or an access log."""
+
+    q = forms.CharField(required=False, max_length=100)
+    state = forms.CharField(required=False, max_length=32)
+    oncologist = forms.IntegerField(required=False, min_value=0)
+    section = forms.CharField(required=False, max_length=16)
+
+    def clean_q(self):
+        return self.cleaned_data["q"].replace("\x00", "").strip()
 
 
 class SurveillanceForm(forms.Form):
-    surveillance_start_on = forms.DateField(
+    surveillance_start_on = ClinicDateField(
         label="Start date",
         required=False,
-        widget=DATE_WIDGET,
         help_text="Empty: first regimen start + the minimum time on therapy.",
     )
     surveillance_interval_weeks = forms.IntegerField(

@@ -326,6 +326,8 @@ class Draw(TimeStampedModel):
         for choices in (self.MissReason, self.CancelReason):
             if self.reason_code in choices.values:
                 return choices(self.reason_code).label
-        return {"qc_fail": "Sample failed QC", "insufficient": "Insufficient sample"}.get(
-            self.reason_code, self.reason_code
-        )
+        return {
+            "qc_fail": "Sample failed QC",
+            "insufficient": "Insufficient sample",
+            "sample_lost": "Sample lost",
+        }.get(self.reason_code, self.reason_code)

@@ -54,6 +54,33 @@ REASON_INVALID = "Unknown reason '{reason}'; choose one of: {choices}."
 NOTE_REQUIRED = "A comment is required when the reason is 'other'."
 RESCHEDULE_OUTSIDE = "The new date must be inside the draw's window, {opens} to {closes}."
 RESCHEDULE_PAST = "The new date cannot be in the past."
+RESCHEDULE_REASON_REQUIRED = (
+    "A date outside the window ({opens} to {closes}) needs a reason for the change."
+)
+RESCHEDULE_TOO_FAR = (
+    "A draw can move at most {weeks} weeks from its planned date ({planned}); "
+    "mark it missed instead."
+)
+ACCESSION_IS_MRN = (
+    "This is a patient's MRN (a wristband barcode), not a tube accession: scan the tube."
+)
+UNDO_TOO_LATE = "This collection can no longer be undone (only within {minutes} minutes)."
+UNDO_NOT_YOURS = "Only the nurse who recorded this collection can undo it."
+UNDO_NOT_COLLECTED = "This draw is {state}; only a collection awaiting its result can be undone."
+UNDO_NEXT_DRAW_USED = "The next draw planned by this collection has changed; undo is not possible."
+NOT_LOSABLE = "Only a collected draw awaiting its result can be reported as a lost sample."
+
+# A nurse may undo her own collection for this long (a wrong tube or patient seen at once).
+COLLECT_UNDO_MINUTES = 10
+# Reasons for moving a draw outside its window (kept in the audit row; the draw keeps none).
+RESCHEDULE_REASONS = {
+    "patient_request": "Patient request",
+    "patient_unwell": "Patient unwell",
+    "align_with_visit": "Aligned with a clinic visit or scan",
+    "clinic_capacity": "Clinic capacity",
+    "other": "Other (comment required)",
+}
+SAMPLE_LOST_REASON = "sample_lost"
 NOT_FAILABLE = "Only a collected or resulted draw can be marked as a failed sample."
 NOT_RESULTABLE = "Only a collected draw (or one whose sample had failed) can receive a result."
 
@@ -348,6 +375,8 @@ def draw_collect(
     errors: dict[str, list[str]] = {}
     if not ACCESSION_RE.match(accession):
         errors["accession"] = [ACCESSION_FORMAT]
+    elif Patient.objects.filter(mrn=accession).exists():
+        errors["accession"] = [ACCESSION_IS_MRN]
     elif Draw.objects.filter(accession=accession).exists():
         errors["accession"] = [ACCESSION_TAKEN]
     if timezone.is_naive(collected_at):
@@ -479,30 +508,147 @@ def draw_cancel(*, draw: Draw, reason: str, comment: str = "", acting_user) -> D
     )
 
 
+def _window_around(due_on: dt.date) -> tuple[dt.date, dt.date]:
+    days = dt.timedelta(days=settings.DRAW_WINDOW_DAYS)
+    return due_on - days, due_on + days
+
+
 @transaction.atomic
-def draw_reschedule(*, draw: Draw, due_on: dt.date, acting_user) -> Draw:
-    """Move an open draw to another day inside its window (not into the past)."""
+def draw_reschedule(
+    *, draw: Draw, due_on: dt.date, reason: str = "", comment: str = "", acting_user
+) -> Draw:
+    """Move an open draw to another day (not into the past).
+
+    Inside the draw's window nothing else changes. Outside it (a patient away for the
+    window, a visit to align with) a coded reason is required, the window moves with the
+    new date (so the draw is not at once overdue), and the move is limited to one
+    surveillance interval from the planned date: further than that is a missed draw.
+    """
     draw = _lock_open(draw, "rescheduled")
     errors: dict[str, list[str]] = {}
-    if not draw.window_opens_on <= due_on <= draw.window_closes_on:
+    comment = (comment or "").strip()
+    inside = draw.window_opens_on <= due_on <= draw.window_closes_on
+    max_shift = dt.timedelta(weeks=draw.patient.surveillance_interval_weeks)
+    if due_on < clinic_today():
+        errors["due_on"] = [RESCHEDULE_PAST]
+    elif abs(due_on - draw.planned_on) > max_shift:
         errors["due_on"] = [
-            RESCHEDULE_OUTSIDE.format(
-                opens=draw.window_opens_on.isoformat(), closes=draw.window_closes_on.isoformat()
+            RESCHEDULE_TOO_FAR.format(
+                weeks=draw.patient.surveillance_interval_weeks,
+                planned=draw.planned_on.isoformat(),
             )
         ]
-    elif due_on < clinic_today():
-        errors["due_on"] = [RESCHEDULE_PAST]
+    if not inside and not errors:
+        if not reason:
+            errors["reason"] = [
+                RESCHEDULE_REASON_REQUIRED.format(
+                    opens=draw.window_opens_on.isoformat(),
+                    closes=draw.window_closes_on.isoformat(),
+                )
+            ]
+        else:
+            _check_reason(reason, comment, RESCHEDULE_REASONS, errors)
+    elif reason:
+        _check_reason(reason, comment, RESCHEDULE_REASONS, errors)
     if errors:
         raise ValidationError(errors)
     previous = draw.due_on
     draw.due_on = due_on
-    draw.save(update_fields=["due_on", "updated_at"])
+    fields = ["due_on", "updated_at"]
+    if not inside:
+        draw.window_opens_on, draw.window_closes_on = _window_around(due_on)
+        fields += ["window_opens_on", "window_closes_on"]
+    draw.save(update_fields=fields)
+    detail = {"from": previous.isoformat(), "to": due_on.isoformat()}
+    if reason:
+        detail["reason"] = reason
+    if not inside:
+        detail["window"] = [draw.window_opens_on.isoformat(), draw.window_closes_on.isoformat()]
     audit_record(
         action="draw.reschedule",
         acting_user=acting_user,
         obj=draw,
         patient_id=draw.patient_id,
-        detail={"from": previous.isoformat(), "to": due_on.isoformat()},
+        detail=detail,
+    )
+    return draw
+
+
+@transaction.atomic
+def draw_collect_undo(*, draw: Draw, acting_user) -> Draw:
+    """Take back a collection just recorded (the wrong tube or patient, seen at once).
+
+    Only the nurse who recorded it, within COLLECT_UNDO_MINUTES, and only while the sample
+    awaits its result. The next draw that the collection planned is removed (it was never
+    worked) and the draw is open again exactly as before, without its accession.
+    """
+    draw = Draw.objects.select_for_update().select_related("patient").get(pk=draw.pk)
+    if draw.state != Draw.State.COLLECTED:
+        raise NotEligible(
+            UNDO_NOT_COLLECTED.format(state=draw.get_state_display().lower()),
+            extra={"state": draw.state},
+        )
+    if acting_user is None or draw.collected_by_id != acting_user.pk:
+        raise NotEligible(UNDO_NOT_YOURS)
+    now = timezone.now()
+    if now - draw.updated_at > dt.timedelta(minutes=COLLECT_UNDO_MINUTES):
+        raise NotEligible(UNDO_TOO_LATE.format(minutes=COLLECT_UNDO_MINUTES))
+    planned = list(
+        Draw.objects.select_for_update().filter(
+            patient_id=draw.patient_id, state=Draw.State.SCHEDULED
+        )
+    )
+    if any(d.is_redraw or d.created_at < draw.updated_at - COLLECTION_CLOCK_SKEW for d in planned):
+        raise NotEligible(UNDO_NEXT_DRAW_USED)
+    removed = [d.pk for d in planned]
+    Draw.objects.filter(pk__in=removed).delete()
+    accession = draw.accession
+    draw.state = Draw.State.SCHEDULED
+    draw.collected_at = None
+    draw.collected_on = None
+    draw.collected_by = None
+    draw.accession = None
+    draw.save(
+        update_fields=[
+            "state",
+            "collected_at",
+            "collected_on",
+            "collected_by",
+            "accession",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        action="draw.collect_undo",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"accession": accession, "removed_draws": removed},
+    )
+    return draw
+
+
+@transaction.atomic
+def draw_mark_sample_lost(*, draw: Draw, comment: str = "", acting_user) -> Draw:
+    """The lab never received (or lost) a collected sample: a redraw is due at once.
+
+    The draw becomes a failed sample with reason `sample_lost`; `draw_mark_failed` plans
+    the redraw. A result that arrives later for the accession is still accepted.
+    """
+    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    if locked.state != Draw.State.COLLECTED:
+        raise NotEligible(NOT_LOSABLE, extra={"state": locked.state})
+    draw = draw_mark_failed(draw=locked, reason=SAMPLE_LOST_REASON, acting_user=acting_user)
+    comment = (comment or "").strip()[:2000]
+    if comment:
+        draw.reason_note = comment
+        draw.save(update_fields=["reason_note", "updated_at"])
+    audit_record(
+        action="draw.sample_lost",
+        acting_user=acting_user,
+        obj=draw,
+        patient_id=draw.patient_id,
+        detail={"commented": bool(comment)},
     )
     return draw
 

@@ -217,3 +217,28 @@ def draw_history(*, patient: Patient) -> list[Draw]:
 
 def open_draw(*, patient_id: int) -> Draw | None:
     return Draw.objects.filter(patient_id=patient_id, state=Draw.State.SCHEDULED).first()
+
+
+def draw_find_for_scan(*, code: str) -> tuple[Patient | None, Draw | None, str]:
+    """What a scanned code names: a tube accession, or a patient's wristband (MRN).
+
+    Returns (patient, draw, matched_by). An accession gives the draw that carries it; an
+    MRN gives the patient's open draw (None when she has none). Exact matches only, never a
+    prefix: a scan must not land on a similar-looking record. Four queries at most.
+    """
+    code = code.replace("\x00", "").strip()
+    if not code:
+        return None, None, ""
+    draw = (
+        Draw.objects.select_related("patient", "patient__oncologist").filter(accession=code).first()
+    )
+    if draw is not None:
+        return draw.patient, draw, "accession"
+    patients = Patient.objects.select_related("oncologist")
+    patient = patients.filter(mrn=code).first()
+    if patient is None:  # a typed MRN in other case; only if it names exactly one patient
+        matches = list(patients.filter(mrn__iexact=code)[:2])
+        patient = matches[0] if len(matches) == 1 else None
+    if patient is None:
+        return None, None, ""
+    return patient, open_draw(patient_id=patient.pk), "mrn"

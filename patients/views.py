@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,12 +24,16 @@ from patients import scheduling, selectors, services
 from patients.forms import (
     CancelForm,
     CollectForm,
+    ListSearchForm,
     MissForm,
     PatientCreateForm,
     RegimenForm,
     RescheduleForm,
+    SampleLostForm,
     SurveillanceForm,
+    WorklistScanForm,
     add_service_errors,
+    clinic_day,
     oncologist_queryset,
 )
 from patients.models import SurveillanceState
@@ -35,16 +41,64 @@ from patients.models import SurveillanceState
 PAGE_SIZE = 25
 
 
+# --- Searches by POST: a name or MRN never lands in a URL or an access log -------------------
+#
+# The search form posts; the terms are kept in the session under a random id and the page
+# redirects to ?s=<id> (pagination and section links carry only that id). An old-style
+# ?q= link is turned into a saved search at once, so it does not travel further.
+
+SAVED_SEARCHES_KEY = "saved_searches"
+SAVED_SEARCHES_KEPT = 20
+
+
+def _save_search(request, terms: dict) -> str:
+    saved = dict(request.session.get(SAVED_SEARCHES_KEY, {}))
+    token = secrets.token_urlsafe(9)
+    saved[token] = terms
+    while len(saved) > SAVED_SEARCHES_KEPT:
+        saved.pop(next(iter(saved)))
+    request.session[SAVED_SEARCHES_KEY] = saved
+    return token
+
+
+def _saved_search(request) -> tuple[str, dict]:
+    token = request.GET.get("s", "")
+    terms = request.session.get(SAVED_SEARCHES_KEY, {}).get(token)
+    return (token, terms) if terms else ("", {})
+
+
+def _search_redirect(request, url_name: str, terms: dict, keep=()):
+    params = {k: request.GET.get(k) or request.POST.get(k) for k in keep}
+    params = {k: v for k, v in params.items() if v}
+    if any(terms.values()):
+        params["s"] = _save_search(request, terms)
+    url = reverse(url_name)
+    return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
+def _search_terms(data) -> dict:
+    form = ListSearchForm(data)
+    form.is_valid()  # every field is optional and bounded; invalid ones are dropped
+    clean = getattr(form, "cleaned_data", {})
+    return {
+        "q": clean.get("q") or "",
+        "state": clean.get("state") or "",
+        "oncologist": clean.get("oncologist") or 0,
+    }
+
+
 @role_required(*CLINIC_ROLES)
+@require_http_methods(["GET", "POST"])
 def patient_list(request):
-    search = request.GET.get("q", "").strip()
-    state = request.GET.get("state", "")
+    if request.method == "POST" or "q" in request.GET:
+        terms = _search_terms(request.POST if request.method == "POST" else request.GET)
+        return _search_redirect(request, "patients:list", terms)
+    token, terms = _saved_search(request)
+    search = terms.get("q", "")
+    state = terms.get("state", "")
     if state not in SurveillanceState.values:
         state = ""
-    try:
-        oncologist_id = int(request.GET.get("oncologist", "") or 0)
-    except ValueError:
-        oncologist_id = 0
+    oncologist_id = int(terms.get("oncologist") or 0)
     qs = selectors.patient_list(search=search, oncologist_id=oncologist_id or None, state=state)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     audit_record(
@@ -58,6 +112,8 @@ def patient_list(request):
         {
             "page": page,
             "search": search,
+            "search_token": token,
+            "page_query": f"s={token}&" if token else "",
             "state": state,
             "states": SurveillanceState.choices,
             "oncologist_id": oncologist_id,
@@ -118,19 +174,94 @@ SECTION_DEFAULT_ORDER = (
 )
 
 
-def _int_param(request, name: str) -> int:
+FOUND_KEY = "worklist_found"  # the draw the scan box found, awaiting confirmation
+LAST_COLLECTION_KEY = "worklist_last_collection"  # the collection that may be undone
+SCAN_NOT_FOUND = "Nothing matches the code scanned. Check the wristband or tube and scan again."
+SCAN_NO_OPEN_DRAW = "{name} has no open draw ({state})."
+COLLECTED_MESSAGE = "Collected for {name}, accession {accession}. Next draw due {next_due}."
+UNDONE_MESSAGE = "Collection undone: the draw for {name} is open again."
+
+
+def _int(value) -> int:
     try:
-        return int(request.GET.get(name, "") or 0)
-    except ValueError:
+        return int(value or 0)
+    except (TypeError, ValueError):
         return 0
 
 
+def _found_context(request, today: dt.date) -> dict | None:
+    """The patient and draw the scan box found, for the confirmation panel (2 queries)."""
+    found = request.session.get(FOUND_KEY)
+    if not found:
+        return None
+    draw = None
+    if found.get("draw"):
+        draw = (
+            selectors.draw_list()
+            .select_related("patient", "patient__oncologist")
+            .filter(pk=found["draw"])
+            .first()
+        )
+    if draw is None:
+        request.session.pop(FOUND_KEY, None)
+        return None
+    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    return {
+        "draw": draw,
+        "patient": draw.patient,
+        "matched_by": found.get("matched_by", ""),
+        "collectable": draw.state == draw.State.SCHEDULED,
+        "early": draw.state == draw.State.SCHEDULED and today < draw.window_opens_on,
+        "late": draw.state == draw.State.SCHEDULED and today > draw.window_closes_on,
+        "flagged": bool(draw.collected_on and draw.collected_on < flag_before),
+        "lost_allowed": draw.state == draw.State.COLLECTED,
+        "form": CollectForm(initial={"collected_at": timezone.now()}),
+    }
+
+
+def _last_collection(request) -> dict | None:
+    """The nurse's latest collection, while it may still be undone (1-2 queries)."""
+    last = request.session.get(LAST_COLLECTION_KEY)
+    if not last:
+        return None
+    until = dt.datetime.fromisoformat(last["until"])
+    draw = (
+        selectors.draw_list()
+        .select_related("patient")
+        .filter(pk=last["draw"], state="collected")
+        .first()
+    )
+    if draw is None or timezone.now() > until:
+        request.session.pop(LAST_COLLECTION_KEY, None)
+        return None
+    return {
+        "draw": draw,
+        "until": timezone.localtime(until),
+        "text": COLLECTED_MESSAGE.format(
+            name=draw.patient.display_name,
+            accession=draw.accession,
+            next_due=last.get("next_due", ""),
+        ),
+    }
+
+
 @role_required(*CLINIC_ROLES)
+@require_http_methods(["GET", "POST"])
 def worklist(request):
-    """Overdue, due, upcoming, awaiting-result and redraw draws: counts for all, rows for one."""
+    """Overdue, due, upcoming, awaiting-result and redraw draws: counts for all, rows for one.
+
+    The search form posts (names and MRNs stay out of URLs); the scan box above the table
+    is the only way to start a collection: it finds the patient's draw, the nurse confirms
+    name and date of birth, then saves.
+    """
+    if request.method == "POST" or "q" in request.GET:
+        data = request.POST if request.method == "POST" else request.GET
+        return _search_redirect(request, "worklist", _search_terms(data), keep=("section",))
     today = clinic_today()
-    search = request.GET.get("q", "").strip()
-    oncologist_id = _int_param(request, "oncologist") or None
+    token, terms = _saved_search(request)
+    search = terms.get("q", "")
+    oncologist_id = int(terms.get("oncologist") or 0) or _int(request.GET.get("oncologist"))
+    oncologist_id = oncologist_id or None
     counts = selectors.worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
     section = request.GET.get("section", "")
     if section not in selectors.Section.values:
@@ -151,15 +282,18 @@ def worklist(request):
     for draw in draws:
         draw.days_to_due = (draw.due_on - today).days
         draw.days_past_due = -draw.days_to_due
-        draw.reschedule_min = max(draw.window_opens_on, today)
+        draw.early = today < draw.window_opens_on
         # Formatted here, once per row: the template's date filter is the page's hot spot.
-        draw.due_label = f"{draw.due_on:%a} {draw.due_on.day} {draw.due_on:%b}"
+        draw.due_label = f"{draw.due_on:%a} {clinic_day(draw.due_on)}"
         draw.window_label = (
-            f"{draw.window_opens_on.day} {draw.window_opens_on:%b} \u2013 "
-            f"{draw.window_closes_on.day} {draw.window_closes_on:%b}"
+            f"{clinic_day(draw.window_opens_on)} \u2013 {clinic_day(draw.window_closes_on)}"
         )
+        draw.born_label = clinic_day(draw.patient.date_of_birth)
         draw.days_waiting = (today - draw.collected_on).days if draw.collected_on else None
         draw.flagged = bool(draw.collected_on and draw.collected_on < flag_before)
+    found = _found_context(request, today)
+    last = _last_collection(request)
+    can_act = has_role(request.user, Role.NURSE)
     return render(
         request,
         "patients/worklist.html",
@@ -171,19 +305,22 @@ def worklist(request):
             "draws": draws,
             "page": page,
             "search": search,
+            "search_token": token,
             "oncologist_id": oncologist_id or 0,
             "oncologists": list(oncologist_queryset()),
-            # Built once, not per row: the page renders many rows.
-            "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "draw_url": reverse("draw_collect", args=[0]).removesuffix("0/collect/"),
             "here": request.get_full_path(),
+            "scan_form": WorklistScanForm(),
+            "found": found if can_act else None,
+            "last": last if can_act else None,
             "miss_form": MissForm(),
             "cancel_form": CancelForm(),
+            "reschedule_form": RescheduleForm(),
             "flag_days": settings.AWAITING_RESULT_FLAG_DAYS,
             "window_days": settings.DRAW_WINDOW_DAYS,
             "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
-            "can_act": has_role(request.user, Role.NURSE),
-            "query": request.GET.urlencode(),
+            "undo_minutes": scheduling.COLLECT_UNDO_MINUTES,
+            "can_act": can_act,
         },
     )
 
@@ -195,22 +332,85 @@ def _back_to_worklist(request):
     return redirect("worklist")
 
 
+@role_required(Role.NURSE)
+@require_POST
+def worklist_scan(request):
+    """The scan box (or a row's Collect button): find the draw and ask for confirmation.
+
+    The found draw is kept in the session (not the URL: the MRN or accession would land in
+    the access log); the worklist shows it with the patient's name and date of birth.
+    """
+    request.session.pop(FOUND_KEY, None)
+    draw_id = _int(request.POST.get("draw"))
+    if draw_id:
+        draw = selectors.draw_list().select_related("patient").filter(pk=draw_id).first()
+        patient, matched_by = (draw.patient if draw else None), "row"
+    else:
+        form = WorklistScanForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, SCAN_NOT_FOUND)
+            return _back_to_worklist(request)
+        patient, draw, matched_by = selectors.draw_find_for_scan(code=form.cleaned_data["code"])
+    if patient is None:
+        messages.error(request, SCAN_NOT_FOUND)
+        return _back_to_worklist(request)
+    audit_record(
+        action="worklist.scan",
+        acting_user=request.user,
+        obj=patient,
+        detail={"matched_by": matched_by, "draw_id": draw.pk if draw else None},
+    )
+    if draw is None:
+        messages.error(
+            request,
+            SCAN_NO_OPEN_DRAW.format(
+                name=patient.display_name,
+                state=patient.get_surveillance_state_display().lower(),
+            ),
+        )
+        return _back_to_worklist(request)
+    request.session[FOUND_KEY] = {"draw": draw.pk, "matched_by": matched_by}
+    return _back_to_worklist(request)
+
+
+@role_required(Role.NURSE)
+@require_POST
+def worklist_scan_clear(request):
+    request.session.pop(FOUND_KEY, None)
+    return _back_to_worklist(request)
+
+
 # The nurse's actions on a draw: the form that reads the input, the scheduling service (the
 # same one the API calls) and what to tell the nurse.
 DRAW_ACTIONS = {
-    "collect": (
-        CollectForm,
-        scheduling.draw_collect,
-        "Collection recorded; the next draw is planned.",
-    ),
+    "collect": (CollectForm, scheduling.draw_collect, ""),
     "miss": (
         MissForm,
         scheduling.draw_mark_missed,
         "Draw marked missed; the next draw is planned.",
     ),
     "cancel": (CancelForm, scheduling.draw_cancel, "Draw cancelled; the next draw is planned."),
-    "reschedule": (RescheduleForm, scheduling.draw_reschedule, "Draw rescheduled."),
+    "reschedule": (RescheduleForm, scheduling.draw_reschedule, "Draw rescheduled to {due}."),
+    "lost": (
+        SampleLostForm,
+        scheduling.draw_mark_sample_lost,
+        "Sample reported lost; a redraw is due now.",
+    ),
 }
+
+
+def _collected(request, draw) -> None:
+    """Remember the collection for the panel that confirms it (patient, accession, next due
+    date) and offers the undo; it replaces the usual message."""
+    next_draw = selectors.open_draw(patient_id=draw.patient_id)
+    next_due = clinic_day(next_draw.due_on) if next_draw else "not planned"
+    until = timezone.now() + dt.timedelta(minutes=scheduling.COLLECT_UNDO_MINUTES)
+    request.session.pop(FOUND_KEY, None)
+    request.session[LAST_COLLECTION_KEY] = {
+        "draw": draw.pk,
+        "until": until.isoformat(),
+        "next_due": next_due,
+    }
 
 
 @role_required(Role.NURSE)
@@ -219,18 +419,40 @@ def draw_action(request, draw_id: int, action: str):
     """Run one draw service from a worklist form; errors come back as a message."""
     form_class, service, success = DRAW_ACTIONS[action]
     draw = selectors.draw_get(draw_id=draw_id)
-    form = form_class(request.POST)
+    if action == "collect":
+        form = form_class(request.POST, draw=draw, today=clinic_today())
+    else:
+        form = form_class(request.POST)
     if form.is_valid():
+        kwargs = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
         try:
-            service(draw=draw, **form.cleaned_data, acting_user=request.user)
+            draw = service(draw=draw, **kwargs, acting_user=request.user)
         except ValidationError as exc:
             add_service_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
     if form.errors:
         messages.error(request, f"Draw not updated. {_form_errors_message(form)}")
+    elif action == "collect":
+        _collected(request, draw)
     else:
-        messages.success(request, success)
+        due = clinic_day(draw.due_on) if action == "reschedule" else ""
+        messages.success(request, success.format(due=due))
+    return _back_to_worklist(request)
+
+
+@role_required(Role.NURSE)
+@require_POST
+def draw_undo_collect(request, draw_id: int):
+    """Undo the nurse's latest collection (within the undo time); the draw is open again."""
+    draw = selectors.draw_get(draw_id=draw_id)
+    try:
+        draw = scheduling.draw_collect_undo(draw=draw, acting_user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, f"Not undone. {exc.message}")
+    else:
+        messages.success(request, UNDONE_MESSAGE.format(name=draw.patient.display_name))
+    request.session.pop(LAST_COLLECTION_KEY, None)
     return _back_to_worklist(request)
 
 

@@ -47,3 +47,37 @@ def percent(fraction) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"
+
+
+@register.filter
+def day(value) -> str:
+    """A date (or datetime, in clinic time) in the clinic's one format: '2 Dec 2026'."""
+    if not value:
+        return ""
+    if hasattr(value, "hour"):
+        from django.utils import timezone
+
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+@register.filter
+def day_time(value) -> str:
+    """A datetime in clinic time: '2 Dec 2026 14:05'."""
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value.day} {value:%b %Y %H:%M}"
+
+
+@register.filter
+def age_on(born, today) -> str:
+    """Age in whole years on `today` (for 'born 2 Mar 1961, 65 y')."""
+    if not born or not today:
+        return ""
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return str(years)

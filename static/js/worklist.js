@@ -1,5 +1,6 @@
-// Worklist: one shared dialog for the less common draw actions (missed, reschedule,
-// cancel), filled in for the row whose "More actions" button was pressed.
+// Worklist: one shared dialog for the less common draw actions (reschedule, missed,
+// cancel), filled in for the row whose "More" button was pressed. Collection itself goes
+// through the scan box and its confirmation panel (no JavaScript needed).
 (function () {
   "use strict";
   const dialog = document.getElementById("draw-actions");
@@ -12,10 +13,9 @@
         form.action = base + id + "/" + form.dataset.action + "/";
       });
       dialog.querySelector("[data-fill=patient]").textContent = button.dataset.patient;
-      const date = dialog.querySelector("input[name=due_on]");
-      date.min = button.dataset.min;
-      date.max = button.dataset.max;
-      date.value = button.dataset.due < button.dataset.min ? button.dataset.min : button.dataset.due;
+      dialog.querySelector("[data-fill=due]").textContent = button.dataset.due;
+      dialog.querySelector("[data-fill=window]").textContent = button.dataset.window;
+      dialog.querySelector("input[name=due_on]").value = button.dataset.due;
       dialog.showModal();
     });
   });

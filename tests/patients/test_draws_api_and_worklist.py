@@ -1,6 +1,7 @@
 """Draw calls of the API and the worklist page: roles, errors, sections, query counts."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -241,9 +242,16 @@ def test_worklist_search_and_oncologist_filter(client, nurse, sections, other_on
     response = client.get(f"/worklist/?oncologist={other_oncologist.pk}")
     assert response.context["counts"]["due"] == 1
     assert response.context["counts"]["overdue"] == 0
-    response = client.get("/worklist/?q=SectUp")
+    response = client.post("/worklist/", {"q": "SectUp", "section": "upcoming"})
+    assert response.status_code == 302
+    assert "SectUp" not in response.url  # the search is kept in the session, not the URL
+    assert response.url.startswith("/worklist/?section=upcoming&s=")
+    response = client.get(response.url)
     assert response.context["counts"]["upcoming"] == 1
     assert sum(v for k, v in response.context["counts"].items() if k != "upcoming") == 0
+    hrefs = re.findall(r'(?:href|action)="([^"]*)"', response.content.decode())
+    assert hrefs
+    assert not [h for h in hrefs if "SectUp" in h]
 
 
 def test_nurse_records_collection_from_the_worklist(client, nurse, sections):
@@ -253,7 +261,9 @@ def test_nurse_records_collection_from_the_worklist(client, nurse, sections):
         f"/draws/{draw.pk}/collect/",
         {
             "accession": "ACC-WL-1",
-            "collected_at": "2026-11-24T09:15",
+            "collected_at": "24 Nov 2026 09:15",
+            "confirmed_patient": draw.patient_id,
+            "identity_checked": "on",
             "next": "/worklist/?section=due",
         },
     )
@@ -262,6 +272,10 @@ def test_nurse_records_collection_from_the_worklist(client, nurse, sections):
     draw.refresh_from_db()
     assert draw.state == "collected"
     assert draw.collected_at == dt.datetime(2026, 11, 24, 9, 15, tzinfo=LONDON)
+    page = client.get("/worklist/?section=due").content.decode()
+    name = draw.patient.display_name
+    assert f"Collected for {name}, accession ACC-WL-1. Next draw due 19 Jan 2027." in page
+    assert "Undo this collection" in page
 
 
 def test_worklist_action_errors_come_back_as_a_message(client, nurse, sections):
@@ -269,7 +283,12 @@ def test_worklist_action_errors_come_back_as_a_message(client, nurse, sections):
     draw = sections["due"]
     response = client.post(
         f"/draws/{draw.pk}/collect/",
-        {"accession": "ACC-AW", "collected_at": "2026-11-24T09:15"},
+        {
+            "accession": "ACC-AW",
+            "collected_at": "2026-11-24T09:15",
+            "confirmed_patient": draw.patient_id,
+            "identity_checked": "on",
+        },
         follow=True,
     )
     assert "This accession is already used by another draw." in response.content.decode()
@@ -351,7 +370,7 @@ def test_worklist_and_draw_list_query_counts_do_not_grow(client, nurse, oncologi
         for name, fn in {
             "worklist": lambda: client.get("/worklist/"),
             "worklist due": lambda: client.get("/worklist/?section=due&page=2"),
-            "worklist search": lambda: client.get("/worklist/?q=W&section=upcoming"),
+            "worklist search": lambda: client.get(f"/worklist/?s={token}&section=upcoming"),
             "draws api": lambda: api.get("/api/v1/draws/"),
             "draws api state": lambda: api.get("/api/v1/draws/?state=collected"),
         }.items():
@@ -361,6 +380,7 @@ def test_worklist_and_draw_list_query_counts_do_not_grow(client, nurse, oncologi
         return out
 
     client.get("/worklist/")  # the first request after login refreshes the idle expiry
+    token = client.post("/worklist/", {"q": "W"}).url.split("s=")[1]
     api.get("/api/v1/draws/")
     _bulk(10, oncologist, "A")
     small = measure()

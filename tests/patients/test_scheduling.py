@@ -457,12 +457,12 @@ def test_missed_needs_a_known_reason_and_a_comment_for_other(scheduled, nurse):
 
 
 @pytest.mark.django_db
-def test_reschedule_only_inside_the_window(scheduled, nurse):
+def test_reschedule_outside_the_window_needs_a_reason(scheduled, nurse):
     with travel(D(2026, 11, 24), hour=12):
         before = counts()
         with pytest.raises(ValidationError) as exc:
             scheduling.draw_reschedule(draw=scheduled, due_on=D(2026, 12, 15), acting_user=nurse)
-        assert "inside the draw's window" in exc.value.message_dict["due_on"][0]
+        assert "outside the window" in exc.value.message_dict["reason"][0]
         assert counts() == before
         scheduling.draw_reschedule(draw=scheduled, due_on=D(2026, 11, 27), acting_user=nurse)
     scheduled.refresh_from_db()

@@ -70,8 +70,12 @@ def test_list_search_by_name_or_mrn_and_paginate(client, nurse):
     page = client.get("/patients/").content.decode()
     assert "30 patients" in page
     assert "Page 1 of 2" in page
-    assert "1 patient" in client.get("/patients/?q=quim").content.decode()
-    assert "MRN-P003" in client.get("/patients/?q=MRN-P003").content.decode()
+    found = client.post("/patients/", {"q": "quim"}, follow=True)
+    assert "1 patient" in found.content.decode()
+    assert "quim" not in found.redirect_chain[-1][0]
+    found = client.post("/patients/", {"q": "MRN-P003"}, follow=True)
+    assert "MRN-P003" in found.content.decode()
+    assert "MRN-P003" not in found.redirect_chain[-1][0]
     listed = AuditEvent.objects.filter(action="patient.list").first()
     assert listed.detail["count"] == 1
 
