@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly
 import plotly.graph_objects as go
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Subquery
 from django.http import Http404, HttpResponse
@@ -18,33 +20,81 @@ from audit.services import audit_record
 from clinic.metrics import Filters, cohort_metrics
 from core.clock import clinic_today
 from patients import selectors as patient_selectors
-from patients.models import Patient
+from patients.forms import ClinicDateField
+from patients.models import Patient, SurveillanceState
+from therapy.models import Alert
+from therapy.reasons import ReasonCode
 
 DASHBOARD_ROLES = (Role.ONCOLOGIST, Role.ADMIN)
 TABLES = ("states", "adherence", "detection", "decisions", "lead_time")
+# Fewer than this many values: the numbers are shown and no chart is drawn (a histogram of
+# one or two values says nothing and looks like a distribution).
+SMALL_N = 5
+DEFAULT_DAYS = 365
+RANGE_REVERSED = "The start date is after the end date."
+RANGE_TOO_LONG = "The range can be at most 20 years."
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _filters(request) -> Filters:
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filters: a date range (clinic format or ISO) and an oncologist."""
+
+    date_from = ClinicDateField(label="From", required=False)
+    date_to = ClinicDateField(label="To", required=False)
+    oncologist = forms.TypedChoiceField(
+        label="Oncologist",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"id": "oncologist"}),
+    )
+
+    def __init__(self, data, *, oncologists):
+        super().__init__(data)
+        self.fields["oncologist"].choices = [
+            ("", "All"),
+            *((o.pk, o.get_full_name() or o.username) for o in oncologists),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                self.add_error("date_from", RANGE_REVERSED)
+            elif (end - start).days > 20 * 366:
+                self.add_error("date_from", RANGE_TOO_LONG)
+        return data
+
+
+def _filter_form(request, oncologists) -> tuple[DashboardFilterForm, Filters]:
+    """The filters from the query string; a bad value is a form error, never a 5xx."""
+    raw = request.GET
+    data = {
+        "date_from": raw.get("from", "").replace("\x00", ""),
+        "date_to": raw.get("to", "").replace("\x00", ""),
+        "oncologist": raw.get("oncologist", "").replace("\x00", ""),
+    }
+    form = DashboardFilterForm(data, oncologists=oncologists)
     today = clinic_today()
+    filters = Filters(date_from=today - dt.timedelta(days=DEFAULT_DAYS), date_to=today)
+    if form.is_valid():
+        clean = form.cleaned_data
+        filters = Filters(
+            date_from=clean["date_from"] or filters.date_from,
+            date_to=clean["date_to"] or filters.date_to,
+            oncologist_id=clean["oncologist"] or None,
+        )
+        if filters.date_from > filters.date_to:  # only one end given, on the wrong side
+            form.add_error("date_from" if clean["date_from"] else "date_to", RANGE_REVERSED)
+    return form, filters
 
-    def day(name, default):
-        try:
-            return (
-                dt.date.fromisoformat(request.GET.get(name, ""))
-                if request.GET.get(name)
-                else default
-            )
-        except ValueError:
-            return default
 
-    try:
-        oncologist_id = int(request.GET.get("oncologist") or 0) or None
-    except ValueError:
-        oncologist_id = None
-    return Filters(
-        date_from=day("from", today - dt.timedelta(days=365)),
-        date_to=day("to", today),
-        oncologist_id=oncologist_id,
+def _oncologists():
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=Role.ONCOLOGIST, is_active=True)
+        .order_by("last_name", "username")
     )
 
 
@@ -59,9 +109,117 @@ def _chart(fig: go.Figure, title: str) -> dict:
     return json.loads(fig.to_json())  # plotly's encoder turns numpy/pandas values into JSON
 
 
+def _label(choices, code) -> str:
+    if code is None or (isinstance(code, float) and pd.isna(code)) or code == "":
+        return "—"
+    try:
+        return choices(code).label
+    except ValueError:
+        return str(code).replace("_", " ")
+
+
+def labelled(m) -> dict:
+    """The tables as people read them: labels, not codes (the CSV exports keep the codes)."""
+    states = [(_label(SurveillanceState, r.state), int(r.patients)) for r in m.states.itertuples()]
+    decisions = [
+        (
+            _label(Alert.Kind, r.kind),
+            _label(Alert.Decision, r.decision),
+            _label(ReasonCode, r.reason_code),
+            int(r.alerts),
+        )
+        for r in m.decisions.itertuples()
+    ]
+    adherence = [
+        (f"{r.month:%b %Y}", int(r.draws_due), int(r.collected_in_window), r.share * 100)
+        for r in m.adherence.itertuples()
+    ]
+    detection = [(r.kind.capitalize(), int(r.patients)) for r in m.detection.itertuples()]
+    return {
+        "states": states,
+        "decisions": decisions,
+        "adherence": adherence,
+        "detection": detection,
+        "lead_days": sorted(int(d) for d in m.lead_time["lead_days"]),
+    }
+
+
+def _charts(m, tables) -> dict:
+    """One chart per table with enough values; {name: None} where the numbers stand alone."""
+    states_n = sum(n for _, n in tables["states"])
+    adherence_n = sum(due for _, due, _, _ in tables["adherence"])
+    detection_n = sum(n for _, n in tables["detection"])
+    lead_n = len(tables["lead_days"])
+    charts: dict[str, dict | None] = {}
+    charts["states"] = (
+        _chart(
+            go.Figure(
+                go.Bar(
+                    x=[label for label, _ in tables["states"]], y=[n for _, n in tables["states"]]
+                )
+            ),
+            "Patients by surveillance state",
+        )
+        if states_n >= SMALL_N
+        else None
+    )
+    charts["adherence"] = (
+        _chart(
+            go.Figure(
+                go.Bar(
+                    x=[month for month, *_ in tables["adherence"]],
+                    y=[pct for *_, pct in tables["adherence"]],
+                    hovertemplate="%{x}: %{y:.1f}% collected in window<extra></extra>",
+                )
+            ).update_yaxes(range=[0, 100], title="% in window"),
+            "Draws collected inside the window, by month",
+        )
+        if adherence_n >= SMALL_N
+        else None
+    )
+    charts["detection"] = (
+        _chart(
+            go.Figure(
+                go.Bar(x=[k for k, _ in tables["detection"]], y=[n for _, n in tables["detection"]])
+            ),
+            "First ESR1 detection",
+        )
+        if detection_n >= SMALL_N
+        else None
+    )
+    charts["lead_time"] = (
+        _chart(
+            go.Figure(go.Histogram(x=tables["lead_days"], nbinsx=12)).update_xaxes(
+                title="days", rangemode="tozero"
+            ),
+            "Lead time: first ESR1 to progression scan",
+        )
+        if lead_n >= SMALL_N
+        else None
+    )
+    return {
+        "charts": charts,
+        "n": {
+            "states": states_n,
+            "adherence": adherence_n,
+            "detection": detection_n,
+            "lead_time": lead_n,
+        },
+    }
+
+
+SECTION_TITLES = {
+    "states": "Patients by surveillance state",
+    "adherence": "Draws collected inside the window, by month",
+    "detection": "First ESR1 detection",
+    "lead_time": "Lead time: first ESR1 to progression scan",
+}
+
+
 @role_required(*DASHBOARD_ROLES)
 def dashboard(request):
-    filters = _filters(request)
+    oncologists = _oncologists()
+    form, filters = _filter_form(request, oncologists)
     m = cohort_metrics(filters)
     audit_record(
         action="dashboard.view",
@@ -72,52 +230,39 @@ def dashboard(request):
             "oncologist": filters.oncologist_id,
         },
     )
-    charts = {
-        "states": _chart(
-            go.Figure(go.Bar(x=m.states["state"], y=m.states["patients"])),
-            "Patients by surveillance state",
-        ),
-        "adherence": _chart(
-            go.Figure(
-                go.Bar(
-                    x=[d.strftime("%Y-%m") for d in m.adherence["month"]],
-                    y=(m.adherence["share"] * 100).tolist(),
-                    hovertemplate="%{x}: %{y:.1f}% collected in window<extra></extra>",
-                )
-            ).update_yaxes(range=[0, 100], title="% in window"),
-            "Draws collected inside the window, by month",
-        ),
-        "detection": _chart(
-            go.Figure(go.Bar(x=m.detection["kind"], y=m.detection["patients"])),
-            "First ESR1 detection",
-        ),
-        "lead_time": _chart(
-            go.Figure(go.Histogram(x=m.lead_time["lead_days"], nbinsx=12)).update_xaxes(
-                title="days"
-            ),
-            "Lead time: first ESR1 to progression scan",
-        ),
-    }
-    oncologists = (
-        get_user_model()
-        .objects.filter(groups__name=Role.ONCOLOGIST, is_active=True)
-        .order_by("last_name")
+    tables = labelled(m)
+    drawn = _charts(m, tables)
+    sections = [
+        {
+            "name": name,
+            "title": SECTION_TITLES[name],
+            "fig": drawn["charts"][name],
+            "n": drawn["n"][name],
+        }
+        for name in ("states", "adherence", "detection", "lead_time")
+    ]
+    query = urlencode(
+        {
+            "from": filters.date_from.isoformat(),
+            "to": filters.date_to.isoformat(),
+            **({"oncologist": filters.oncologist_id} if filters.oncologist_id else {}),
+        }
     )
     return render(
         request,
         "clinic/dashboard.html",
         {
             "m": m,
-            "charts": charts,
+            "form": form,
+            "tables": tables,
+            "sections": sections,
+            "small_n": SMALL_N,
+            "any_chart": any(s["fig"] for s in sections),
             "filters": filters,
-            "oncologists": list(oncologists),
-            "query": request.GET.urlencode(),
+            "query": query,
             "plotly_version": plotly.__version__,
-            "adherence_rows": [
-                (r.month.strftime("%Y-%m"), r.draws_due, r.collected_in_window, r.share * 100)
-                for r in m.adherence.itertuples()
-            ],
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -183,15 +328,39 @@ def _patient_export(filters: Filters) -> pd.DataFrame:
     return frame.merge(draws, on="patient_id").merge(alerts, on="patient_id")
 
 
+def csv_safe(value):
+    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a '.
+
+    OWASP's CSV-injection advice; numbers are left alone (a negative count is a number).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.columns = [csv_safe(str(c)) for c in frame.columns]
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(csv_safe)
+    return frame
+
+
 @role_required(*DASHBOARD_ROLES)
 def dashboard_export(request, name: str):
-    filters = _filters(request)
+    if name != "patients" and name not in TABLES:
+        raise Http404
+    form, filters = _filter_form(request, _oncologists())
+    if form.errors:
+        problems = "; ".join(" ".join(e) for e in form.errors.values())
+        return HttpResponse(
+            f"Export refused: {problems}", status=400, content_type="text/plain; charset=utf-8"
+        )
     if name == "patients":
         frame = _patient_export(filters)
-    elif name in TABLES:
-        frame = getattr(cohort_metrics(filters), name)
     else:
-        raise Http404
+        frame = getattr(cohort_metrics(filters), name)
     audit_record(
         action="dashboard.export",
         acting_user=request.user,
@@ -202,7 +371,9 @@ def dashboard_export(request, name: str):
             "to": filters.date_to.isoformat(),
         },
     )
-    response = HttpResponse(frame.to_csv(index=False), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        neutralised(frame).to_csv(index=False), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="surveillance-{name}-{clinic_today()}.csv"'
     )

@@ -137,8 +137,11 @@ def cohort_metrics(filters: Filters) -> CohortMetrics:
         ["kind", "state", "decision", "reason_code", "opened_at", "decided_at", "escalation_level"],
     )
     decided = alerts.dropna(subset=["decided_at"])
+    # utc=True on both sides: an empty or all-None column parses as tz-naive, and naive minus
+    # aware is a TypeError (an oncologist whose alerts have no decision yet answered 500).
     hours = (
-        pd.to_datetime(decided["decided_at"]) - pd.to_datetime(decided["opened_at"])
+        pd.to_datetime(decided["decided_at"], utc=True)
+        - pd.to_datetime(decided["opened_at"], utc=True)
     ).dt.total_seconds() / 3600
     response_hours = {
         "median": round(float(hours.median()), 1) if len(hours) else None,

@@ -31,7 +31,7 @@ def test_dashboard_shows_the_numbers(client, oncologist, cohort):
     client.force_login(oncologist)
     html = client.get(f"/dashboard/{RANGE}").content.decode()
     assert "Draws collected inside the window, by month" in html
-    assert "<td>2026-01</td><td>3</td><td>1</td><td>33.3</td>" in html
+    assert "<td>Jan 2026</td><td>3</td><td>1</td><td>33.3</td>" in html
     assert "20.0</span> h median to decision" in html
 
 
