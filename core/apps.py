@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import got_request_exception
 
 
 class CoreConfig(AppConfig):
@@ -6,3 +7,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from core.middleware import flag_database_unavailable
+
+        got_request_exception.connect(flag_database_unavailable, dispatch_uid="core.db_down")

@@ -13,6 +13,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.availability import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, is_database_unavailable
 from core.exceptions import ApplicationError
 
 INVALID_INPUT = "Invalid input: see extra.fields for each field's errors."
@@ -52,6 +53,14 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+
+    if is_database_unavailable(exc):
+        # PostgreSQL is down or unreachable: a retryable 503, not a 500 (issue 12 item 9).
+        return Response(
+            {"message": DATABASE_UNAVAILABLE, "extra": {}},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -168,3 +177,26 @@ def int_query_param(request, name: str) -> int | None:
     if not 1 <= number <= MAX_ID:
         raise serializers.ValidationError({name: ["Must be a whole number (an id)."]})
     return number
+
+
+# --- OpenAPI: ids are positive (issue 12 item 7) ---------------------------------------------
+
+
+def _is_id_parameter(parameter: dict) -> bool:
+    name = parameter.get("name", "")
+    return parameter.get("in") == "path" and (name == "id" or name.endswith("_id"))
+
+
+def document_id_bounds(result, generator, request, public):
+    """drf-spectacular hook: every integer id in a path is 1..2^63-1, as PostgreSQL's bigint
+    keys and the URL converters allow; state it so clients and schemathesis know."""
+    for methods in result.get("paths", {}).values():
+        for key, operation in methods.items():
+            if key == "parameters" or not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if _is_id_parameter(parameter) and schema.get("type") == "integer":
+                    schema["minimum"] = 1
+                    schema["maximum"] = MAX_ID
+    return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 
 from surveillance.schedules import parse_clinic_days, parse_schedule
 
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     # Own apps, bottom to top; imports run one way (pyproject's import-linter contract):
     # clinic -> therapy -> liquidbiopsy -> patients -> accounts | audit | notifications -> core.
     "core",
@@ -60,11 +62,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # PostgreSQL unreachable: 503 + Retry-After (core.availability), whatever raised it.
+    "core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL in a header or the query string: 400 before anything reads it.
+    "core.middleware.RequestSanityMiddleware",
+    # Content-Security-Policy with a per-request nonce for inline scripts (django-csp).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store, private on answers to logged-in users and token calls.
+    "core.middleware.NoStoreMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -182,6 +192,23 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this origin or inline with the
+# request's nonce (templates: nonce="{{ request.csp_nonce }}"); no other host anywhere.
+# Styles allow inline: plotly.js and Swagger UI set style attributes and inject <style>.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Time: stored in UTC, shown and reasoned about in the clinic's zone ---------------------
 USE_TZ = True
@@ -259,7 +286,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous call answers 401 with a WWW-Authenticate header.
-        "knox.auth.TokenAuthentication",  # stores only a SHA-512 digest
+        # knox (stores only a SHA-512 digest), refusing malformed tokens with 401.
+        "core.drf_inputs.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every API view (core.drf.BaseApi) needs a login and one of the view's allowed_roles.
@@ -273,7 +301,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.drf.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.drf_inputs.JSONParser",  # DRF's, with the nesting depth capped (400, not a crash)
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -308,6 +336,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.drf.document_error_responses",
+        "core.drf.document_id_bounds",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RegimenEndReasonEnum": "patients.models.Regimen.EndReason",
