@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.roles import Role, has_role
@@ -22,6 +23,11 @@ from liquidbiopsy.services import MATCH_FAILED_ACTION
 
 class LabMatchFailureThrottle(SimpleRateThrottle):
     scope = "lab_match_failure"
+
+    def get_rate(self) -> str | None:
+        # Read at each request (not the class attribute bound at import), so the setting
+        # is the one in force.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view):  # not used: the audit trail is the history
         return None

@@ -9,7 +9,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
@@ -26,6 +26,8 @@ from patients import scheduling, selectors
 from patients.models import Draw
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
+# The same answer for an accession that does not exist and one sent to another lab.
+LAB_NO_SUCH_DRAW = "No draw with this accession was sent to your lab."
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "Not found (404)",
     value={"message": "Not found.", "extra": {}},
@@ -59,6 +61,7 @@ class DrawOutSerializer(serializers.ModelSerializer):
             "accession",
             "collected_at",
             "collected_on",
+            "lab",
             "reason_code",
             "reason_note",
         ]
@@ -102,8 +105,12 @@ class DrawListApi(BaseApi):
             200: paginated(DrawOutSerializer, "Draw"),
             400: ErrorSerializer,
             403: ErrorSerializer,
+            404: ErrorSerializer,
         },
-        description="Clinic roles list draws; a lab account must give `accession` (only).",
+        description=(
+            "Clinic roles list draws; a lab account must give `accession` (only) and sees "
+            "only draws sent to its lab (404 otherwise, whether or not the accession exists)."
+        ),
     )
     def get(self, request):
         params = request.query_params
@@ -118,8 +125,12 @@ class DrawListApi(BaseApi):
                 {"state": [f"Unknown state; choose one of: {', '.join(Draw.State.values)}."]}
             )
         qs = selectors.draw_list(patient_id=patient_id, state=state, accession=accession)
+        if lab_only:
+            qs = qs.filter(scheduling.lab_draws(request.user))
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
+        if lab_only and not page:
+            raise NotFound(LAB_NO_SUCH_DRAW)
         audit_record(
             action="draw.list",
             acting_user=request.user,
@@ -167,6 +178,12 @@ class DrawCollectApi(DrawActionApi):
             help_text="When the blood was drawn (ISO 8601; a time without zone is clinic time)."
         )
         accession = serializers.CharField(max_length=64, help_text="Specimen accession (unique).")
+        lab = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=64,
+            help_text="The lab the sample is sent to (a LAB_ACCOUNTS code); DEFAULT_LAB if empty.",
+        )
 
     @extend_schema(
         operation_id="draws_collect",

@@ -456,6 +456,16 @@ def lab_of_account(user) -> str:
     return settings.DEFAULT_LAB
 
 
+def lab_draws(user) -> Q:
+    """The draws a lab account may see and report on: those sent to its lab (a draw without
+    a lab, collected before labs were recorded, is DEFAULT_LAB's)."""
+    lab = lab_of_account(user)
+    mine = Q(lab=lab)
+    if lab == settings.DEFAULT_LAB:
+        mine |= Q(lab="")
+    return mine
+
+
 def _close_open_draw(
     *, draw: Draw, state: str, reason: str, comment: str, allowed, verb: str, acting_user
 ) -> Draw:

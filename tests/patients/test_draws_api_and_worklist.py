@@ -123,7 +123,8 @@ def test_lab_looks_up_a_draw_by_accession_and_nothing_else(lab_token_api, nurse,
     found = lab_token_api.get("/api/v1/draws/?accession=ACC-LAB-1")
     assert found.status_code == 200
     assert [d["id"] for d in found.json()["results"]] == [draw.pk]
-    assert lab_token_api.get("/api/v1/draws/?accession=NOPE").json()["count"] == 0
+    # Unknown, or sent to another lab: the same 404 (issue 12 §3).
+    assert lab_token_api.get("/api/v1/draws/?accession=NOPE").status_code == 404
     assert lab_token_api.get("/api/v1/draws/").status_code == 403
     assert lab_token_api.get(f"/api/v1/draws/?patient={draw.patient_id}").status_code == 403
     assert (
