@@ -392,12 +392,28 @@ LAB_ACCOUNTS = {
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SURVEILLANCE_INTERVAL_WEEKS_DEFAULT = env.int("SURVEILLANCE_INTERVAL_WEEKS", default=8)
 
+
 # --- Logging: no PHI; identifiers only ------------------------------------------------------
+def _forbidden_in_one_line(record) -> bool:
+    """A 403 (a role's page refused) is logged as its one line, without the traceback."""
+    if getattr(record, "status_code", None) == 403:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"forbidden_one_line": {"()": lambda: _forbidden_in_one_line}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["forbidden_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
