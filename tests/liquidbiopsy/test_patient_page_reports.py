@@ -69,3 +69,38 @@ def test_plotly_is_served_from_the_installed_package(client):
     response = client.get(f"/vendor/plotly-{plotly.__version__}.min.js")
     assert response.status_code == 200
     assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+
+
+@pytest.mark.django_db
+def test_patient_page_shows_filter_and_flags_and_filtered_is_not_not_detected(
+    client, nurse, lab_token_api, collected
+):
+    body = payload(
+        variants=[
+            variant(hgvs_p="p.Tyr537Ser"),  # at the D538G position: discordant
+            {"gene": "ESR1", "hgvs_p": "p.Leu536His", "vaf": 0.001, "filter": "weak_evidence"},
+            {"gene": "TET2", "hgvs_p": "p.Gln1034Ter", "vaf": 0.01},
+        ]
+    )
+    assert lab_token_api.post(URL, body, format="json").status_code == 201
+    client.force_login(nurse)
+    html = client.get(f"/patients/{collected.patient_id}/").content.decode()
+    assert ">discordant</span>" in html
+    assert ">possible CHIP</span>" in html
+    assert ">weak_evidence</span>" in html
+    assert "never used by the switch rule" in html
+    assert "No variant detected" not in html
+
+
+@pytest.mark.django_db
+def test_a_report_with_only_filtered_esr1_calls_is_not_shown_as_not_detected(
+    client, nurse, lab_token_api, collected
+):
+    only_filtered = payload(
+        variants=[{"gene": "ESR1", "hgvs_p": "p.Asp538Gly", "vaf": 0.001, "filter": "germline"}]
+    )
+    assert lab_token_api.post(URL, only_filtered, format="json").status_code == 201
+    client.force_login(nurse)
+    html = client.get(f"/patients/{collected.patient_id}/").content.decode()
+    assert "No variant detected" not in html
+    assert ">germline</span>" in html
