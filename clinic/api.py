@@ -19,7 +19,14 @@ from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
-from clinic.workflows import UploadRefused, report_receive, scan_receive, upload_receive
+from clinic.workflows import (
+    UploadRefused,
+    patient_change,
+    regimen_receive,
+    report_receive,
+    scan_receive,
+    upload_receive,
+)
 from core.drf import (
     ERROR_EXAMPLES,
     BaseApi,
@@ -35,8 +42,14 @@ from liquidbiopsy.models import Upload
 from liquidbiopsy.services import NotAssigned, report_match_failures_record
 from liquidbiopsy.throttles import LabMatchFailureThrottle
 from patients import selectors as patient_selectors
-from patients.api import ScanOutSerializer
-from patients.models import ImagingAssessment
+from patients.api import (
+    FormularyChoiceField,
+    OncologistField,
+    PatientOutSerializer,
+    RegimenOutSerializer,
+    ScanOutSerializer,
+)
+from patients.models import ImagingAssessment, Regimen, SurveillanceState
 
 REPORT_EXAMPLE = {
     "report_id": "G360-2026-000123",
@@ -362,3 +375,119 @@ class PatientScansApi(BaseApi):
             patient=patient, **serializer.validated_data, acting_user=request.user
         )
         return Response(ScanOutSerializer(scan).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetailApi(BaseApi):
+    """GET/PATCH /api/v1/patients/{id}/: a state change re-runs the alert reconcile."""
+
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="PatientUpdateInput")
+    class InputSerializer(serializers.Serializer):
+        surveillance_start_on = serializers.DateField(required=False, allow_null=True)
+        surveillance_interval_weeks = serializers.IntegerField(required=False)
+        oncologist = OncologistField(required=False)
+        surveillance_state = serializers.ChoiceField(
+            choices=SurveillanceState.choices, required=False
+        )
+
+        def validate(self, attrs):
+            unknown = set(self.initial_data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: ["Unknown or read-only field."] for key in sorted(unknown)}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="patients_retrieve",
+        responses={200: PatientOutSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = patient_selectors.patient_view(
+            patient_id=patient_id, user=request.user, what="api"
+        )
+        return Response(PatientOutSerializer(patient).data)
+
+    @extend_schema(
+        operation_id="patients_partial_update",
+        request=InputSerializer,
+        responses={200: PatientOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Withdraw from surveillance",
+                value={"surveillance_state": "withdrawn"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def patch(self, request, patient_id: int):
+        patient = patient_selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        patient_change(patient=patient, acting_user=request.user, changes=serializer.validated_data)
+        return Response(
+            PatientOutSerializer(patient_selectors.patient_get(patient_id=patient_id)).data
+        )
+
+
+class PatientRegimensApi(BaseApi):
+    """GET/POST /api/v1/patients/{id}/regimens/: a new regimen re-runs the alert reconcile."""
+
+    allowed_roles = CLINIC_ROLES
+
+    @extend_schema_serializer(component_name="RegimenCreateInput")
+    class InputSerializer(serializers.Serializer):
+        endocrine_agent = FormularyChoiceField("endocrine_agents")
+        cdk46_inhibitor = FormularyChoiceField("cdk46_inhibitors", required=False, allow_blank=True)
+        lhrh_agonist = FormularyChoiceField("lhrh_agonists", required=False, allow_blank=True)
+        started_on = serializers.DateField()
+        previous_end_reason = serializers.ChoiceField(
+            choices=Regimen.EndReason.choices, required=False
+        )
+
+    @extend_schema(
+        operation_id="patients_regimens_list",
+        responses={200: RegimenOutSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, patient_id: int):
+        patient = patient_selectors.patient_view(
+            patient_id=patient_id, user=request.user, what="api_regimens"
+        )
+        return Response(
+            RegimenOutSerializer(patient_selectors.regimen_list(patient=patient), many=True).data
+        )
+
+    @extend_schema(
+        operation_id="patients_regimens_create",
+        request=InputSerializer,
+        responses={201: RegimenOutSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Letrozole with palbociclib",
+                value={
+                    "endocrine_agent": "letrozole",
+                    "cdk46_inhibitor": "palbociclib",
+                    "started_on": "2026-03-02",
+                },
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+        ],
+    )
+    def post(self, request, patient_id: int):
+        patient = patient_selectors.patient_get(patient_id=patient_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        regimen = regimen_receive(
+            patient=patient,
+            endocrine_agent=data["endocrine_agent"],
+            cdk46_inhibitor=data.get("cdk46_inhibitor", ""),
+            lhrh_agonist=data.get("lhrh_agonist", ""),
+            started_on=data["started_on"],
+            previous_end_reason=data.get("previous_end_reason", Regimen.EndReason.NEW_REGIMEN),
+            acting_user=request.user,
+        )
+        return self.created(RegimenOutSerializer(regimen).data)

@@ -405,13 +405,14 @@ def step_reports(demo: Demo) -> None:
 def step_alerts(demo: Demo) -> None:
     """Run the switch rule on the ESR1 reports, then give the alerts varied histories:
     open, escalated, deferred, accepted (patients switched) and declined."""
+    from therapy.decisions import alert_acknowledge
     from therapy.models import Alert
-    from therapy.services import alert_acknowledge, alerts_evaluate_for_report, alerts_sweep
+    from therapy.reconcile import alerts_reconcile
+    from therapy.sweep import alerts_sweep
 
-    for report in (
-        LabReport.objects.filter(variants__gene="ESR1").distinct().order_by("collected_on", "id")
-    ):
-        alerts_evaluate_for_report(report=report)
+    alerts_reconcile(
+        LabReport.objects.filter(variants__gene="ESR1").values_list("patient_id", flat=True)
+    )
     oncologist = demo.users["oncologist"]
     pending = list(
         Alert.objects.filter(state="open", kind="switch_recommended").order_by("opened_at", "id")

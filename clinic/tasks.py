@@ -23,3 +23,22 @@ def upload_process(upload_id: int) -> None:
         return
     with audit_channel("task"):
         upload_run(upload=upload)
+
+
+@shared_task(
+    name="clinic.draws_plan",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def draws_plan() -> None:
+    """Daily safety net: every drawing patient has one open draw; newly active patients'
+    alerts are reconciled. Idempotent, so a redelivery after a killed worker is harmless."""
+    from audit.context import audit_channel
+    from clinic.workflows import draws_plan_and_reconcile
+
+    with audit_channel("task"):
+        draws_plan_and_reconcile()

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import plotly
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
 from clinic.timeline import patient_timeline_figure
+from clinic.workflows import patient_change, regimen_receive, scan_receive
 from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
-from patients.forms import RegimenForm, ScanForm, SurveillanceForm
+from patients.forms import RegimenForm, ScanForm, SurveillanceForm, add_service_errors
 from patients.formulary import get_formulary
 
 
@@ -93,12 +96,6 @@ def server_error(request):
 @require_POST
 def scan_create(request, patient_id: int):
     """The patient page's scan form: the scan, then the switch rule for pending alerts."""
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-
-    from clinic.workflows import scan_receive
-    from patients.forms import add_service_errors
-
     patient = patient_selectors.patient_get(patient_id=patient_id)
     form = ScanForm(request.POST)
     alerts = []
@@ -131,3 +128,54 @@ def plotly_js(request, version: str):
     response = FileResponse(path.open("rb"), content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=604800, immutable"  # the URL carries the version
     return response
+
+
+# --- The patient page's forms whose changes re-run the alert reconcile ---------------------
+
+
+def form_errors_message(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = (form.fields[name].label or name.replace("_", " ")) if name in form.fields else ""
+        parts.append(f"{label.capitalize()}: {' '.join(errors)}" if label else " ".join(errors))
+    return "; ".join(parts)
+
+
+@role_required(*CLINIC_ROLES)
+@require_POST
+def regimen_create(request, patient_id: int):
+    patient = patient_selectors.patient_get(patient_id=patient_id)
+    form = RegimenForm(request.POST)
+    if form.is_valid():
+        try:
+            regimen_receive(patient=patient, **form.cleaned_data, acting_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        messages.error(request, "Regimen not recorded. " + form_errors_message(form))
+    else:
+        messages.success(request, "Regimen recorded.")
+    return redirect("patient_detail", patient_id=patient.pk)
+
+
+@role_required(*CLINIC_ROLES)
+@require_POST
+def surveillance_update(request, patient_id: int):
+    patient = patient_selectors.patient_get(patient_id=patient_id)
+    form = SurveillanceForm(request.POST)
+    if form.is_valid():
+        changes = {
+            "surveillance_start_on": form.cleaned_data["surveillance_start_on"],
+            "surveillance_interval_weeks": form.cleaned_data["surveillance_interval_weeks"],
+        }
+        if form.cleaned_data["surveillance_state"]:
+            changes["surveillance_state"] = form.cleaned_data["surveillance_state"]
+        try:
+            patient_change(patient=patient, acting_user=request.user, changes=changes)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        messages.error(request, "Surveillance not updated. " + form_errors_message(form))
+    else:
+        messages.success(request, "Surveillance settings saved; the draw schedule is updated.")
+    return redirect("patient_detail", patient_id=patient.pk)

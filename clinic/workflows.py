@@ -1,12 +1,18 @@
 """Workflows that span apps, so that no app has to call one above it.
 
-Receiving a lab report stores it (liquidbiopsy) and then applies the SERENA-6 switch rule
-(therapy) in the same transaction, so the API answer lists the alerts. A file's reports are
-evaluated by a worker once stored.
+Every event that can change a patient's alerts (DESIGN §5) is a workflow here: the app's own
+service makes the change, then `alerts_reconcile` makes the affected patients' alerts match
+all current evidence, in the same transaction and under the patients' row locks:
+- a report stored, amended, corrected, cancelled or moved (both patients of a moved report);
+- a scan; a regimen started (or ended for progression); a state change by hand;
+- the planner making patients active.
+A lab file's reports are stored in one transaction that also records the reconciles owed; a
+worker pays them (therapy.owed), and a beat entry is the safety net.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -15,8 +21,13 @@ from django.db.models import Q
 from liquidbiopsy import uploads
 from liquidbiopsy.models import LabReport, Upload
 from liquidbiopsy.services import report_ingest
+from patients import services as patient_services
+from patients.scheduling import draws_plan
 from therapy.models import Alert
-from therapy.services import alerts_evaluate_for_report
+from therapy.owed import reconcile_owed_add
+from therapy.reconcile import alerts_reconcile, patients_of_report_chain
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,13 +39,21 @@ class ReportReceipt:
 
 @transaction.atomic
 def report_receive(*, payload: dict, lab_account, upload=None) -> ReportReceipt:
-    """Store one report version and run the switch rule on it, in one transaction."""
+    """Store one report version and reconcile the alerts of every patient its chain touches,
+    in one transaction; the answer lists the alerts of the report's patient it changed."""
     result = report_ingest(payload=payload, lab_account=lab_account, upload=upload)
+    report = result.report
     if result.created:
-        alerts = alerts_evaluate_for_report(report=result.report)
+        touched = alerts_reconcile(
+            patients_of_report_chain(
+                lab_account_id=report.lab_account_id, report_id=report.report_id
+            ),
+            acting_user=None,
+        )
+        alerts = [a for a in touched if a.patient_id == report.patient_id]
     else:  # an identical re-send answers as the first send did
-        alerts = list(Alert.objects.filter(evidence__report=result.report).distinct())
-    return ReportReceipt(report=result.report, created=result.created, alerts=alerts)
+        alerts = list(Alert.objects.filter(evidence__report=report).distinct())
+    return ReportReceipt(report=report, created=result.created, alerts=alerts)
 
 
 # --- Files of reports (CSV or VCF) ------------------------------------------------------------
@@ -50,18 +69,31 @@ def upload_run(*, upload: Upload) -> Upload:
 
 
 def _evaluate_later(report_ids: list[int]) -> None:
-    """The switch rule for a file's reports runs in a worker once they are committed: those
-    with an ESR1 call, and every later version (it may withdraw an alert)."""
-    from therapy.tasks import alerts_evaluate_reports
+    """The alerts of a file's patients are reconciled by a worker: the debt is recorded here,
+    in the storing transaction, and the task is only a nudge (the beat entry pays it too)."""
+    from therapy.tasks import alerts_reconcile_owed
 
-    ids = list(
-        LabReport.objects.filter(pk__in=report_ids)
-        .filter(Q(variants__gene="ESR1") | Q(version__gt=1))
-        .values_list("pk", flat=True)
-        .distinct()
+    chains = LabReport.objects.filter(pk__in=report_ids).values("lab_account_id", "report_id")
+    patient_ids = set(
+        LabReport.objects.filter(
+            Q(pk__in=report_ids)
+            | Q(
+                lab_account_id__in=chains.values("lab_account_id"),
+                report_id__in=chains.values("report_id"),
+            )
+        ).values_list("patient_id", flat=True)
     )
-    if ids:
-        transaction.on_commit(lambda: alerts_evaluate_reports.delay(ids))
+    if not patient_ids:
+        return
+    reconcile_owed_add(patient_ids=patient_ids)
+
+    def nudge() -> None:
+        try:
+            alerts_reconcile_owed.delay()
+        except Exception:  # the broker is down: the owed rows wait for the beat entry
+            logger.warning("reconcile task not queued; owed rows stay for the sweep")
+
+    transaction.on_commit(nudge)
 
 
 def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
@@ -80,11 +112,9 @@ def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
 
 @transaction.atomic
 def scan_receive(*, patient, performed_on, modality, outcome, note="", acting_user):
-    """Record a scan, then re-run the switch rule for the patient's pending alerts."""
-    from patients.services import scan_record
-    from therapy.services import alerts_evaluate_after_scan
-
-    scan = scan_record(
+    """Record a scan, then reconcile the patient's alerts (progression takes over; a clear
+    scan can lift the need for confirmatory imaging)."""
+    scan = patient_services.scan_record(
         patient=patient,
         performed_on=performed_on,
         modality=modality,
@@ -92,5 +122,34 @@ def scan_receive(*, patient, performed_on, modality, outcome, note="", acting_us
         note=note,
         acting_user=acting_user,
     )
-    alerts = alerts_evaluate_after_scan(patient=patient, acting_user=acting_user)
+    alerts = alerts_reconcile([patient.pk], acting_user=acting_user)
     return scan, alerts
+
+
+@transaction.atomic
+def regimen_receive(*, patient, acting_user, **regimen):
+    """Start a regimen (ending the current one, perhaps for progression), then reconcile."""
+    started = patient_services.regimen_start(patient=patient, acting_user=acting_user, **regimen)
+    alerts_reconcile([patient.pk], acting_user=acting_user)
+    return started
+
+
+@transaction.atomic
+def patient_change(*, patient, acting_user, changes):
+    """Change a patient's surveillance settings or state by hand, then reconcile her alerts
+    (deceased or withdrawn withdraws them; resuming may raise them)."""
+    changed = patient_services.patient_update(
+        patient=patient, acting_user=acting_user, changes=changes
+    )
+    alerts_reconcile([patient.pk], acting_user=acting_user)
+    return changed
+
+
+@transaction.atomic
+def draws_plan_and_reconcile(**kwargs):
+    """The planner, then the alerts of the patients it made active (their earlier results are
+    judged again now that surveillance is active)."""
+    result = draws_plan(**kwargs)
+    if result.activated_ids:
+        alerts_reconcile(result.activated_ids, acting_user=kwargs.get("acting_user"))
+    return result

@@ -36,6 +36,32 @@ def state_for_dates(*, state: str, start_on: dt.date | None, today: dt.date) -> 
     return S.AWAITING_MINIMUM_DURATION
 
 
+@dataclass(frozen=True)
+class RegimenSpan:
+    started_on: dt.date
+    ended_on: dt.date | None
+    end_reason: str
+    ai_with_cdk46i: bool
+
+
+def current_line_start(regimens: list[RegimenSpan]) -> dt.date | None:
+    """Start of the current therapy line (DESIGN §5): walk back from the current regimen
+    while the previous one was AI + CDK4/6i too and did not end for progression."""
+    ordered = sorted(regimens, key=lambda r: r.started_on)
+    if not ordered or ordered[-1].ended_on is not None:
+        return None
+    start = ordered[-1].started_on
+    for previous, following in zip(ordered[-2::-1], ordered[:0:-1], strict=False):
+        if not (
+            previous.ai_with_cdk46i
+            and following.ai_with_cdk46i
+            and previous.end_reason != "progression"
+        ):
+            break
+        start = previous.started_on
+    return start
+
+
 # --- Draw scheduling (DESIGN.md §4) ---------------------------------------------------------
 
 # Patients who get draws: before the start date (the first draw is planned on it), while

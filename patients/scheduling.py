@@ -88,6 +88,7 @@ NOT_RESULTABLE = "Only a collected draw (or one whose sample had failed) can rec
 @dataclass
 class PlanResult:
     activated: int = 0
+    activated_ids: tuple[int, ...] = ()  # for the caller that reconciles their alerts
     cancelled: int = 0
     created: int = 0
     replanned: int = 0
@@ -334,6 +335,7 @@ def draws_plan(
             audit_bulk(action=action, rows=audit, acting_user=acting_user, system=system)
     return PlanResult(
         activated=len(activated),
+        activated_ids=tuple(activated),
         cancelled=len(cancelled),
         created=len(created),
         replanned=len(replanned),

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from accounts.roles import Role, has_role
 from audit.services import audit_record
 from core.clock import clinic_today
+from core.exceptions import NotEligible
 from patients import rules, selectors
 from patients.formulary import get_formulary
 from patients.models import (
@@ -43,6 +44,7 @@ STATE_NOT_SETTABLE = "State cannot be set to '{state}' by hand; choose one of: {
 STATE_FINAL = "The patient is recorded as deceased; the state cannot change."
 END_REASON_INVALID = "Unknown end reason '{reason}'."
 UNKNOWN_FIELDS = "Unknown field."
+SWITCH_NOT_ACTIVE = "Only a patient in active surveillance can be switched (state: {state})."
 
 PATIENT_UPDATABLE = frozenset(
     {"surveillance_start_on", "surveillance_interval_weeks", "oncologist", "surveillance_state"}
@@ -229,12 +231,16 @@ def regimen_start(
     started_on: dt.date,
     lhrh_agonist: str = "",
     previous_end_reason: str = Regimen.EndReason.NEW_REGIMEN,
+    allow_future_days: int = 0,
     acting_user,
 ) -> Regimen:
     """Start a regimen; the current one (if any) ends the same day.
 
     The first regimen sets the default surveillance start (regimen start + the minimum
-    time on therapy) unless a clinician set one explicitly.
+    time on therapy) unless a clinician set one explicitly. Ending the current regimen for
+    progression is progression (DESIGN §5: it ends the line): the patient becomes
+    `progressed` and drawing stops. `allow_future_days` lets an accepted switch be dated
+    ahead (at most 30 days, checked by the decision).
     """
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     errors: dict[str, list[str]] = {
@@ -248,6 +254,13 @@ def regimen_start(
         .items()
     }
     _check_past_date("started_on", started_on, patient.date_of_birth, errors)
+    if (
+        allow_future_days
+        and "started_on" in errors
+        and started_on <= clinic_today() + dt.timedelta(days=allow_future_days)
+        and started_on >= patient.date_of_birth
+    ):
+        del errors["started_on"]
     if previous_end_reason not in Regimen.EndReason.values:
         errors["end_reason"] = [END_REASON_INVALID.format(reason=previous_end_reason)]
     current = selectors.current_regimen(patient=patient)
@@ -287,6 +300,19 @@ def regimen_start(
     if current is None and not patient.surveillance_start_explicit:
         patient.surveillance_start_on = rules.default_surveillance_start(
             started_on, settings.MIN_THERAPY_MONTHS
+        )
+    progressed = (
+        current is not None
+        and previous_end_reason == Regimen.EndReason.PROGRESSION
+        and patient.surveillance_state in rules.PROGRESSABLE_STATES
+    )
+    if progressed:
+        patient.surveillance_state = SurveillanceState.PROGRESSED
+        audit_record(
+            action="patient.progressed",
+            acting_user=acting_user,
+            obj=patient,
+            detail={"regimen_id": current.pk, "by": "regimen_end"},
         )
     patient.surveillance_state = rules.state_for_dates(
         state=patient.surveillance_state,
@@ -354,10 +380,22 @@ def scan_record(
         patient_id=patient.pk,
         detail={"outcome": outcome},
     )
-    on_current_regimen = regimen is not None and regimen.ended_on is None
+    line_start = rules.current_line_start(
+        [
+            rules.RegimenSpan(
+                r.started_on,
+                r.ended_on,
+                r.end_reason,
+                get_formulary().is_aromatase_inhibitor(r.endocrine_agent)
+                and bool(r.cdk46_inhibitor),
+            )
+            for r in Regimen.objects.filter(patient=patient)
+        ]
+    )
     if (
         outcome == ImagingAssessment.Outcome.PROGRESSION
-        and on_current_regimen
+        and line_start is not None
+        and performed_on >= line_start
         and patient.surveillance_state in rules.PROGRESSABLE_STATES
     ):
         patient.surveillance_state = SurveillanceState.PROGRESSED
@@ -375,8 +413,12 @@ def scan_record(
 
 @transaction.atomic
 def patient_mark_switched(*, patient: Patient, acting_user) -> Patient:
-    """After a ctDNA-guided switch: post-switch monitoring (draws continue, no switch alerts)."""
+    """After a ctDNA-guided switch: post-switch monitoring (draws continue, no switch alerts).
+
+    Only from `active`: nothing moves a deceased, withdrawn or progressed patient back."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.surveillance_state not in (SurveillanceState.ACTIVE, SurveillanceState.POST_SWITCH):
+        raise NotEligible(SWITCH_NOT_ACTIVE.format(state=patient.surveillance_state))
     if patient.surveillance_state != SurveillanceState.POST_SWITCH:
         patient.surveillance_state = SurveillanceState.POST_SWITCH
         patient._history_user = acting_user

@@ -5,22 +5,6 @@ from django.db import OperationalError
 
 
 @shared_task(
-    name="patients.draws_plan",
-    ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def draws_plan() -> None:
-    """Daily safety net: every drawing patient has exactly one open draw."""
-    from audit.context import audit_channel
-    from patients.scheduling import draws_plan as plan
-
-    with audit_channel("task"):
-        plan()
-
-
-@shared_task(
     name="patients.nurse_digest_send",
     ignore_result=True,
     autoretry_for=(OperationalError,),

@@ -8,6 +8,4 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
-    path("<int:patient_id>/regimens/", views.regimen_create, name="regimen_create"),
-    path("<int:patient_id>/surveillance/", views.surveillance_update, name="surveillance_update"),
 ]

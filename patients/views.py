@@ -27,10 +27,8 @@ from patients.forms import (
     ListSearchForm,
     MissForm,
     PatientCreateForm,
-    RegimenForm,
     RescheduleForm,
     SampleLostForm,
-    SurveillanceForm,
     WorklistScanForm,
     add_service_errors,
     clinic_day,
@@ -143,23 +141,6 @@ def _form_errors_message(form) -> str:
         label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
         parts.append(f"{label.capitalize()}: {' '.join(errors)}" if label else " ".join(errors))
     return "; ".join(parts)
-
-
-@role_required(*CLINIC_ROLES)
-@require_POST
-def regimen_create(request, patient_id: int):
-    patient = selectors.patient_get(patient_id=patient_id)
-    form = RegimenForm(request.POST)
-    if form.is_valid():
-        try:
-            services.regimen_start(patient=patient, **form.cleaned_data, acting_user=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    if form.errors:
-        messages.error(request, "Regimen not recorded. " + _form_errors_message(form))
-    else:
-        messages.success(request, "Regimen recorded.")
-    return redirect("patient_detail", patient_id=patient.pk)
 
 
 # --- The nurses' worklist and draw actions ---------------------------------------------------
@@ -454,26 +435,3 @@ def draw_undo_collect(request, draw_id: int):
         messages.success(request, UNDONE_MESSAGE.format(name=draw.patient.display_name))
     request.session.pop(LAST_COLLECTION_KEY, None)
     return _back_to_worklist(request)
-
-
-@role_required(*CLINIC_ROLES)
-@require_POST
-def surveillance_update(request, patient_id: int):
-    patient = selectors.patient_get(patient_id=patient_id)
-    form = SurveillanceForm(request.POST)
-    if form.is_valid():
-        changes = {
-            "surveillance_start_on": form.cleaned_data["surveillance_start_on"],
-            "surveillance_interval_weeks": form.cleaned_data["surveillance_interval_weeks"],
-        }
-        if form.cleaned_data["surveillance_state"]:
-            changes["surveillance_state"] = form.cleaned_data["surveillance_state"]
-        try:
-            services.patient_update(patient=patient, acting_user=request.user, changes=changes)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-    if form.errors:
-        messages.error(request, "Surveillance not updated. " + _form_errors_message(form))
-    else:
-        messages.success(request, "Surveillance settings saved; the draw schedule is updated.")
-    return redirect("patient_detail", patient_id=patient.pk)

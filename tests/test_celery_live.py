@@ -149,6 +149,6 @@ def test_beat_fires_planner_and_digest_on_a_real_worker(tmp_path, oncologist):
             text = fh.read()
             fh.close()
             if name == "beat":
-                assert "Sending due task draws-plan (patients.draws_plan)" in text, text[-3000:]
+                assert "Sending due task draws-plan (clinic.draws_plan)" in text, text[-3000:]
             else:
-                assert "patients.draws_plan" in text, text[-3000:]
+                assert "clinic.draws_plan" in text, text[-3000:]

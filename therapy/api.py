@@ -18,8 +18,9 @@ from audit.services import audit_record
 from core.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from patients.models import ImagingAssessment
 from therapy import selectors
+from therapy.decisions import alert_acknowledge
 from therapy.models import Alert
-from therapy.services import alert_acknowledge
+from therapy.reasons import ReasonCode
 
 ALERT_READERS = frozenset({Role.ONCOLOGIST, Role.ADMIN, Role.NURSE})
 
@@ -41,6 +42,7 @@ class EvidenceSerializer(serializers.Serializer):
 
 class AlertOutSerializer(serializers.ModelSerializer):
     evidence = serializers.SerializerMethodField()
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Alert
@@ -62,7 +64,14 @@ class AlertOutSerializer(serializers.ModelSerializer):
             "effective_on",
             "new_regimen",
             "withdrawn_reason",
+            "withdrawn_at",
+            "withdrawn_detail",
             "flagged_for_review",
+            "flag_detail",
+            "decided_by",
+            "episode",
+            "revision",
+            "facts_snapshot",
         ]
 
     @extend_schema_field(EvidenceSerializer(many=True))
@@ -151,12 +160,20 @@ class ConfirmatoryScanSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="AlertAcknowledgeIn")
 class AcknowledgeInSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Alert.Decision.choices)
-    reason_code = serializers.CharField(required=False, allow_blank=True)
+    reason_code = serializers.ChoiceField(
+        choices=ReasonCode.choices, required=False, allow_blank=True
+    )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     effective_on = serializers.DateField(required=False, allow_null=True)
     defer_until = serializers.DateField(required=False, allow_null=True)
     confirmatory_scan = ConfirmatoryScanSerializer(required=False, allow_null=True)
     attest_no_progression = serializers.BooleanField(required=False, default=False)
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The alert's revision you decided on (from GET); a stale one answers 409.",
+    )
 
 
 class RegimenBriefSerializer(serializers.Serializer):
@@ -234,9 +251,11 @@ class AlertAcknowledgeApi(BaseApi):
         alert = get_object_or_404(Alert, pk=alert_id)
         serializer = AcknowledgeInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        alert = alert_acknowledge(
-            alert=alert, acting_user=request.user, **serializer.validated_data
-        )
+        data = dict(serializer.validated_data)
+        # Without an explicit revision, the one this request saw: two decisions sent at once
+        # give one 200 and one 409, never two recorded decisions.
+        data.setdefault("revision", alert.revision)
+        alert = alert_acknowledge(alert=alert, acting_user=request.user, **data)
         alert = selectors.alert_list().get(pk=alert.pk)
         regimen = alert.new_regimen
         return Response(

@@ -9,7 +9,14 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # ISO, as typ
 
 
 class AcknowledgeForm(forms.Form):
-    decision = forms.ChoiceField(choices=Alert.Decision.choices, widget=forms.RadioSelect)
+    # The actions, as the oncologist reads them (the model's labels describe recorded outcomes).
+    ACTIONS = (
+        (Alert.Decision.SWITCH, "Switch"),
+        (Alert.Decision.DEFER, "Defer"),
+        (Alert.Decision.DECLINE, "Decline"),
+        (Alert.Decision.ACKNOWLEDGE, "Acknowledge: managed on the progression pathway"),
+    )
+    decision = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect)
     effective_on = forms.DateField(label="Switch takes effect on", required=False, widget=DATE)
     scan_performed_on = forms.DateField(
         label="Confirmatory scan (no progression) on", required=False, widget=DATE
@@ -30,3 +37,5 @@ class AcknowledgeForm(forms.Form):
     comment = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The alert's revision when the page was drawn: a decision on a changed alert is refused.
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)

@@ -26,11 +26,22 @@ class Alert(TimeStampedModel):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     class Decision(models.TextChoices):
-        SWITCH = "switch", "Switch"
-        DEFER = "defer", "Defer"
-        DECLINE = "decline", "Decline"
+        SWITCH = "switch", "Switch accepted"
+        DEFER = "defer", "Deferred"
+        DECLINE = "decline", "Declined"
+        ACKNOWLEDGE = "acknowledge", "Acknowledged: managed on the progression pathway"
+
+    class WithdrawnReason(models.TextChoices):
+        EVIDENCE_RETRACTED = (
+            "evidence_retracted",
+            "Its evidence was retracted (reports cancelled, corrected or moved)",
+        )
+        PROGRESSION = "progression", "Progression took over"
+        PATIENT_STATE = "patient_state", "The patient's surveillance ended"
+        SUPERSEDED = "superseded", "Superseded by a switch alert"
 
     PENDING_STATES = (State.OPEN, State.DEFERRED)
+    ACTED_ON_STATES = (State.ACCEPTED, State.DECLINED)
 
     patient = models.ForeignKey("patients.Patient", models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=32, choices=Kind)
@@ -64,9 +75,17 @@ class Alert(TimeStampedModel):
         related_name="+",
         db_index=False,
     )
-    withdrawn_reason = models.CharField(max_length=32, blank=True)
-    # An alert already acted on whose evidence was later amended away.
+    withdrawn_reason = models.CharField(max_length=32, choices=WithdrawnReason, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # What withdrew it: {"reports": [{"report_id", "version", "status"}], "scan_on", "state"}.
+    withdrawn_detail = models.JSONField(default=dict, blank=True)
+    # An alert already acted on whose evidence later changed materially; flag_detail says how.
     flagged_for_review = models.BooleanField(default=False)
+    flag_detail = models.JSONField(default=list, blank=True)
+    # Each pending episode (opened, or reopened after a deferral) escalates and notifies afresh.
+    episode = models.PositiveSmallIntegerField(default=1)
+    # Bumped by every change; a decision names the revision its author saw (409 if stale).
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["opened_at", "id"]
@@ -123,3 +142,18 @@ class SwitchEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"Evaluation of report {self.report_id}: {self.kind or 'no alert'}"
+
+
+class ReconcileOwed(models.Model):
+    """A patient whose alerts must be reconciled by a worker (work owed, DESIGN §5).
+
+    Written in the transaction that stores the reports (a lab file), before any task is
+    queued; a worker claims rows with SELECT ... FOR UPDATE SKIP LOCKED, reconciles and deletes
+    them in one transaction, so a worker killed mid-way leaves them owed for the next run
+    (the beat entry `therapy.alerts_reconcile_owed` runs every minute as the safety net)."""
+
+    patient = models.OneToOneField("patients.Patient", models.CASCADE, related_name="+")
+    owed_since = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Reconcile owed for patient {self.patient_id}"

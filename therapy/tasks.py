@@ -1,25 +1,25 @@
-"""Celery adapters for the switch rule and alerts: ids in, one service call each."""
+"""Celery adapters for alerts: no arguments but ids, one service call each, idempotent."""
 
 from celery import shared_task
 from django.db import OperationalError
 
 
 @shared_task(
-    name="therapy.alerts_evaluate_reports",
+    name="therapy.alerts_reconcile_owed",
     ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
 )
-def alerts_evaluate_reports(report_ids: list[int]) -> None:
-    """Run the rule for reports stored from a file (each in its own transaction)."""
+def alerts_reconcile_owed() -> None:
+    """Pay the alert reconciles owed (after a lab file); the beat entry is the safety net."""
     from audit.context import audit_channel
-    from liquidbiopsy.models import LabReport
-    from therapy.services import alerts_evaluate_for_report
+    from therapy.owed import reconcile_owed_run
 
     with audit_channel("task"):
-        for report in LabReport.objects.filter(pk__in=report_ids).order_by("collected_on", "id"):
-            alerts_evaluate_for_report(report=report)
+        reconcile_owed_run()
 
 
 @shared_task(
@@ -32,7 +32,7 @@ def alerts_evaluate_reports(report_ids: list[int]) -> None:
 def alerts_sweep() -> None:
     """Hourly: deferred alerts come back on their date; unacknowledged alerts escalate."""
     from audit.context import audit_channel
-    from therapy.services import alerts_sweep as sweep
+    from therapy.sweep import alerts_sweep as sweep
 
     with audit_channel("task"):
         sweep()

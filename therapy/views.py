@@ -16,9 +16,9 @@ from accounts.roles import Role, has_role, role_required
 from audit.services import audit_record
 from core.exceptions import ApplicationError
 from therapy import selectors
+from therapy.decisions import alert_acknowledge
 from therapy.forms import AcknowledgeForm
 from therapy.models import Alert
-from therapy.services import alert_acknowledge
 
 READERS = (Role.ONCOLOGIST, Role.ADMIN, Role.NURSE)
 
@@ -52,16 +52,10 @@ def inbox(request):
         acting_user=request.user,
         detail={"patient_ids": sorted({a.patient_id for a in shown})},
     )
-    today = timezone.localdate()
     for alert in shown:
+        # Time on the therapy line at the blood test, as the rule saw it (not to today).
         alert.collected_on = alert.facts_snapshot.get("collected_on")
-        alert.months_on = (
-            (today.year - alert.current_started_on.year) * 12
-            + today.month
-            - alert.current_started_on.month
-            if alert.current_started_on
-            else None
-        )
+        alert.months_on = alert.facts_snapshot.get("months_on_line")
         alert.variant_rows = [(protein, float(vaf)) for protein, vaf in alert.variants]
     return render(
         request,
@@ -95,7 +89,9 @@ def alert_detail(request, alert_id: int):
                 )
             ],
             "lookback_days": settings.SCAN_LOOKBACK_DAYS,
-            "form": AcknowledgeForm(initial={"effective_on": timezone.localdate()})
+            "form": AcknowledgeForm(
+                initial={"effective_on": timezone.localdate(), "revision": alert.revision}
+            )
             if can_decide
             else None,
             "variant_rows": [(protein, float(vaf)) for protein, vaf in alert.variants],
@@ -120,6 +116,7 @@ def alert_decide(request, alert_id: int):
         try:
             alert_acknowledge(
                 alert=alert,
+                revision=data.get("revision"),
                 decision=data["decision"],
                 reason_code=data.get("reason_code", ""),
                 comment=data.get("comment", ""),

@@ -267,13 +267,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#15_6_*_*_* : plan draws for everyone, before clinic opens.
     "draws-plan": {
-        "task": "patients.draws_plan",
+        "task": "clinic.draws_plan",
         "schedule": parse_schedule(env.str("PLANNER_SCHEDULE", default="15 6 * * *")),
     },
     # https://crontab.guru/#5_*_*_*_* : deferred alerts come back; unacknowledged ones escalate.
     "alerts-sweep": {
         "task": "therapy.alerts_sweep",
         "schedule": parse_schedule(env.str("ALERT_SWEEP_SCHEDULE", default="5 * * * *")),
+    },
+    # https://crontab.guru/#*_*_*_*_* : the safety net for alert reconciles owed after a lab
+    # file (a worker that died mid-way left them in therapy_reconcileowed).
+    "alerts-reconcile-owed": {
+        "task": "therapy.alerts_reconcile_owed",
+        "schedule": parse_schedule(env.str("RECONCILE_OWED_SCHEDULE", default="* * * * *")),
     },
     # https://crontab.guru/#30_7_*_*_* : the nurses' digest of overdue and due-today draws.
     "nurse-digest": {

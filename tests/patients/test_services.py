@@ -203,13 +203,14 @@ def test_progression_on_current_regimen_ends_surveillance(oncologist):
     assert AuditEvent.objects.filter(action="patient.progressed", patient_id=patient.pk).exists()
 
 
-def test_progression_on_a_previous_regimen_does_not_end_surveillance(oncologist):
+def test_progression_on_a_previous_line_does_not_end_surveillance(oncologist):
+    """The earlier regimen ended for progression: the current one is a new line."""
     patient = PatientFactory(oncologist=oncologist)
     RegimenFactory(
         patient=patient,
         started_on=dt.date(2024, 1, 1),
         ended_on=dt.date(2025, 1, 1),
-        end_reason="toxicity",
+        end_reason="progression",
     )
     RegimenFactory(patient=patient, started_on=dt.date(2025, 1, 1))
     services.scan_record(
@@ -321,3 +322,41 @@ def test_oncologist_role_is_required_for_responsibility():
     with pytest.raises(ValidationError) as exc:
         _create(lab)
     assert "oncologist" in exc.value.message_dict
+
+
+def test_progression_within_the_current_line_ends_surveillance(oncologist):
+    """Letrozole + palbociclib, the AI changed for toxicity: one line (DESIGN §5). A
+    progression scan dated on the first regimen is progression of the current line."""
+    patient = PatientFactory(oncologist=oncologist)
+    RegimenFactory(
+        patient=patient,
+        started_on=dt.date(2024, 1, 1),
+        ended_on=dt.date(2025, 1, 1),
+        end_reason="toxicity",
+    )
+    RegimenFactory(patient=patient, endocrine_agent="anastrozole", started_on=dt.date(2025, 1, 1))
+    services.scan_record(
+        patient=patient,
+        performed_on=dt.date(2024, 12, 1),
+        modality="ct",
+        outcome="progression",
+        acting_user=oncologist,
+    )
+    patient.refresh_from_db()
+    assert patient.surveillance_state == SurveillanceState.PROGRESSED
+
+
+def test_a_regimen_ended_for_progression_makes_the_patient_progressed(oncologist):
+    patient = PatientFactory(oncologist=oncologist)
+    RegimenFactory(patient=patient, started_on=dt.date(2025, 1, 1))
+    services.regimen_start(
+        patient=patient,
+        endocrine_agent="fulvestrant",
+        cdk46_inhibitor="",
+        started_on=dt.date(2026, 11, 1),
+        previous_end_reason="progression",
+        acting_user=oncologist,
+    )
+    patient.refresh_from_db()
+    assert patient.surveillance_state == SurveillanceState.PROGRESSED
+    assert not patient.draws.filter(state="scheduled").exists()  # drawing stops

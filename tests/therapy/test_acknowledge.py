@@ -168,7 +168,7 @@ def test_only_oncologists_decide_and_only_once(oncologist_api, nurse_api, lab_to
 def test_bad_decision_fields(oncologist_api, alert_id):
     response = ack(oncologist_api, alert_id, decision="switch", effective_on="2026-12-30")
     assert response.json()["extra"]["fields"] == {
-        "effective_on": ["The switch date cannot be in the future: record it on the day it starts."]
+        "effective_on": ["The switch date can be at most 30 days ahead."]
     }
     response = ack(oncologist_api, alert_id, decision="defer", defer_until="2026-11-01")
     assert set(response.json()["extra"]["fields"]) == {"reason_code", "defer_until"}

@@ -25,7 +25,7 @@ def test_esr1_on_eligible_patient_raises_a_switch_alert(
     assert (alert_out["kind"], alert_out["state"], alert_out["rule_version"]) == (
         "switch_recommended",
         "open",
-        "serena6-v1",
+        "serena6-v2",
     )
     assert alert_out["needs_confirmatory_imaging"] is False  # clear scan 13 days before
     detail = oncologist_api.get(f"/api/v1/alerts/{alert_out['id']}/").json()
@@ -106,6 +106,15 @@ def test_not_detected_and_non_allowlisted_raise_nothing(lab_token_api, eligible)
     assert Alert.objects.count() == 0
 
 
+def test_protein_and_position_disagreeing_still_qualify_by_position(lab_token_api, eligible):
+    """DESIGN §5: a call qualifies if either its protein or its position matches; the
+    disagreement is flagged for the oncologist, never silently dropped."""
+    discordant = payload(variants=[variant(hgvs_p="p.Glu380Lys")])  # at D538G's position
+    (alert,) = lab_token_api.post(URL, discordant, format="json").json()["alerts"]
+    assert alert["kind"] == "switch_recommended"
+    assert Alert.objects.get().variants == [["p.Asp538Gly", "0.0042"]]
+
+
 def test_amendment_without_the_variant_withdraws_the_alert(lab_token_api, eligible):
     lab_token_api.post(URL, payload(), format="json")
     response = lab_token_api.post(
@@ -113,7 +122,7 @@ def test_amendment_without_the_variant_withdraws_the_alert(lab_token_api, eligib
     )
     assert response.status_code == 201
     alert = Alert.objects.get()
-    assert (alert.state, alert.withdrawn_reason) == ("withdrawn", "evidence_amended_away")
+    assert (alert.state, alert.withdrawn_reason) == ("withdrawn", "evidence_retracted")
 
 
 def test_amendment_keeping_the_variant_keeps_the_alert(lab_token_api, eligible):
@@ -125,7 +134,10 @@ def test_amendment_keeping_the_variant_keeps_the_alert(lab_token_api, eligible):
     )
     alert = Alert.objects.get()
     assert alert.state == "open"
-    assert AlertEvidence.objects.filter(alert=alert).count() == 2
+    # The evidence is the report's current version (v1 is kept, superseded).
+    (evidence,) = AlertEvidence.objects.filter(alert=alert).select_related("report")
+    assert evidence.report.version == 2
+    assert alert.variants == [["p.Asp538Gly", "0.005"]]
 
 
 def test_alert_reading_roles(lab_token_api, eligible, nurse_api, anon_api):
@@ -214,7 +226,8 @@ def test_reports_from_a_file_are_evaluated_after_commit(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from therapy.tasks import alerts_evaluate_reports
+    from therapy.models import ReconcileOwed
+    from therapy.owed import reconcile_owed_run
 
     csv = (
         "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
@@ -230,8 +243,8 @@ def test_reports_from_a_file_are_evaluated_after_commit(
     assert response.status_code == 201, response.json()
     assert Alert.objects.count() == 0  # not inside the upload's request
     assert callbacks  # the worker is asked once the reports are committed
-    from liquidbiopsy.models import LabReport
-
-    alerts_evaluate_reports([LabReport.objects.get(report_id="F-1").pk])  # what the worker runs
+    assert list(ReconcileOwed.objects.values_list("patient_id", flat=True)) == [eligible.pk]
+    assert reconcile_owed_run() == 1  # what the worker runs
+    assert not ReconcileOwed.objects.exists()
     alert = Alert.objects.get()
     assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Tyr537Ser", "0.008"]])

@@ -1,4 +1,4 @@
-"""The SERENA-6 rule, serena6-v1: one row for every clause and boundary. No database."""
+"""The SERENA-6 rule, serena6-v2: one row for every clause and boundary. No database."""
 
 import dataclasses
 import datetime as dt
@@ -22,10 +22,23 @@ def facts(**changes) -> r.SwitchFacts:
         surveillance_state="active",
         endocrine_agent="letrozole",
         cdk46_inhibitor="palbociclib",
-        regimen_started_on=dt.date(2025, 11, 2),
-        progression_on_current_regimen=False,
-        latest_no_progression_scan_on=dt.date(2026, 10, 20),
+        regimen_id=1,
+        line_started_on=dt.date(2025, 11, 2),
+        months_on_line=12,
+        line_progressed=False,
+        latest_scan_on=dt.date(2026, 10, 20),
+        latest_scan_outcome="no_progression",
     )
+    if "latest_no_progression_scan_on" in changes:
+        day = changes.pop("latest_no_progression_scan_on")
+        changes.update(latest_scan_on=day, latest_scan_outcome="no_progression" if day else None)
+    if (
+        "declined" in changes
+        and changes["declined"]
+        and isinstance(changes["declined"][0][0], str)
+        and changes["declined"][0][0].startswith("p.")
+    ):
+        changes["declined"] = (("switch_recommended", changes["declined"]),)
     return dataclasses.replace(base, **changes)
 
 
@@ -38,14 +51,14 @@ CASES = [
     ("eligible", facts(), r.SWITCH_RECOMMENDED, (r.ELIGIBLE,), False),
     (
         "exactly 6 months",
-        facts(regimen_started_on=dt.date(2026, 5, 2)),
+        facts(line_started_on=dt.date(2026, 5, 2)),
         r.SWITCH_RECOMMENDED,
         (r.ELIGIBLE,),
         False,
     ),
     (
         "one day short of 6 months: early ESR1",
-        facts(regimen_started_on=dt.date(2026, 5, 3)),
+        facts(line_started_on=dt.date(2026, 5, 3)),
         r.REVIEW,
         (r.EARLY_ESR1,),
         False,
@@ -73,14 +86,14 @@ CASES = [
     ),
     (
         "progression (even on the collection date)",
-        facts(progression_on_current_regimen=True),
+        facts(line_progressed=True),
         r.ESR1_WITH_PROGRESSION,
         (r.PROGRESSION,),
         False,
     ),
     (
         "progression wins whatever the state",
-        facts(progression_on_current_regimen=True, surveillance_state="progressed"),
+        facts(line_progressed=True, surveillance_state="progressed"),
         r.ESR1_WITH_PROGRESSION,
         (r.PROGRESSION,),
         False,
@@ -201,6 +214,67 @@ CASES = [
         (r.ELIGIBLE,),
         False,
     ),
+    (
+        "deceased: no alert of any kind, progression included",
+        facts(surveillance_state="deceased", line_progressed=True),
+        None,
+        (r.PATIENT_STATE_ENDED,),
+        False,
+    ),
+    (
+        "withdrawn: no alert",
+        facts(surveillance_state="withdrawn"),
+        None,
+        (r.PATIENT_STATE_ENDED,),
+        False,
+    ),
+    (
+        "a filtered call is never used by the rule",
+        facts(
+            esr1_calls=(r.Esr1Call(hgvs_p="p.Asp538Gly", vaf=Dec("0.01"), filter="weak_evidence"),)
+        ),
+        None,
+        (r.NO_QUALIFYING_ESR1,),
+        False,
+    ),
+    (
+        "latest scan before collection indeterminate: imaging needed",
+        facts(latest_scan_on=dt.date(2026, 10, 25), latest_scan_outcome="indeterminate"),
+        r.SWITCH_RECOMMENDED,
+        (r.ELIGIBLE, r.CONFIRMATORY_IMAGING),
+        True,
+    ),
+    (
+        "no regimen in force at collection",
+        facts(endocrine_agent=None, cdk46_inhibitor=None, line_started_on=None, regimen_id=None),
+        None,
+        (r.NO_REGIMEN_AT_COLLECTION,),
+        False,
+    ),
+    (
+        "declined review never suppresses a switch",
+        facts(declined=(("review", (("p.Asp538Gly", Dec("0.0042")),)),)),
+        r.SWITCH_RECOMMENDED,
+        (r.ELIGIBLE,),
+        False,
+    ),
+    (
+        "declined review suppresses the same early review",
+        facts(
+            line_started_on=dt.date(2026, 8, 1),
+            declined=(("review", (("p.Asp538Gly", Dec("0.0042")),)),),
+        ),
+        None,
+        (r.DECLINED_PERSISTING,),
+        False,
+    ),
+    (
+        "declined switch does not suppress progression",
+        facts(line_progressed=True, declined=(("p.Asp538Gly", Dec("0.0042")),)),
+        r.ESR1_WITH_PROGRESSION,
+        (r.PROGRESSION,),
+        False,
+    ),
 ]
 
 
@@ -214,7 +288,7 @@ def test_serena6_rule(name, f, kind, reasons, imaging):
         reasons,
         imaging,
     )
-    assert decision.rule_version == "serena6-v1"
+    assert decision.rule_version == "serena6-v2"
 
 
 def test_allele_fraction_floor_is_inclusive():
@@ -249,3 +323,110 @@ def test_any_lbd_missense_option():
     )
     assert r.evaluate_serena6_switch(facts(esr1_calls=(call("p.Glu300Lys"),)), config).kind is None
     assert r.evaluate_serena6_switch(facts(esr1_calls=(call("p.Tyr537Ter"),)), config).kind is None
+
+
+# --- Facts as of collection: therapy lines ------------------------------------------------
+
+LET = r.RegimenFact(1, "letrozole", "palbociclib", dt.date(2025, 5, 1))
+
+
+def built(regimens, scans=(), collected=COLLECTED, state="active"):
+    return r.switch_facts(
+        report_status="final",
+        qc_status="pass",
+        esr1_calls=(D538G,),
+        collected_on=collected,
+        surveillance_state=state,
+        regimens=regimens,
+        scans=scans,
+        config=rule_config(),
+    )
+
+
+def ended(regimen, day, reason):
+    return dataclasses.replace(regimen, ended_on=day, end_reason=reason)
+
+
+def test_changing_one_ai_for_another_continues_the_line():
+    """Letrozole -> anastrozole for toxicity after collection: judged on letrozole, 18 months
+    on the line; a collection after the change keeps the line's start (no clock reset)."""
+    ana = r.RegimenFact(2, "anastrozole", "palbociclib", dt.date(2026, 11, 10))
+    regimens = [ended(LET, ana.started_on, "toxicity"), ana]
+    before = built(regimens)
+    assert (before.endocrine_agent, before.line_started_on, before.months_on_line) == (
+        "letrozole",
+        dt.date(2025, 5, 1),
+        18,
+    )
+    assert r.evaluate_serena6_switch(before, rule_config()).kind == r.SWITCH_RECOMMENDED
+    after = built(regimens, collected=dt.date(2026, 11, 20))
+    assert (after.endocrine_agent, after.line_started_on) == ("anastrozole", dt.date(2025, 5, 1))
+    assert r.evaluate_serena6_switch(after, rule_config()).kind == r.SWITCH_RECOMMENDED
+
+
+def test_changing_the_cdk46_inhibitor_continues_the_line():
+    ribo = r.RegimenFact(2, "letrozole", "ribociclib", dt.date(2026, 9, 1))
+    f = built([ended(LET, ribo.started_on, "toxicity"), ribo])
+    assert f.line_started_on == dt.date(2025, 5, 1)
+
+
+def test_progression_scan_after_collection_then_second_line():
+    """Collected on the first line; progression scan later; second line started; the report
+    arrives last: esr1_with_progression, not nothing."""
+    second = r.RegimenFact(2, "fulvestrant", "", dt.date(2026, 11, 20))
+    regimens = [ended(LET, second.started_on, "progression"), second]
+    f = built(
+        regimens, scans=[r.ScanFact(dt.date(2026, 11, 15), "progression")], state="progressed"
+    )
+    assert f.endocrine_agent == "letrozole"
+    assert f.line_progressed
+    assert r.evaluate_serena6_switch(f, rule_config()).kind == r.ESR1_WITH_PROGRESSION
+
+
+def test_a_regimen_ended_for_progression_is_progression_of_its_line():
+    second = r.RegimenFact(2, "fulvestrant", "", dt.date(2026, 11, 20))
+    f = built([ended(LET, second.started_on, "progression"), second], state="progressed")
+    assert f.line_progressed
+
+
+def test_progression_on_a_later_line_does_not_reach_back():
+    cami = r.RegimenFact(2, "camizestrant", "palbociclib", dt.date(2026, 11, 10))
+    regimens = [ended(LET, cami.started_on, "ctdna_guided_switch"), cami]
+    f = built(regimens, scans=[r.ScanFact(dt.date(2027, 3, 1), "progression")])
+    assert not f.line_progressed
+
+
+def test_a_new_line_after_progression_resets_the_clock():
+    second = r.RegimenFact(2, "anastrozole", "ribociclib", dt.date(2026, 9, 1))
+    f = built([ended(LET, second.started_on, "progression"), second])
+    assert f.line_started_on == dt.date(2026, 9, 1)
+    assert f.months_on_line == 2
+
+
+def test_indeterminate_scan_newer_than_the_clear_one_needs_imaging():
+    scans = [
+        r.ScanFact(dt.date(2026, 10, 10), "no_progression"),
+        r.ScanFact(dt.date(2026, 10, 30), "indeterminate"),
+    ]
+    decision = r.evaluate_serena6_switch(built([LET], scans=scans), rule_config())
+    assert decision.needs_confirmatory_imaging
+
+
+def test_a_clear_scan_after_collection_does_not_lift_the_imaging_flag():
+    scans = [r.ScanFact(dt.date(2026, 11, 10), "no_progression")]
+    assert r.evaluate_serena6_switch(
+        built([LET], scans=scans), rule_config()
+    ).needs_confirmatory_imaging
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        (dt.date(2025, 5, 1), dt.date(2025, 11, 1), 6),
+        (dt.date(2025, 5, 2), dt.date(2025, 11, 1), 5),
+        (dt.date(2025, 8, 31), dt.date(2026, 2, 28), 6),
+        (dt.date(2026, 1, 31), dt.date(2026, 2, 27), 0),
+    ],
+)
+def test_whole_months(start, end, months):
+    assert r.whole_months(start, end) == months

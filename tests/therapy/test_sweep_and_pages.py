@@ -12,7 +12,7 @@ from notifications.models import Notification
 from tests.builders import LONDON, URL, payload
 from tests.factories import UserFactory
 from therapy.models import Alert
-from therapy.services import alerts_sweep
+from therapy.sweep import alerts_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,9 @@ def test_unacknowledged_alerts_escalate_once_per_level(open_alert, oncologist):
     keys = set(
         Notification.objects.filter(channel="in_app").values_list("recipient__username", "key")
     )
-    assert (oncologist.username, f"alert:{open_alert.pk}:escalated:1") in keys
-    assert (admin.username, f"alert:{open_alert.pk}:escalated:1:contact") in keys
-    assert (admin.username, f"alert:{open_alert.pk}:escalated:2:contact") in keys
+    assert (oncologist.username, f"alert:{open_alert.pk}:e1:escalated:1") in keys
+    assert (admin.username, f"alert:{open_alert.pk}:e1:escalated:1:contact") in keys
+    assert (admin.username, f"alert:{open_alert.pk}:e1:escalated:2:contact") in keys
     from audit.models import AuditEvent
 
     levels = [

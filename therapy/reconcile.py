@@ -1,0 +1,522 @@
+"""The alert reconcile (DESIGN.md §5): a patient's alerts are what the rule gives over all of
+her current report versions, made true in the database, idempotently.
+
+`alerts_reconcile(patient_ids)` is the only code that opens, attaches, detaches, withdraws or
+flags alerts. Every event that can change the answer calls it for the affected patients in its
+own transaction (report stored, amended, corrected, cancelled or moved; scan; regimen; state
+change; planner activation; decision):
+
+1. lock the patients' rows (in id order, so two reconciles cannot deadlock);
+2. gather, set-based, each patient's state, regimens, scans, current report versions with
+   their ESR1 calls, stored alerts with their evidence, and latest decline of each kind;
+3. evaluate the rule (facts as of each report's collection) for every current report;
+4. per kind, the desired evidence is the set of reports whose decision is that kind;
+   precedence: esr1_with_progression withdraws switch/review alerts, a switch alert
+   supersedes a review alert;
+5. make the stored alerts match: open (one pending per patient and kind), attach/detach
+   evidence, update what the alert shows from its latest-collected evidence, withdraw with a
+   reason, and flag acted-on alerts whose evidence changed materially;
+6. audit every change and notify the oncologist, once per alert and event;
+7. record each report's decision (SwitchEvaluation) when it differs from the last one stored.
+Running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit.services import audit_record
+from liquidbiopsy.models import LabReport, VariantCall
+from patients.models import ImagingAssessment, Patient, Regimen
+from therapy.config import rule_config
+from therapy.models import Alert, AlertEvidence, SwitchEvaluation
+from therapy.notify import alert_notify, noun
+from therapy.rules import (
+    ESR1_WITH_PROGRESSION,
+    REVIEW,
+    SWITCH_RECOMMENDED,
+    Esr1Call,
+    RegimenFact,
+    RuleConfig,
+    ScanFact,
+    SwitchDecision,
+    SwitchFacts,
+    evaluate_serena6_switch,
+    qualifying_calls,
+    switch_facts,
+)
+
+W = Alert.WithdrawnReason
+_VARIANT_FIELDS = {f.name for f in VariantCall._meta.get_fields()}
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def facts_snapshot(facts: SwitchFacts) -> dict:
+    """A JSON-safe copy of the facts, stored with every decision so it can be replayed."""
+    return _plain(dataclasses.asdict(facts))
+
+
+def _variants_json(variants) -> list[list[str]]:
+    return [[protein, format(vaf.normalize(), "f")] for protein, vaf in variants]
+
+
+@dataclasses.dataclass
+class _Report:
+    pk: int
+    patient_id: int
+    report_id: str
+    version: int
+    status: str
+    qc_status: str
+    collected_on: object
+    calls: list[Esr1Call] = dataclasses.field(default_factory=list)
+    decision: SwitchDecision | None = None
+    facts: SwitchFacts | None = None
+
+
+def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
+    fields = ["report_id", "hgvs_p", "vaf", "chrom", "pos", "ref", "alt"]
+    extra = [f for f in ("filter", "genome_build") if f in _VARIANT_FIELDS]
+    out: dict[int, list[Esr1Call]] = defaultdict(list)
+    call_fields = {f.name for f in dataclasses.fields(Esr1Call)}
+    for row in VariantCall.objects.filter(report_id__in=list(report_pks), gene="ESR1").values(
+        *fields, *extra
+    ):
+        report_pk = row.pop("report_id")
+        kwargs = {k: (v if v is not None or k == "pos" else "") for k, v in row.items()}
+        out[report_pk].append(Esr1Call(**{k: v for k, v in kwargs.items() if k in call_fields}))
+    return out
+
+
+def _gather(patient_ids: list[int], config: RuleConfig):
+    """Everything the reconcile reads, in a constant number of queries."""
+    patients = {
+        pk: {"state": state, "oncologist_id": onc}
+        for pk, state, onc in Patient.objects.select_for_update()
+        .filter(pk__in=patient_ids)
+        .order_by("pk")
+        .values_list("pk", "surveillance_state", "oncologist_id")
+    }
+    regimens: dict[int, list[RegimenFact]] = defaultdict(list)
+    for row in Regimen.objects.filter(patient_id__in=patient_ids).values(
+        "id", "patient_id", "endocrine_agent", "cdk46_inhibitor", "started_on", "ended_on",
+        "end_reason",
+    ):  # fmt: skip
+        pid = row.pop("patient_id")
+        regimens[pid].append(RegimenFact(**row))
+    scans: dict[int, list[ScanFact]] = defaultdict(list)
+    for pid, day, outcome in ImagingAssessment.objects.filter(
+        patient_id__in=patient_ids
+    ).values_list("patient_id", "performed_on", "outcome"):
+        scans[pid].append(ScanFact(day, outcome))
+    reports: dict[int, list[_Report]] = defaultdict(list)
+    rows = (
+        LabReport.objects.filter(patient_id__in=patient_ids, is_current=True)
+        .exclude(status=LabReport.Status.CANCELLED)
+        .values_list(
+            "pk", "patient_id", "report_id", "version", "status", "qc_status",
+            "collected_on", "draw__collected_on",
+        )
+    )  # fmt: skip
+    by_pk = {}
+    for pk, pid, rid, version, status, qc, lab_day, draw_day in rows:
+        # The clocks run from the nurse's recorded collection, the lab's date as a fallback.
+        report = _Report(pk, pid, rid, version, status, qc, draw_day or lab_day)
+        reports[pid].append(report)
+        by_pk[pk] = report
+    for pk, calls in _esr1_calls(by_pk).items():
+        by_pk[pk].calls = calls
+    alerts: dict[int, list[Alert]] = defaultdict(list)
+    alert_rows = list(
+        Alert.objects.filter(patient_id__in=patient_ids)
+        .exclude(state=Alert.State.WITHDRAWN)
+        .order_by("pk")
+    )
+    for alert in alert_rows:
+        alert.evidence_ids = set()
+        alerts[alert.patient_id].append(alert)
+    by_alert = {a.pk: a for a in alert_rows}
+    for alert_id, report_pk in AlertEvidence.objects.filter(alert_id__in=by_alert).values_list(
+        "alert_id", "report_id"
+    ):
+        by_alert[alert_id].evidence_ids.add(report_pk)
+    return patients, regimens, scans, reports, alerts
+
+
+def _declines(alerts: list[Alert]) -> tuple:
+    latest: dict[str, Alert] = {}
+    for alert in alerts:
+        if alert.state == Alert.State.DECLINED:
+            best = latest.get(alert.kind)
+            key = (alert.decided_at or alert.updated_at, alert.pk)
+            if best is None or key > (best.decided_at or best.updated_at, best.pk):
+                latest[alert.kind] = alert
+    return tuple(
+        (kind, tuple((p, Decimal(str(v))) for p, v in alert.variants))
+        for kind, alert in sorted(latest.items())
+    )
+
+
+class _Run:
+    """One reconcile: the changes it makes and the alerts it touched."""
+
+    def __init__(self, acting_user, config: RuleConfig):
+        self.acting_user = acting_user
+        self.system = None if acting_user else "rule"
+        self.config = config
+        self.now = timezone.now()
+        self.touched: dict[int, Alert] = {}
+        self.oncologists: dict[int, object] = {}
+
+    def audit(self, action: str, alert: Alert, detail: dict) -> None:
+        audit_record(
+            action=action,
+            acting_user=self.acting_user,
+            obj=alert,
+            patient_id=alert.patient_id,
+            detail=detail,
+            system=self.system,
+        )
+
+    def attach_patient(self, alert: Alert, patient_id: int, oncologist_id: int) -> None:
+        # The notices need the oncologist; one user query for the whole run (see reconcile).
+        alert.patient = Patient(pk=patient_id, oncologist_id=oncologist_id)
+        alert.patient.oncologist = self.oncologists[oncologist_id]
+
+    # --- pending alerts ---------------------------------------------------------------------
+
+    def make_pending(
+        self, alert: Alert | None, kind: str, evidence: list[_Report], pinfo, pid, scans
+    ) -> Alert:
+        latest = max(evidence, key=lambda r: (r.collected_on, r.version, r.pk))
+        decision, facts = latest.decision, latest.facts
+        shown = {
+            "variants": _variants_json(decision.variants),
+            "facts_snapshot": facts_snapshot(facts),
+            "needs_confirmatory_imaging": decision.needs_confirmatory_imaging
+            and not _clear_scan_since(scans, latest.collected_on),
+            "rule_version": decision.rule_version,
+        }
+        wanted = {r.pk for r in evidence}
+        if alert is None:
+            # The partial unique index allows one pending alert per patient and kind; the
+            # patient's row lock makes this the only reconcile that can open it.
+            alert = Alert.objects.create(patient_id=pid, kind=kind, opened_at=self.now, **shown)
+            alert.evidence_ids = set()
+            self.attach_patient(alert, pid, pinfo["oncologist_id"])
+            created = True
+        else:
+            created = False
+        added = wanted - alert.evidence_ids
+        removed = alert.evidence_ids - wanted
+        if added:
+            AlertEvidence.objects.bulk_create(
+                [AlertEvidence(alert=alert, report_id=pk) for pk in sorted(added)],
+                ignore_conflicts=True,
+            )
+        if removed:
+            AlertEvidence.objects.filter(alert=alert, report_id__in=removed).delete()
+        changed_fields = [k for k, v in shown.items() if getattr(alert, k) != v]
+        if not created and (changed_fields or added or removed):
+            for k in changed_fields:
+                setattr(alert, k, shown[k])
+            alert.revision += 1
+            alert.save(update_fields=[*changed_fields, "revision", "updated_at"])
+        alert.evidence_ids = wanted
+        if created:
+            self.audit("alert.open", alert, {"kind": kind, "reports": sorted(wanted)})
+            alert_notify(alert, "opened", f"A new {noun(alert)} needs your decision")
+            self.touched[alert.pk] = alert
+        elif added or removed or changed_fields:
+            self.audit(
+                "alert.evidence",
+                alert,
+                {"added": sorted(added), "removed": sorted(removed), "fields": changed_fields},
+            )
+            for pk in sorted(added):
+                alert_notify(
+                    alert, f"evidence:{pk}", f"New ctDNA evidence on an open {noun(alert)}"
+                )
+            self.touched[alert.pk] = alert
+        return alert
+
+    def withdraw(self, alert: Alert, reason: str, detail: dict) -> None:
+        alert.state = Alert.State.WITHDRAWN
+        alert.withdrawn_reason = reason
+        alert.withdrawn_at = self.now
+        alert.withdrawn_detail = detail
+        alert.revision += 1
+        alert.save(
+            update_fields=[
+                "state", "withdrawn_reason", "withdrawn_at", "withdrawn_detail", "revision",
+                "updated_at",
+            ]
+        )  # fmt: skip
+        self.audit("alert.withdraw", alert, {"reason": reason, **detail})
+        label = Alert.WithdrawnReason(reason).label.lower()
+        alert_notify(alert, "withdrawn", f"A {noun(alert)} was withdrawn: {label}")
+        self.touched[alert.pk] = alert
+
+    # --- acted-on alerts --------------------------------------------------------------------
+
+    def flag(self, alert: Alert, changes: list[str], trigger: int) -> None:
+        new = [c for c in changes if c not in alert.flag_detail]
+        if not new:
+            return
+        alert.flagged_for_review = True
+        alert.flag_detail = [*alert.flag_detail, *new]
+        alert.revision += 1
+        alert.save(update_fields=["flagged_for_review", "flag_detail", "revision", "updated_at"])
+        self.audit("alert.flag", alert, {"changes": new})
+        alert_notify(
+            alert,
+            f"flagged:{trigger}",
+            f"The evidence of a {noun(alert)} you decided has changed: please review",
+        )
+        self.touched[alert.pk] = alert
+
+
+def _clear_scan_since(scans: list[ScanFact], day) -> bool:
+    """Confirmatory imaging recorded after the blood test: the latest scan on or after it is
+    no_progression (an indeterminate one does not confirm; a progression one withdraws)."""
+    since = [s for s in scans if s.performed_on >= day]
+    if not since:
+        return False
+    last = max(s.performed_on for s in since)
+    return {s.outcome for s in since if s.performed_on == last} == {"no_progression"}
+
+
+def _material_changes(acted: list[Alert], config: RuleConfig) -> dict[int, tuple[list[str], int]]:
+    """For each acted-on alert: what changed in its evidence (a report cancelled, moved or
+    failed; a variant gone; an allele fraction changed by the rise factor), with the report
+    version that changed it. Four queries for all of them."""
+    evidence = {pk for a in acted for pk in a.evidence_ids}
+    if not evidence:
+        return {}
+    old = {
+        r["pk"]: r
+        for r in LabReport.objects.filter(pk__in=evidence).values(
+            "pk", "lab_account_id", "report_id", "version", "patient_id"
+        )
+    }
+    chains = {(r["lab_account_id"], r["report_id"]) for r in old.values()}
+    current = {}
+    lab_ids = {lab for lab, _ in chains}
+    report_ids = {rid for _, rid in chains}
+    for r in LabReport.objects.filter(
+        lab_account_id__in=lab_ids, report_id__in=report_ids, is_current=True
+    ).values("pk", "lab_account_id", "report_id", "version", "status", "qc_status", "patient_id"):
+        key = (r["lab_account_id"], r["report_id"])
+        if key in chains:
+            current[key] = r
+    calls = _esr1_calls({*old, *(c["pk"] for c in current.values())})
+    out: dict[int, tuple[list[str], int]] = {}
+    factor = config.rise_factor
+    for alert in acted:
+        changes: list[str] = []
+        trigger = 0
+        for pk in sorted(alert.evidence_ids):
+            before = old[pk]
+            now = current.get((before["lab_account_id"], before["report_id"]))
+            if now is None or now["pk"] == pk:
+                continue
+            name = f"Report {before['report_id']}"
+            trigger = max(trigger, now["pk"])
+            if now["status"] == LabReport.Status.CANCELLED:
+                changes.append(f"{name} was cancelled (version {now['version']}).")
+                continue
+            if now["patient_id"] != alert.patient_id:
+                changes.append(
+                    f"{name} was corrected to another patient (version {now['version']})."
+                )
+                continue
+            if now["qc_status"] != LabReport.QcStatus.PASS:
+                changes.append(f"{name} version {now['version']} failed QC.")
+                continue
+            was = dict(qualifying_calls(calls.get(pk, []), config))
+            is_ = dict(qualifying_calls(calls.get(now["pk"], []), config))
+            for protein, vaf in sorted(was.items()):
+                if protein not in is_:
+                    changes.append(f"{name} version {now['version']} no longer reports {protein}.")
+                elif is_[protein] >= vaf * factor or is_[protein] * factor <= vaf:
+                    changes.append(
+                        f"{name} version {now['version']}: {protein} allele fraction "
+                        f"{vaf * 100:.2f}% -> {is_[protein] * 100:.2f}%."
+                    )
+        if changes:
+            out[alert.pk] = (changes, trigger)
+    return out
+
+
+def _record_evaluations(reports: list[_Report], alert_by_kind: dict) -> None:
+    """Store a report's decision when it differs from the last one stored for it."""
+    if not reports:
+        return
+    latest_ids = (
+        SwitchEvaluation.objects.filter(report_id__in=[r.pk for r in reports])
+        .values("report_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    last = {
+        e.report_id: (e.rule_version, e.kind, tuple(e.reasons))
+        for e in SwitchEvaluation.objects.filter(pk__in=list(latest_ids))
+    }
+    rows = []
+    for r in reports:
+        d = r.decision
+        if last.get(r.pk) == (d.rule_version, d.kind or "", tuple(d.reasons)):
+            continue
+        alert = alert_by_kind.get((r.patient_id, d.kind)) if d.kind else None
+        rows.append(
+            SwitchEvaluation(
+                report_id=r.pk,
+                patient_id=r.patient_id,
+                rule_version=d.rule_version,
+                kind=d.kind or "",
+                reasons=list(d.reasons),
+                facts_snapshot=facts_snapshot(r.facts),
+                alert=alert,
+            )
+        )
+    SwitchEvaluation.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Alert]:
+    """Make the patients' stored alerts what the rule gives over their current evidence.
+
+    Returns the alerts this run opened or changed (for the API answer)."""
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return []
+    config = rule_config()
+    patients, regimens, scans, reports, alerts = _gather(ids, config)
+    run = _Run(acting_user, config)
+    users = get_user_model().objects.filter(pk__in={p["oncologist_id"] for p in patients.values()})
+    run.oncologists = {u.pk: u for u in users}
+    all_reports: list[_Report] = []
+    alert_by_kind: dict = {}
+    acted: list[Alert] = []
+
+    for pid, pinfo in patients.items():
+        declined = _declines(alerts[pid])
+        for report in reports[pid]:
+            report.facts = switch_facts(
+                report_status=report.status,
+                qc_status=report.qc_status,
+                esr1_calls=tuple(report.calls),
+                collected_on=report.collected_on,
+                surveillance_state=pinfo["state"],
+                regimens=regimens[pid],
+                scans=scans[pid],
+                declined=declined,
+                config=config,
+            )
+            report.decision = evaluate_serena6_switch(report.facts, config)
+            all_reports.append(report)
+        desired = {
+            kind: [r for r in reports[pid] if r.decision.kind == kind]
+            for kind in (ESR1_WITH_PROGRESSION, SWITCH_RECOMMENDED, REVIEW)
+        }
+        progression_reports = desired[ESR1_WITH_PROGRESSION]
+        pending = {a.kind: a for a in alerts[pid] if a.state in Alert.PENDING_STATES}
+        for alert in alerts[pid]:
+            run.attach_patient(alert, pid, pinfo["oncologist_id"])
+            if alert.state in Alert.ACTED_ON_STATES:
+                acted.append(alert)
+
+        for kind in (ESR1_WITH_PROGRESSION, SWITCH_RECOMMENDED, REVIEW):
+            evidence = desired[kind]
+            if kind in (SWITCH_RECOMMENDED, REVIEW) and progression_reports:
+                evidence = []
+            if kind == REVIEW and desired[SWITCH_RECOMMENDED] and not progression_reports:
+                evidence = []
+            alert = pending.get(kind)
+            if evidence:
+                alert_by_kind[(pid, kind)] = run.make_pending(
+                    alert, kind, evidence, pinfo, pid, scans[pid]
+                )
+                continue
+            if alert is None:
+                continue
+            if kind != ESR1_WITH_PROGRESSION and progression_reports:
+                reason, detail = (
+                    W.PROGRESSION,
+                    {"reports": sorted(r.pk for r in progression_reports)},
+                )
+            elif kind == REVIEW and desired[SWITCH_RECOMMENDED]:
+                reason, detail = W.SUPERSEDED, {"by_kind": SWITCH_RECOMMENDED}
+            elif pinfo["state"] != "active" and (
+                kind != ESR1_WITH_PROGRESSION or pinfo["state"] in ("deceased", "withdrawn")
+            ):
+                reason, detail = W.PATIENT_STATE, {"state": pinfo["state"]}
+            else:
+                reason, detail = W.EVIDENCE_RETRACTED, _retracted_detail(alert)
+            run.withdraw(alert, reason, detail)
+
+    for alert_pk, (changes, trigger) in _material_changes(acted, config).items():
+        alert = next(a for a in acted if a.pk == alert_pk)
+        run.flag(alert, changes, trigger)
+    _record_evaluations(all_reports, alert_by_kind)
+    return list(run.touched.values())
+
+
+def _retracted_detail(alert: Alert) -> dict:
+    """Which reports the alert rested on, and what became of their chains."""
+    old = list(
+        LabReport.objects.filter(pk__in=alert.evidence_ids).values(
+            "lab_account_id", "report_id", "version"
+        )
+    )
+    now = {
+        (r["lab_account_id"], r["report_id"]): r
+        for r in LabReport.objects.filter(
+            lab_account_id__in={o["lab_account_id"] for o in old},
+            report_id__in={o["report_id"] for o in old},
+            is_current=True,
+        ).values("pk", "lab_account_id", "report_id", "version", "status", "patient_id")
+    }
+    reports = []
+    for o in old:
+        cur = now.get((o["lab_account_id"], o["report_id"]))
+        reports.append(
+            {
+                "report_id": o["report_id"],
+                "was_version": o["version"],
+                "now_version": cur["version"] if cur else None,
+                "now_status": cur["status"] if cur else None,
+                "moved_to_other_patient": bool(cur and cur["patient_id"] != alert.patient_id),
+            }
+        )
+    return {"reports": reports}
+
+
+def patients_of_report_chain(*, lab_account_id: int, report_id: str) -> list[int]:
+    """Every patient a version of this report chain belongs to (a moved report: both)."""
+    return sorted(
+        set(
+            LabReport.objects.filter(lab_account_id=lab_account_id, report_id=report_id)
+            .values_list("patient_id", flat=True)
+            .distinct()
+        )
+    )
