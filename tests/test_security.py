@@ -338,3 +338,23 @@ def test_gunicorn_access_log_has_no_query_string_or_referrer(tmp_path):
     for secret in ("SMITH", "MRN-4242", "JONES", "MRN-777", "?"):
         assert secret not in lines[0], lines[0]
     assert os.path.exists(ROOT / "gunicorn.conf.py")
+
+
+def test_development_server_log_has_no_query_string():
+    """runserver (scripts/run.sh) logs each request line through django.server."""
+    import logging
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("django.server")
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        logger.info('"%s" %s %s', "GET /patients/?q=SMITH+MRN-4242 HTTP/1.1", "200", "512")
+    finally:
+        logger.removeHandler(keep)
+    assert records == ['"GET /patients/ HTTP/1.1" 200 512']

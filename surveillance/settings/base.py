@@ -412,7 +412,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"forbidden_one_line": {"()": lambda: _forbidden_in_one_line}},
+    "filters": {
+        "forbidden_one_line": {"()": lambda: _forbidden_in_one_line},
+        # runserver's request lines lose their query strings (core.logging).
+        "no_query": {"()": "core.logging.StripQueryString"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -421,5 +425,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "filters": ["no_query"], "propagate": False},
+    },
 }
