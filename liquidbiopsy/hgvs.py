@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 AA3 = {
     "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu",
@@ -150,8 +151,16 @@ def _parse_body(body: str, value: str) -> tuple[str, str, int | None, str, str]:
 
 
 def parse_protein_change(value: str) -> ProteinChange:
-    """The change read from any HGVS protein spelling, or ValueError naming the value."""
-    text = str(value).strip()
+    """The change read from any HGVS protein spelling, or ValueError naming the value.
+
+    Cached: a lab file repeats the same few changes thousands of times.
+    """
+    return _parse_cached(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(value: str) -> ProteinChange:
+    text = value.strip()
     if not text or len(text) > MAX_INPUT or any(c.isspace() for c in text):
         raise ValueError(NOT_HGVS_P.format(value=value))
     if text.startswith("(") and text.endswith(")") and text[1:3].lower() == "p.":

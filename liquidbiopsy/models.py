@@ -118,7 +118,7 @@ class VariantCall(models.Model):
         "allele fraction", max_digits=b.FRACTION_DIGITS, decimal_places=b.FRACTION_PLACES
     )
     depth = models.PositiveIntegerField(null=True, blank=True)
-    filter = models.CharField(max_length=b.FILTER_CHARS, blank=True)
+    filter = models.CharField(max_length=b.FILTER_CHARS, blank=True, default="", db_default="")
     flags = models.JSONField(default=list, blank=True)
 
     class Meta:
