@@ -340,8 +340,10 @@ def report_ingest(
             "supersedes": current.pk if current else None,
         },
     )
-    scheduling.draws_apply_results(
-        results=draw_results_for([(draw.pk, clean.status, clean.qc_status)]),
-        acting_user=lab_account,
-    )
+    outcomes = [(draw.pk, clean.status, clean.qc_status)]
+    if current is not None and current.draw_id != draw.pk:
+        # Corrected to another draw (a wrong-patient fix): the first draw loses this result,
+        # as if it were cancelled there, unless another current report still results it.
+        outcomes.append((current.draw_id, LabReport.Status.CANCELLED, ""))
+    scheduling.draws_apply_results(results=draw_results_for(outcomes), acting_user=lab_account)
     return IngestResult(report=report, created=True)
