@@ -1,46 +1,41 @@
-"""Admin pages for the clinical records. Every save and delete here is audited too."""
+"""Admin pages for the clinical records: read-only, each linking to the page that changes
+it through the services."""
 
 from django.contrib import admin
-from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin_reads import AdminReadAuditMixin
-from audit.context import audit_channel
-from audit.services import audit_record
 from patients.models import ImagingAssessment, Patient, Regimen
 
 
-class AuditedAdmin(AdminReadAuditMixin, SimpleHistoryAdmin):
-    """Admin writes leave an audit event in the same transaction (simple-history keeps the
-    field-level before/after)."""
+class ClinicalRecordAdmin(AdminReadAuditMixin, SimpleHistoryAdmin):
+    """Clinical records are read-only here (DESIGN §5): a state, regimen or scan changed in
+    the admin would bypass the alert reconcile and the planner. Each record links to the
+    patient page, whose forms change it through the services. Reads are audited."""
 
-    def _patient_id(self, obj):
-        return obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+    def has_add_permission(self, request, obj=None):
+        return False
 
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic(), audit_channel("admin"):
-            super().save_model(request, obj, form, change)
-            audit_record(
-                action=f"{obj._meta.model_name}.admin_{'change' if change else 'add'}",
-                acting_user=request.user,
-                obj=obj,
-                patient_id=self._patient_id(obj),
-                detail={"fields": sorted(form.changed_data)},
-            )
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    def delete_model(self, request, obj):
-        with transaction.atomic(), audit_channel("admin"):
-            audit_record(
-                action=f"{obj._meta.model_name}.admin_delete",
-                acting_user=request.user,
-                obj=obj,
-                patient_id=self._patient_id(obj),
-            )
-            super().delete_model(request, obj)
+    def has_delete_permission(self, request, obj=None):
+        return False
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+    def view_on_site(self, obj):
+        patient_id = obj.pk if isinstance(obj, Patient) else obj.patient_id
+        return reverse("patient_detail", args=[patient_id])
+
+    @admin.display(description="Change it on")
+    def change_link(self, obj):
+        patient_id = obj.pk if isinstance(obj, Patient) else obj.patient_id
+        return format_html(
+            '<a href="{}">the patient page</a> (the change re-runs the alert rule and the '
+            "draw planner)",
+            reverse("patient_detail", args=[patient_id]),
+        )
 
 
 class RegimenInline(admin.TabularInline):
@@ -63,7 +58,7 @@ class RegimenInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(AuditedAdmin):
+class PatientAdmin(ClinicalRecordAdmin):
     list_display = (
         "id",
         "mrn",
@@ -78,10 +73,11 @@ class PatientAdmin(AuditedAdmin):
     list_select_related = ("oncologist",)
     inlines = [RegimenInline]
     show_full_result_count = False
+    readonly_fields = ("change_link",)
 
 
 @admin.register(Regimen)
-class RegimenAdmin(AuditedAdmin):
+class RegimenAdmin(ClinicalRecordAdmin):
     list_display = (
         "id",
         "patient_id",
@@ -95,12 +91,14 @@ class RegimenAdmin(AuditedAdmin):
     search_fields = ("=patient__mrn",)
     raw_id_fields = ("patient", "recorded_by")
     show_full_result_count = False
+    readonly_fields = ("change_link",)
 
 
 @admin.register(ImagingAssessment)
-class ImagingAssessmentAdmin(AuditedAdmin):
+class ImagingAssessmentAdmin(ClinicalRecordAdmin):
     list_display = ("id", "patient_id", "performed_on", "modality", "outcome")
     list_filter = ("modality", "outcome")
     search_fields = ("=patient__mrn",)
     raw_id_fields = ("patient", "regimen", "recorded_by")
     show_full_result_count = False
+    readonly_fields = ("change_link",)
