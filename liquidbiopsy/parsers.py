@@ -58,6 +58,7 @@ REPORT_FIELDS = (
     "assay",
     "qc_status",
     "tumor_fraction",
+    "tumor_fraction_percent",
 )
 PATIENT_FIELDS = ("mrn", "date_of_birth")
 VARIANT_FIELDS = (
@@ -73,6 +74,7 @@ VARIANT_FIELDS = (
     "vaf",
     "vaf_percent",
     "depth",
+    "filter",
 )
 CSV_COLUMNS = REPORT_FIELDS + PATIENT_FIELDS + VARIANT_FIELDS
 CSV_REQUIRED_COLUMNS = (
@@ -89,7 +91,9 @@ CSV_REQUIRED_COLUMNS = (
     "gene",
 )
 # Fields whose text becomes a JSON number when it is one.
-NUMERIC_FIELDS = frozenset({"version", "tumor_fraction", "pos", "depth", "vaf", "vaf_percent"})
+NUMERIC_FIELDS = frozenset(
+    {"version", "tumor_fraction", "tumor_fraction_percent", "pos", "depth", "vaf", "vaf_percent"}
+)
 VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 
 _MB = 1024 * 1024

@@ -350,3 +350,25 @@ def test_a_csv_of_guesses_gets_one_generic_answer_per_row_and_is_audited(lab_tok
     messages = {e["message"] for e in errors if e["field"] != "report_id"}
     assert messages == {services.IDENTITY_MISMATCH.format(accession="ACC-000123")}
     assert AuditEvent.objects.filter(action="report.match_failed").count() == 3
+
+
+def test_a_csv_takes_tumour_fraction_in_percent_and_the_filter(lab_token_api, collected):
+    header = (
+        "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
+        "qc_status,tumor_fraction_percent,gene,hgvs_p,vaf_percent,filter"
+    )
+    rows = [
+        "R-P,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,0.8,"
+        "ESR1,D538G,0.42,",
+        "R-P,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,0.8,"
+        "ESR1,Y537S,0.05,strand_bias",
+    ]
+    data = SimpleUploadedFile("p.csv", ("\n".join([header, *rows]) + "\n").encode())
+    response = lab_token_api.post(UPLOAD, {"file": data}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert LabReport.objects.get().tumor_fraction == D("0.008")
+    calls = {c.hgvs_p: (c.vaf, c.filter) for c in VariantCall.objects.all()}
+    assert calls == {
+        "p.Asp538Gly": (D("0.0042"), ""),
+        "p.Tyr537Ser": (D("0.0005"), "strand_bias"),
+    }
