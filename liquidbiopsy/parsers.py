@@ -77,6 +77,8 @@ VARIANT_FIELDS = (
     "filter",
 )
 CSV_COLUMNS = REPORT_FIELDS + PATIENT_FIELDS + VARIANT_FIELDS
+# More columns than this is not a report CSV; checking each would only cost time.
+MAX_CSV_COLUMNS = 2 * len(CSV_COLUMNS)
 CSV_REQUIRED_COLUMNS = (
     "report_id",
     "version",
@@ -357,6 +359,17 @@ def _csv_header(cells: list[str] | None) -> list[str]:
     if len(columns) == 1 and (";" in columns[0] or "\t" in columns[0]):
         raise _Abort(
             ParseError(1, None, "The header has one column; separate columns with commas.")
+        )
+    if len(columns) > MAX_CSV_COLUMNS:
+        # Checking (and suggesting a name for) each of 400,000 columns costs seconds: one
+        # error says what the header should be.
+        raise _Abort(
+            ParseError(
+                1,
+                None,
+                f"The header has {len(columns):,} columns; a report CSV has at most "
+                f"{len(CSV_COLUMNS)} (from: {', '.join(CSV_COLUMNS)}).",
+            )
         )
     errors = [
         ParseError(1, name, f"Missing required column '{name}'.")
