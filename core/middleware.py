@@ -91,13 +91,16 @@ class RequestSanityMiddleware:
 
 class NoStoreMiddleware:
     """Answers to logged-in users and to token-authenticated calls carry PHI: no cache (the
-    browser's, a proxy's) may keep them. `private` for caches that ignore no-store."""
+    browser's, a proxy's) may keep them. `private` for caches that ignore no-store. A view
+    that marks its answer `public` (a static asset with no PHI) keeps its own header."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if "public" in response.get("Cache-Control", ""):
+            return response  # declared shareable by its view (the versioned plotly.js bundle)
         user = getattr(request, "user", None)
         authenticated = user is not None and user.is_authenticated
         if authenticated or "HTTP_AUTHORIZATION" in request.META:

@@ -97,6 +97,13 @@ def test_authenticated_pages_and_api_answers_are_not_stored(
     answer = lab_token_api.get("/api/v1/reports/")
     assert answer.status_code == 200
     assert answer["Cache-Control"] == "no-store, private"
+    # The versioned plotly.js bundle (no PHI) stays cacheable, logged in or not.
+    bundle = client.get(
+        re.search(
+            r'src="(/vendor/plotly-[^"]+)"', client.get(f"/patients/{patient.pk}/").content.decode()
+        ).group(1)
+    )
+    assert "public" in bundle["Cache-Control"]
     # A refused token call is not cacheable either.
     refused = APIClient().get("/api/v1/reports/", HTTP_AUTHORIZATION="Token " + "0" * 64)
     assert refused.status_code == 401
