@@ -100,9 +100,10 @@ def _oncologists():
 
 def _chart(fig: go.Figure, title: str) -> dict:
     fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
+        # The card's heading names the chart; a second title inside it only takes room.
+        meta={"title": title},
         height=280,
-        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
         template="plotly_white",
         showlegend=False,
     )

@@ -265,6 +265,23 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
         fig.data[-1].showlegend = True
 
     today = clinic_today().isoformat()
+    # An invisible trace on the top row: plotly.py adds no shape (therapy bands, today) to a
+    # subplot without a trace, and the date axis must span the regimens too.
+    span = [d for d in (regimens[0].started_on.isoformat() if regimens else None, today) if d]
+    mid = 10 ** ((axis_range[0] + axis_range[1]) / 2)
+    fig.add_trace(
+        go.Scatter(
+            x=span,
+            y=[mid] * len(span),
+            mode="markers",
+            marker={"opacity": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            name="",
+        ),
+        row=1,
+        col=1,
+    )
     for regimen in regimens:
         agent = formulary.endocrine_agents.get(regimen.endocrine_agent)
         colour = BAND_COLOURS.get(agent.drug_class if agent else "", "rgba(120,120,120,0.08)")

@@ -233,7 +233,7 @@ class CancelForm(forms.Form):
 class RescheduleForm(forms.Form):
     due_on = ClinicDateField(label="New date", help_text=DATE_HINT)
     reason = forms.ChoiceField(
-        label="Reason (needed outside the window)",
+        label="Reason",
         choices=[("", "—"), *scheduling_reasons()],
         required=False,
     )
