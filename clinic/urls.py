@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinic import dashboard, views
+from clinic import alerts, dashboard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,8 @@ urlpatterns = [
         views.surveillance_update,
         name="patient_surveillance_update",
     ),
+    path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert_detail"),
+    path("alerts/<int:alert_id>/decide/", alerts.alert_decide, name="alert_decide"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),

@@ -22,6 +22,7 @@ from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm, add_service_errors
 from patients.formulary import get_formulary
+from therapy import selectors as alert_selectors
 
 
 @login_required
@@ -46,11 +47,14 @@ def patient_detail(request, patient_id: int):
     scans = patient_selectors.scan_list(patient=patient)
     draws = patient_selectors.draw_history(patient=patient)
     reports = report_selectors.reports_for_patient(patient=patient)
+    alerts = alert_selectors.patient_alerts(patient_id=patient.pk)
     return render(
         request,
         "clinic/patient_detail.html",
         {
             "patient": patient,
+            "alerts": alerts,
+            "pending_alerts": [a for a in alerts if a.state in ("open", "deferred")],
             "regimens": regimens,
             "scans": scans,
             "formulary": get_formulary(),
@@ -68,7 +72,7 @@ def patient_detail(request, patient_id: int):
             ),
             "min_therapy_months": settings.MIN_THERAPY_MONTHS,
             "timeline": patient_timeline_figure(
-                reports=reports, regimens=regimens, scans=scans, draws=draws
+                reports=reports, regimens=regimens, scans=scans, draws=draws, alerts=alerts
             ),
             "plotly_version": plotly.__version__,
         },

@@ -2,24 +2,30 @@ from __future__ import annotations
 
 from django import forms
 
+from patients.forms import ClinicDateField
 from therapy.models import Alert
 from therapy.reasons import ReasonCode
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # ISO, as type=date needs
-
 
 class AcknowledgeForm(forms.Form):
-    # The actions, as the oncologist reads them (the model's labels describe recorded outcomes).
+    # The actions, as the oncologist reads them (the model's labels describe recorded outcomes),
+    # and which an alert of each kind offers (the service refuses the others too).
     ACTIONS = (
-        (Alert.Decision.SWITCH, "Switch"),
+        (Alert.Decision.SWITCH, "Switch to camizestrant"),
         (Alert.Decision.DEFER, "Defer"),
         (Alert.Decision.DECLINE, "Decline"),
         (Alert.Decision.ACKNOWLEDGE, "Acknowledge: managed on the progression pathway"),
     )
+    BY_KIND = {
+        Alert.Kind.SWITCH_RECOMMENDED: ("switch", "defer", "decline"),
+        Alert.Kind.REVIEW: ("defer", "decline"),
+        Alert.Kind.ESR1_WITH_PROGRESSION: ("acknowledge",),
+    }
     decision = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect)
-    effective_on = forms.DateField(label="Switch takes effect on", required=False, widget=DATE)
-    scan_performed_on = forms.DateField(
-        label="Confirmatory scan (no progression) on", required=False, widget=DATE
+    # Dates typed in the clinic's format (patients.forms explains why not <input type=date>).
+    effective_on = ClinicDateField(label="Switch takes effect on", required=False)
+    scan_performed_on = ClinicDateField(
+        label="Confirmatory scan (no progression) on", required=False
     )
     scan_modality = forms.ChoiceField(
         label="Scan modality",
@@ -30,7 +36,7 @@ class AcknowledgeForm(forms.Form):
         label="I attest there is no radiological progression (recorded in the audit trail)",
         required=False,
     )
-    defer_until = forms.DateField(label="Defer until", required=False, widget=DATE)
+    defer_until = ClinicDateField(label="Defer until", required=False)
     reason_code = forms.ChoiceField(
         label="Reason (defer or decline)", required=False, choices=[("", "—"), *ReasonCode.choices]
     )
@@ -39,3 +45,14 @@ class AcknowledgeForm(forms.Form):
     )
     # The alert's revision when the page was drawn: a decision on a changed alert is refused.
     revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # Set by the confirmation step of a switch (the summary was shown and confirmed).
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, kind: str = Alert.Kind.SWITCH_RECOMMENDED, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = self.BY_KIND.get(kind, ())
+        self.fields["decision"].choices = [(v, t) for v, t in self.ACTIONS if v in offered]
+        if len(offered) == 1:
+            self.fields["decision"].initial = offered[0]
+        if kind == Alert.Kind.ESR1_WITH_PROGRESSION:
+            self.fields["comment"].label = "Note: how the progression is being managed"

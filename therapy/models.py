@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import TimeStampedModel
+from therapy.reasons import ReasonCode
 
 
 class Alert(TimeStampedModel):
@@ -54,7 +55,7 @@ class Alert(TimeStampedModel):
     escalation_level = models.PositiveSmallIntegerField(default=0)
     defer_until = models.DateField(null=True, blank=True)
     decision = models.CharField(max_length=16, choices=Decision, blank=True)
-    reason_code = models.CharField(max_length=32, blank=True)
+    reason_code = models.CharField(max_length=32, choices=ReasonCode, blank=True)
     comment = models.TextField(blank=True, max_length=2000)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

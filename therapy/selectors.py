@@ -104,3 +104,12 @@ def alerts_with_context(qs: QuerySet[Alert]) -> QuerySet[Alert]:
     return patient_selectors.with_current_regimen_and_latest_scan(
         qs.select_related("patient", "patient__oncologist"), patient_ref="patient_id"
     )
+
+
+def patient_alerts(*, patient_id: int) -> list[Alert]:
+    """Every alert of one patient, newest first, with who decided (one query)."""
+    return list(
+        Alert.objects.filter(patient_id=patient_id)
+        .select_related("decided_by")
+        .order_by("-opened_at", "-id")
+    )

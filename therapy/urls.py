@@ -4,8 +4,8 @@ from therapy import views
 
 app_name = "alerts"
 
+# The alert page composes the evidence and the timeline: it is the clinic's (clinic/urls.py).
+
 urlpatterns = [
     path("", views.inbox, name="inbox"),
-    path("<int:alert_id>/", views.alert_detail, name="detail"),
-    path("<int:alert_id>/decide/", views.alert_decide, name="decide"),
 ]

@@ -54,6 +54,13 @@ def day(value) -> str:
     """A date (or datetime, in clinic time) in the clinic's one format: '2 Dec 2026'."""
     if not value:
         return ""
+    if isinstance(value, str):  # an ISO date kept in a JSON snapshot
+        import datetime as dt
+
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if hasattr(value, "hour"):
         from django.utils import timezone
 

@@ -51,8 +51,14 @@ def test_oncologist_accepts_a_switch(page, lab_token_api):
     assert page.locator("#timeline .scatterlayer .point").count() >= 2  # variant + scan
     # Back to the alert: accept the switch.
     page.goto(alert_url)
-    page.get_by_label("Switch", exact=True).check()
+    page.get_by_label("Switch to camizestrant", exact=True).check()
+    assert page.get_by_label("Defer until").is_hidden()  # one decision at a time
     page.get_by_role("button", name="Record decision").click()
+    page.wait_for_load_state("networkidle")
+    summary = f"End Anastrozole; start Camizestrant 75 mg once daily; continue Ribociclib from {today.day} {today:%b %Y}."
+    assert page.get_by_text(summary).is_visible()  # what the switch will do, before it does it
+    assert Alert.objects.get().state == "open"
+    page.get_by_role("button", name="Confirm the switch").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Decision recorded.").is_visible()
     assert Alert.objects.get().state == "accepted"

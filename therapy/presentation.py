@@ -1,0 +1,193 @@
+"""What an alert says to the oncologist, from what is stored with it. Pure: no ORM, no clock.
+
+- `why`: the rule's checklist, one line per fact the rule used (DESIGN §5), from the facts
+  snapshot of the alert's latest evidence, so the page explains the alert as the rule saw it;
+- `lifecycle`: why an alert was withdrawn, what changed in a flagged one, who decided what;
+- `switch_summary`: exactly what accepting the switch will do to the regimen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from patients.rules import add_months
+
+OK, NO, WARN = "ok", "no", "warn"
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str  # ok | no | warn
+    text: str
+
+
+def _day(value) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}"
+
+
+def _pct(vaf) -> str:
+    value = Decimal(str(vaf)) * 100
+    text = f"{value:.3g}"
+    if "e" in text.lower():
+        text = f"{value:.6f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def variants_text(variants) -> str:
+    return ", ".join(f"{protein} {_pct(vaf)}" for protein, vaf in variants)
+
+
+def why(
+    *,
+    kind: str,
+    facts: dict,
+    variants,
+    drug_label,
+    min_months: int,
+    lookback_days: int,
+    vaf_floor: Decimal,
+    allowed_ais,
+) -> list[Check]:
+    """The rule's checklist for one alert (DESIGN §5 clauses 0-4), from its facts snapshot."""
+    checks: list[Check] = []
+    state = facts.get("surveillance_state", "")
+    agent, cdk = facts.get("endocrine_agent"), facts.get("cdk46_inhibitor")
+    collected = facts.get("collected_on")
+    checks.append(
+        Check(
+            OK if state == "active" else WARN,
+            f"Surveillance state when judged: {state.replace('_', ' ')}",
+        )
+    )
+    if agent:
+        regimen = drug_label(agent) + (f" + {drug_label(cdk)}" if cdk else "")
+        allowed = agent in allowed_ais and bool(cdk)
+        checks.append(
+            Check(
+                OK if allowed else NO,
+                f"On {regimen} at the blood test ({_day(collected)})"
+                + ("" if allowed else ": not an allowed aromatase inhibitor with a CDK4/6i"),
+            )
+        )
+    else:
+        checks.append(Check(NO, f"No regimen in force at the blood test ({_day(collected)})"))
+    months, line_start = facts.get("months_on_line"), facts.get("line_started_on")
+    if line_start:
+        enough = dt.date.fromisoformat(collected) >= add_months(
+            dt.date.fromisoformat(line_start), min_months
+        )
+        checks.append(
+            Check(
+                OK if enough else WARN,
+                f"{months} months on this therapy line at the blood test (since "
+                f"{_day(line_start)}; {min_months} needed for a switch)"
+                + ("" if enough else ": early ESR1, a review rather than a switch"),
+            )
+        )
+    for protein, _vaf in variants:
+        checks.append(Check(OK, f"ESR1 {protein} is on the allow-list (NM_000125.4)"))
+    floor = _pct(vaf_floor) if vaf_floor else "any detected"
+    checks.append(
+        Check(OK, f"Allele fraction {variants_text(variants)} at or above the floor ({floor})")
+    )
+    declined = dict(facts.get("declined") or [])
+    if kind in declined:
+        checks.append(
+            Check(OK, "New or risen since the last declined alert of this kind")
+        )
+    else:
+        checks.append(Check(OK, "First alert of this kind for these variants"))
+    if facts.get("line_progressed"):
+        checks.append(
+            Check(NO, "Radiological progression of this line: the progression pathway applies")
+        )
+    else:
+        checks.append(Check(OK, "No radiological progression of this line on record"))
+    scan_on, outcome = facts.get("latest_scan_on"), facts.get("latest_scan_outcome")
+    if kind == "switch_recommended":
+        if scan_on and outcome == "no_progression":
+            age = (dt.date.fromisoformat(collected) - dt.date.fromisoformat(scan_on)).days
+            recent = age <= lookback_days
+            checks.append(
+                Check(
+                    OK if recent else WARN,
+                    f"Latest scan before the blood test: {_day(scan_on)}, no progression, "
+                    f"{age} days before"
+                    + ("" if recent else f" (more than {lookback_days}): confirmatory imaging"),
+                )
+            )
+        elif scan_on:
+            checks.append(
+                Check(
+                    WARN,
+                    f"Latest scan before the blood test: {_day(scan_on)}, "
+                    f"{(outcome or '').replace('_', ' ')}: confirmatory imaging needed",
+                )
+            )
+        else:
+            checks.append(Check(WARN, "No scan before the blood test: confirmatory imaging"))
+    return checks
+
+
+REASON_TEXT = {
+    "evidence_retracted": "its evidence was retracted",
+    "progression": "radiological progression took over (ESR1-with-progression alert raised)",
+    "patient_state": "the patient's surveillance ended",
+    "superseded": "a switch alert superseded this review",
+}
+
+
+def withdrawn_text(reason: str, detail: dict) -> list[str]:
+    """Sentences saying why an alert was withdrawn and what did it."""
+    lines = [f"Withdrawn: {REASON_TEXT.get(reason, reason.replace('_', ' '))}."]
+    for r in detail.get("reports", []) if isinstance(detail.get("reports"), list) else []:
+        if not isinstance(r, dict):
+            continue
+        name = f"Report {r.get('report_id')} v{r.get('was_version')}"
+        if r.get("moved_to_other_patient"):
+            lines.append(f"{name} was corrected to another patient (now v{r.get('now_version')}).")
+        elif r.get("now_status") == "cancelled":
+            lines.append(f"{name} was cancelled by the lab (v{r.get('now_version')}).")
+        elif r.get("now_version") and r.get("now_version") != r.get("was_version"):
+            lines.append(
+                f"{name} was replaced by v{r.get('now_version')} ({r.get('now_status')}), "
+                "which no longer supports it."
+            )
+    if detail.get("state"):
+        lines.append(f"Surveillance state: {detail['state'].replace('_', ' ')}.")
+    return lines
+
+
+@dataclass(frozen=True)
+class SwitchSummary:
+    ends: str
+    starts: str
+    continues: str
+    on: dt.date
+
+    def sentence(self) -> str:
+        text = f"End {self.ends}; start {self.starts}"
+        if self.continues:
+            text += f"; continue {self.continues}"
+        return f"{text} from {_day(self.on)}."
+
+
+def switch_summary(*, current, target_label: str, on: dt.date, drug_label) -> SwitchSummary:
+    """What accepting the switch does: the AI ends, camizestrant starts, the rest continues."""
+    continues = [drug_label(current.cdk46_inhibitor)]
+    if current.lhrh_agonist:
+        continues.append(drug_label(current.lhrh_agonist))
+    return SwitchSummary(
+        ends=drug_label(current.endocrine_agent),
+        starts=target_label,
+        continues=" and ".join(continues),
+        on=on,
+    )
