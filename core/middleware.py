@@ -1,7 +1,7 @@
 """Request-level safety nets, each small: see the class docstrings.
 
 Order in settings.MIDDLEWARE: DatabaseUnavailableMiddleware outermost (after Django's
-SecurityMiddleware), then RequestSanityMiddleware (NUL in headers); NoStoreMiddleware after authentication.
+SecurityMiddleware), then RequestSanityMiddleware (NUL in headers and queries); NoStoreMiddleware after authentication.
 """
 
 from __future__ import annotations
@@ -75,14 +75,20 @@ class RequestSanityMiddleware:
     """A NUL in a header value answers 400 before anything reads it.
 
     No legitimate client sends one, and PostgreSQL refuses NUL in text, so a NUL that reached
-    a query (a token lookup, axes' record of the User-Agent) became a 500. (Query parameters
-    are each view's to validate: a search strips NUL, an id filter answers 400.)
+    a query (a token lookup, axes' record of the User-Agent) became a 500. In the query
+    string a NUL is dropped instead (a search for "a<NUL>b" is a search for "ab", as the
+    patient search already did), so no filter of any endpoint can pass one to PostgreSQL.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            # Dropped before request.GET is built: every filter and search sees text that
+            # PostgreSQL accepts (a NUL reaching a query was a 500).
+            request.META["QUERY_STRING"] = query.replace("%00", "").replace("\x00", "")
         for key, value in request.META.items():
             if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
                 return _error(request, BAD_REQUEST_NUL, 400)
