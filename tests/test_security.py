@@ -381,3 +381,39 @@ def test_development_server_log_has_no_query_string():
     finally:
         logger.removeHandler(keep)
     assert records == ['"GET /patients/ HTTP/1.1" 200 512']
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dropped_database_connection_is_replaced_by_itself(oncologist, patient):
+    """PostgreSQL restarting kills the app's open connection: the next requests are served
+    (CONN_HEALTH_CHECKS finds the dead connection and reconnects), never a 500."""
+    import psycopg2
+    from django.db import close_old_connections
+
+    client = Client(raise_request_exception=False)
+    client.force_login(oncologist)
+    assert client.get(f"/patients/{patient.pk}/").status_code == 200
+    connection.ensure_connection()
+    pid = connection.connection.get_backend_pid()
+    s = connection.settings_dict
+    killer = psycopg2.connect(
+        dbname=s["NAME"],
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        host=s["HOST"] or "localhost",
+        port=s["PORT"] or 5432,
+    )
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            assert cursor.fetchone() == (True,)
+    finally:
+        killer.close()
+    statuses = []
+    for _ in range(2):
+        # What Django's WSGI handler does around every request (request_started and
+        # request_finished); the test client leaves it out, so it is called here.
+        close_old_connections()
+        statuses.append(client.get(f"/patients/{patient.pk}/").status_code)
+        close_old_connections()
+    assert statuses == [200, 200]
