@@ -7,6 +7,8 @@ from django.db import OperationalError
 @shared_task(
     name="clinic.upload_process",
     ignore_result=True,
+    acks_late=True,  # idempotent: the claim is a conditional UPDATE
+    reject_on_worker_lost=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -42,3 +44,30 @@ def draws_plan() -> None:
 
     with audit_channel("task"):
         draws_plan_and_reconcile()
+
+
+@shared_task(
+    name="clinic.work_sweep",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def work_sweep() -> None:
+    """Every minute: work the database says is owed and nobody is doing. Stalled or lost
+    uploads are queued again (or failed after UPLOAD_GIVE_UP_HOURS); pending e-mails whose
+    task was lost are sent; alert reconciles owed after a file are paid."""
+    from audit.context import audit_channel
+    from liquidbiopsy.upload_sweep import uploads_stalled_requeue
+    from notifications.services import notification_send_emails
+    from notifications.sweep import notifications_owed
+    from therapy.owed import reconcile_owed_run
+
+    with audit_channel("task"):
+        for upload_id in uploads_stalled_requeue():
+            try:
+                upload_process.delay(upload_id)
+            except Exception:  # broker still down: the next sweep tries again
+                break
+        notification_send_emails(notification_ids=notifications_owed())
+        reconcile_owed_run()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from core.queue import enqueue_on_commit
 from liquidbiopsy import uploads
 from liquidbiopsy.models import LabReport, Upload
 from liquidbiopsy.services import report_ingest
@@ -86,14 +87,7 @@ def _evaluate_later(report_ids: list[int]) -> None:
     if not patient_ids:
         return
     reconcile_owed_add(patient_ids=patient_ids)
-
-    def nudge() -> None:
-        try:
-            alerts_reconcile_owed.delay()
-        except Exception:  # the broker is down: the owed rows wait for the beat entry
-            logger.warning("reconcile task not queued; owed rows stay for the sweep")
-
-    transaction.on_commit(nudge)
+    enqueue_on_commit(alerts_reconcile_owed)  # a nudge: the owed rows are the record
 
 
 def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
@@ -103,7 +97,7 @@ def upload_receive(*, filename: str, data: bytes, lab_account) -> Upload:
         return upload_run(upload=upload)
     from clinic.tasks import upload_process as upload_process_task
 
-    transaction.on_commit(lambda: upload_process_task.delay(upload.pk))
+    enqueue_on_commit(upload_process_task, upload.pk)  # lost? the uploads sweep re-queues it
     return upload
 
 

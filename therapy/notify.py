@@ -6,14 +6,9 @@ alert (a new episode) is told afresh. E-mails name no patient: they carry only a
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
-
+from core.queue import enqueue_on_commit
 from notifications.services import Message, notification_publish
 from therapy.models import Alert
-
-logger = logging.getLogger(__name__)
 
 KIND_NOUN = {
     Alert.Kind.SWITCH_RECOMMENDED: "switch alert",
@@ -42,10 +37,4 @@ def alert_notify(alert: Alert, event: str, subject: str, *, recipients=None) -> 
     if ids:
         from notifications.tasks import notifications_send
 
-        def send(ids=ids) -> None:
-            try:  # best effort: the pending row is what counts; the sweep sends it later
-                notifications_send.delay(ids)
-            except Exception:  # a broker outage must not turn a stored alert into a 500
-                logger.warning("notification enqueue failed; the pending e-mails stay owed")
-
-        transaction.on_commit(send)
+        enqueue_on_commit(notifications_send, ids)  # best effort: the pending rows are owed

@@ -259,6 +259,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+# A task that dies with its worker is redelivered (tasks proven idempotent set acks_late and
+# reject_on_worker_lost); Redis redelivers an unacknowledged message after this many seconds,
+# more than the hard time limit, so a live task is never delivered twice.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a killed worker holds at most one message
+# Uploads: stalled `processing` (no change past the hard limit), lost `queued`, give up.
+UPLOAD_STALLED_MINUTES = env.int("UPLOAD_STALLED_MINUTES", default=CELERY_TASK_TIME_LIMIT // 60 + 1)
+UPLOAD_QUEUED_GRACE_MINUTES = env.int("UPLOAD_QUEUED_GRACE_MINUTES", default=5)
+UPLOAD_GIVE_UP_HOURS = env.int("UPLOAD_GIVE_UP_HOURS", default=6)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -275,11 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "therapy.alerts_sweep",
         "schedule": parse_schedule(env.str("ALERT_SWEEP_SCHEDULE", default="5 * * * *")),
     },
-    # https://crontab.guru/#*_*_*_*_* : the safety net for alert reconciles owed after a lab
-    # file (a worker that died mid-way left them in therapy_reconcileowed).
-    "alerts-reconcile-owed": {
-        "task": "therapy.alerts_reconcile_owed",
-        "schedule": parse_schedule(env.str("RECONCILE_OWED_SCHEDULE", default="* * * * *")),
+    # https://crontab.guru/#*_*_*_*_* : work owed in the database that nobody is doing
+    # (stalled or lost uploads, pending e-mails whose task was lost, alert reconciles owed).
+    "work-sweep": {
+        "task": "clinic.work_sweep",
+        "schedule": parse_schedule(env.str("WORK_SWEEP_SCHEDULE", default="* * * * *")),
     },
     # https://crontab.guru/#30_7_*_*_* : the nurses' digest of overdue and due-today draws.
     "nurse-digest": {

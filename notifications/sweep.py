@@ -1,0 +1,25 @@
+"""E-mails owed: pending rows whose send task was lost (broker down or flushed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from notifications.models import Notification
+
+GRACE = dt.timedelta(minutes=2)
+
+
+def notifications_owed(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending e-mails older than a grace period (their own task would have sent them)."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(
+            channel=Notification.Channel.EMAIL,
+            state=Notification.State.PENDING,
+            created_at__lt=now - GRACE,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
