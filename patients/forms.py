@@ -108,7 +108,10 @@ class PatientCreateForm(forms.Form):
     mrn = forms.CharField(label="MRN", max_length=32)
     given_name = forms.CharField(max_length=100)
     family_name = forms.CharField(max_length=100)
-    date_of_birth = ClinicDateField(help_text=DATE_HINT)
+    date_of_birth = ClinicDateField(
+        help_text="Day, month as a word, year: e.g. 14 Mar 1961",
+        widget=ClinicDateInput(attrs={"placeholder": "e.g. 14 Mar 1961"}),
+    )
     oncologist = OncologistChoiceField(queryset=oncologist_queryset())
     surveillance_start_on = ClinicDateField(
         required=False,
