@@ -23,10 +23,19 @@ from notifications.models import Notification
 
 @dataclass(frozen=True)
 class Message:
+    """One event's notice. E-mail carries `subject`/`body` (never a patient's name: e-mail is
+    not a safe place for PHI); the in-app notice may name the patient (`in_app_subject`,
+    `in_app_body`), since it is read inside the product. With `replace`, a repeat of the
+    event kind updates the in-app notice in place (and marks it unread) instead of adding
+    one; its e-mail is still sent once."""
+
     key: str
     subject: str
     body: str
     link: str = ""
+    in_app_subject: str = ""
+    in_app_body: str = ""
+    replace: bool = False
 
 
 @transaction.atomic
@@ -35,37 +44,53 @@ def notification_publish(*, message: Message, recipients: Iterable) -> list[int]
 
     Returns the ids of e-mails created now (not those that already existed).
     """
-    rows = []
+    now = timezone.now()
+    in_app, email = [], []
     for user in recipients:
-        common = {
-            "recipient": user,
-            "key": message.key,
-            "subject": message.subject,
-            "body": message.body,
-            "link": message.link,
-        }
-        rows.append(
+        in_app.append(
             Notification(
-                **common,
+                recipient=user,
+                key=message.key,
+                subject=(message.in_app_subject or message.subject)[:200],
+                body=message.in_app_body or message.body,
+                link=message.link,
                 channel=Notification.Channel.IN_APP,
                 state=Notification.State.DELIVERED,
-                sent_at=timezone.now(),
+                sent_at=now,
+                created_at=now,
             )
         )
         if user.email:
-            rows.append(
+            email.append(
                 Notification(
-                    **common, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
+                    recipient=user,
+                    key=message.key,
+                    subject=message.subject[:200],
+                    body=message.body,
+                    link=message.link,
+                    channel=Notification.Channel.EMAIL,
+                    state=Notification.State.PENDING,
                 )
             )
-    if not rows:
+    if not in_app:
+        return []
+    if message.replace:
+        Notification.objects.bulk_create(
+            in_app,
+            update_conflicts=True,
+            unique_fields=["recipient", "key", "channel"],
+            update_fields=["subject", "body", "link", "created_at", "sent_at", "read_at"],
+        )
+    else:
+        Notification.objects.bulk_create(in_app, ignore_conflicts=True)
+    if not email:
         return []
     before = set(
         Notification.objects.filter(
             key=message.key, channel=Notification.Channel.EMAIL
         ).values_list("id", flat=True)
     )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Notification.objects.bulk_create(email, ignore_conflicts=True)
     after = Notification.objects.filter(
         key=message.key, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
     ).values_list("id", flat=True)

@@ -276,6 +276,49 @@ def _replan_open(ids: Sequence[int], today: dt.date, now: dt.datetime) -> list[t
     return replanned
 
 
+REDRAW_SUBJECT = "Redraw needed: a sample failed or was lost"
+
+
+def _notify_redraws(redraws: list[tuple[int, int]]) -> None:
+    """Tell the nurses of each new redraw (due at once): in the app with the patient's name,
+    by e-mail with a link only. One notice per redraw, however often the planner runs."""
+    if not redraws:
+        return
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import Role
+    from notifications.services import Message, notification_publish
+    from notifications.tasks import notifications_send
+
+    nurses = list(
+        get_user_model().objects.filter(is_active=True, groups__name=Role.NURSE).distinct()
+    )
+    if not nurses:
+        return
+    names = {
+        p.pk: p.display_name
+        for p in Patient.objects.filter(pk__in=[pid for _, pid in redraws]).only(
+            "given_name", "family_name"
+        )
+    }
+    ids: list[int] = []
+    for draw_id, patient_id in redraws:
+        ids += notification_publish(
+            message=Message(
+                key=f"draw:{draw_id}:redraw",
+                subject=REDRAW_SUBJECT,
+                body="A redraw is due now. Open the worklist's 'Redraw needed' section.",
+                link="/worklist/",
+                in_app_subject=f"{REDRAW_SUBJECT}: {names.get(patient_id, '')}",
+            ),
+            recipients=nurses,
+        )
+    if ids:
+        from core.queue import enqueue_on_commit
+
+        enqueue_on_commit(notifications_send, ids)
+
+
 @transaction.atomic
 def draws_plan(
     *,
@@ -305,6 +348,7 @@ def draws_plan(
     cancelled = _cancel_for_ended(patient_ids, now)
     rows = list(_plan_rows(_schedule_candidates(patient_ids, with_open=False), today))
     created = _insert_open_draws(rows, now) if rows else []
+    _notify_redraws([(did, pid) for did, pid, _due, is_redraw in created if is_redraw])
     replanned = _replan_open(patient_ids, today, now) if replan and patient_ids else []
 
     system = None if acting_user else "planner"

@@ -21,16 +21,26 @@ def noun(alert: Alert) -> str:
     return KIND_NOUN.get(alert.kind, "alert")
 
 
-def alert_notify(alert: Alert, event: str, subject: str, *, recipients=None) -> None:
-    """Publish one notice for `event` (a key fragment) to the patient's oncologist."""
+def alert_notify(
+    alert: Alert, event: str, subject: str, *, recipients=None, replace: bool = False
+) -> None:
+    """Publish one notice for `event` (a key fragment) to the patient's oncologist.
+
+    The e-mail says what happened and links to the alert; the in-app notice also names the
+    patient. `replace` keeps one notice per alert for a repeating event kind (new evidence, a
+    changed decision's evidence), updated in place."""
     if recipients is None:
         recipients = [alert.patient.oncologist]
+    patient = alert.patient
+    name = getattr(patient, "display_name", "") if patient.family_name else ""
     ids = notification_publish(
         message=Message(
             key=f"alert:{alert.pk}:{event}",
             subject=subject,
-            body=(f"{subject}.\nOpen the alert to review the evidence and record your decision."),
+            body=f"{subject}.\nOpen the alert to review the evidence and record your decision.",
             link=f"/alerts/{alert.pk}/",
+            in_app_subject=f"{subject}: {name}" if name else subject,
+            replace=replace,
         ),
         recipients=recipients,
     )

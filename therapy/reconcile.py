@@ -110,11 +110,13 @@ def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
 def _gather(patient_ids: list[int], config: RuleConfig):
     """Everything the reconcile reads, in a constant number of queries."""
     patients = {
-        pk: {"state": state, "oncologist_id": onc}
-        for pk, state, onc in Patient.objects.select_for_update()
+        pk: {"state": state, "oncologist_id": onc, "given_name": given, "family_name": family}
+        for pk, state, onc, given, family in Patient.objects.select_for_update()
         .filter(pk__in=patient_ids)
         .order_by("pk")
-        .values_list("pk", "surveillance_state", "oncologist_id")
+        .values_list(
+            "pk", "surveillance_state", "oncologist_id", "given_name", "family_name"
+        )
     }
     regimens: dict[int, list[RegimenFact]] = defaultdict(list)
     for row in Regimen.objects.filter(patient_id__in=patient_ids).values(
@@ -197,10 +199,15 @@ class _Run:
             system=self.system,
         )
 
-    def attach_patient(self, alert: Alert, patient_id: int, oncologist_id: int) -> None:
-        # The notices need the oncologist; one user query for the whole run (see reconcile).
-        alert.patient = Patient(pk=patient_id, oncologist_id=oncologist_id)
-        alert.patient.oncologist = self.oncologists[oncologist_id]
+    def attach_patient(self, alert: Alert, patient_id: int, pinfo: dict) -> None:
+        # The notices need the oncologist and the name; one user query for the whole run.
+        alert.patient = Patient(
+            pk=patient_id,
+            oncologist_id=pinfo["oncologist_id"],
+            given_name=pinfo["given_name"],
+            family_name=pinfo["family_name"],
+        )
+        alert.patient.oncologist = self.oncologists[pinfo["oncologist_id"]]
 
     # --- pending alerts ---------------------------------------------------------------------
 
@@ -222,7 +229,7 @@ class _Run:
             # patient's row lock makes this the only reconcile that can open it.
             alert = Alert.objects.create(patient_id=pid, kind=kind, opened_at=self.now, **shown)
             alert.evidence_ids = set()
-            self.attach_patient(alert, pid, pinfo["oncologist_id"])
+            self.attach_patient(alert, pid, pinfo)
             created = True
         else:
             created = False
@@ -252,9 +259,9 @@ class _Run:
                 alert,
                 {"added": sorted(added), "removed": sorted(removed), "fields": changed_fields},
             )
-            for pk in sorted(added):
+            if added:  # one notice per alert for new evidence, updated in place
                 alert_notify(
-                    alert, f"evidence:{pk}", f"New ctDNA evidence on an open {noun(alert)}"
+                    alert, "evidence", f"New ctDNA evidence on an open {noun(alert)}", replace=True
                 )
             self.touched[alert.pk] = alert
         return alert
@@ -289,8 +296,9 @@ class _Run:
         self.audit("alert.flag", alert, {"changes": new})
         alert_notify(
             alert,
-            f"flagged:{trigger}",
+            "flagged",
             f"The evidence of a {noun(alert)} you decided has changed: please review",
+            replace=True,
         )
         self.touched[alert.pk] = alert
 
@@ -441,7 +449,7 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
         progression_reports = desired[ESR1_WITH_PROGRESSION]
         pending = {a.kind: a for a in alerts[pid] if a.state in Alert.PENDING_STATES}
         for alert in alerts[pid]:
-            run.attach_patient(alert, pid, pinfo["oncologist_id"])
+            run.attach_patient(alert, pid, pinfo)
             if alert.state in Alert.ACTED_ON_STATES:
                 acted.append(alert)
 

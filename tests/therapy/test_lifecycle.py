@@ -475,3 +475,39 @@ def test_two_decisions_on_one_revision_give_one_200_and_one_409(
     assert (first.status_code, second.status_code) == (200, 409)
     alert.refresh_from_db()
     assert (alert.state, alert.decision) == ("deferred", "defer")
+
+
+# Notifications (issue 13) ----------------------------------------------------------------------
+def test_notices_name_the_patient_in_app_only_and_collapse_repeats(
+    lab_token_api, eligible, nurse, oncologist
+):
+    post(lab_token_api, payload())
+    alert = Alert.objects.get()
+    opened = Notification.objects.filter(key=f"alert:{alert.pk}:opened", recipient=oncologist)
+    in_app, email = opened.get(channel="in_app"), opened.get(channel="email")
+    assert eligible.family_name.upper() in in_app.subject
+    assert eligible.family_name.upper() not in email.subject + email.body
+    assert eligible.mrn not in email.subject + email.body
+    assert "switch alert" in email.subject
+    post(lab_token_api, second_report(eligible, nurse))
+    post(
+        lab_token_api,
+        second_report(eligible, nurse, accession="ACC-000125", day=dt.date(2026, 11, 22)),
+    )
+    evidence = Notification.objects.filter(
+        key=f"alert:{alert.pk}:evidence", recipient=oncologist, channel="in_app"
+    )
+    assert evidence.count() == 1  # two new reports: one notice, updated in place
+    assert evidence.get().read_at is None
+
+
+def test_nurses_are_told_of_a_new_redraw(lab_token_api, eligible, nurse):
+    response = lab_token_api.post(
+        URL, payload(qc_status="fail", variants=[], tumor_fraction=None), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    redraw = Draw.objects.get(patient=eligible, state="scheduled", is_redraw=True)
+    notices = Notification.objects.filter(key=f"draw:{redraw.pk}:redraw", recipient=nurse)
+    assert {n.channel for n in notices} == {"in_app", "email"}
+    assert eligible.family_name.upper() in notices.get(channel="in_app").subject
+    assert eligible.family_name.upper() not in notices.get(channel="email").subject
