@@ -80,14 +80,15 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
             "withdrawn": presentation.withdrawn_text(alert.withdrawn_reason, alert.withdrawn_detail)
             if alert.state == Alert.State.WITHDRAWN
             else [],
-            "evidence": [
-                (r, [v for v in r.variants.all() if v.gene == "ESR1"]) for r in evidence
-            ],
+            "evidence": [(r, [v for v in r.variants.all() if v.gene == "ESR1"]) for r in evidence],
             "newer_pending": [
-                d for d in draws if d.state == "collected" and alert.facts_snapshot.get(
-                    "collected_on", ""
-                ) < d.collected_on.isoformat()
-            ] if alert.state in Alert.PENDING_STATES else [],
+                d
+                for d in draws
+                if d.state == "collected"
+                and alert.facts_snapshot.get("collected_on", "") < d.collected_on.isoformat()
+            ]
+            if alert.state in Alert.PENDING_STATES
+            else [],
             "current": current,
             "form": form if can_decide else None,
             "confirm": confirm,
