@@ -71,3 +71,43 @@ def test_a_report_and_a_progression_scan_at_once_end_on_the_progression_pathway(
         )
         pending = Alert.objects.filter(patient=patient, state__in=Alert.PENDING_STATES)
         assert list(pending.values_list("kind", flat=True)) == ["esr1_with_progression"], round_
+
+
+def test_twenty_versions_of_one_report_posted_at_once_answer_201_or_409():
+    """Issue 12: versions posted together used to give 500s (IntegrityError); the report
+    chain is locked, so each is stored in turn (201) or refused as older (409)."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_issue
+
+    oncologist = UserFactory(username="dr_versions", role=Role.ONCOLOGIST)
+    nurse = UserFactory(username="nurse_versions", role=Role.NURSE)
+    lab = UserFactory(username="lab_versions", role=Role.LAB)
+    token = api_token_issue(username=lab.username)
+    patient = PatientFactory(
+        mrn="MRN-V", date_of_birth=dt.date(1961, 4, 2), oncologist=oncologist,
+        surveillance_start_on=dt.date(2026, 5, 2),
+    )  # fmt: skip
+    RegimenFactory(patient=patient, started_on=dt.date(2025, 11, 2))
+    collect(patient, "ACC-V", dt.date(2026, 11, 2), nurse)
+    codes = []
+
+    def send(version):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        body = payload(
+            report_id="CHAIN-1",
+            version=version,
+            status="final" if version == 1 else "amended",
+            accession="ACC-V",
+            patient={"mrn": "MRN-V", "date_of_birth": "1961-04-02"},
+        )
+        codes.append(client.post("/api/v1/reports/", body, format="json").status_code)
+
+    _race(*[lambda v=v: send(v) for v in range(1, 21)])
+    assert len(codes) == 20
+    assert set(codes) <= {201, 409}, codes
+    assert 201 in codes
+    from liquidbiopsy.models import LabReport
+
+    assert LabReport.objects.filter(report_id="CHAIN-1", is_current=True).count() == 1
