@@ -66,6 +66,7 @@ def test_lab_sees_every_error_with_its_line(page, csv_path):
     page.get_by_role("button", name="Upload").click()
     page.get_by_text("Rejected: nothing from this file was stored.").wait_for()
     assert page.get_by_role("cell", name="variants[0].vaf_percent").is_visible()
-    assert page.get_by_role("cell", name="mrn", exact=True).is_visible()
-    assert page.get_by_text("The MRN does not match the patient of accession").is_visible()
+    # One answer whichever identifier failed (issue 12 §3: no MRN or date-of-birth oracle).
+    assert page.get_by_role("cell", name="patient", exact=True).is_visible()
+    assert page.get_by_text("The patient identifiers do not match the draw").first.is_visible()
     assert LabReport.objects.count() == 0
