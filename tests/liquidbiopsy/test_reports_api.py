@@ -83,7 +83,11 @@ def test_vaf_as_a_fraction_is_the_same_number(lab_token_api, collected):
         ({"variants": [variant(vaf_percent=None, vaf=0)]}, "variants[0].vaf", v.VAF_RANGE),
         ({"variants": [variant(vaf_percent=142)]}, "variants[0].vaf_percent", v.VAF_PERCENT_RANGE),
         ({"variants": [variant(vaf_percent="lots")]}, "variants[0].vaf_percent", v.NOT_NUMBER),
-        ({"variants": [variant(depth=-1)]}, "variants[0].depth", v.NOT_INT.format(n=0, m=2_147_483_647)),
+        (
+            {"variants": [variant(depth=-1)]},
+            "variants[0].depth",
+            v.NOT_INT.format(n=0, m=2_147_483_647),
+        ),
         (
             {
                 "variants": [
