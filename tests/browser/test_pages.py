@@ -56,13 +56,13 @@ def test_oncologist_records_a_scan_from_the_patient_page(page, cohort):
     login(page, "dr_olga")
     page.goto(f"/patients/{cohort.pk}/")
     page.get_by_text("Record a scan").click()
-    page.get_by_label("Performed on").fill("2026-01-15")
+    page.get_by_label("Performed on").fill("15 Jan 2026")  # the clinic's date format
     page.get_by_label("Modality").select_option("mri")
     page.get_by_label("Outcome").select_option("no_progression")
     page.get_by_role("button", name="Record scan").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Scan recorded.").is_visible()
-    assert page.get_by_role("cell", name="2026-01-15").is_visible()
+    assert page.get_by_role("cell", name="15 Jan 2026").is_visible()
 
 
 def test_admin_lands_on_administration(page):
