@@ -450,12 +450,56 @@ def step_alerts(demo: Demo) -> None:
     alerts_sweep()
 
 
+def step_lifecycle(demo: Demo) -> None:
+    """Every alert state on screen: a switch alert withdrawn because its reports were
+    cancelled, a declined one flagged because an amendment removed its variant, a progression
+    alert acknowledged, and one withdrawn because the patient died. All through the same
+    workflows the API calls."""
+    import copy
+
+    from clinic.workflows import patient_change, report_receive
+    from therapy.decisions import alert_acknowledge
+    from therapy.models import Alert, AlertEvidence
+
+    def resend(alert, **changes):
+        reports = LabReport.objects.filter(
+            pk__in=AlertEvidence.objects.filter(alert=alert).values("report_id")
+        )
+        for report in reports:
+            body = copy.deepcopy(report.payload)
+            body.update(version=report.version + 1, reported_on=demo.today.isoformat(), **changes)
+            report_receive(payload=body, lab_account=report.lab_account)
+
+    oncologist = demo.users["oncologist"]
+    open_switch = Alert.objects.filter(kind="switch_recommended", state="open").order_by("pk")
+    if open_switch.count() > 1:
+        resend(open_switch.last(), status="cancelled", variants=[])
+    declined = Alert.objects.filter(state="declined").order_by("pk").first()
+    if declined is not None:
+        resend(declined, status="corrected", variants=[])
+    progression = list(Alert.objects.filter(kind="esr1_with_progression", state="open")[:2])
+    if progression:
+        alert_acknowledge(
+            alert=progression[0],
+            decision="acknowledge",
+            comment="Progression confirmed on CT; second-line options discussed.",
+            acting_user=progression[0].patient.oncologist or oncologist,
+        )
+    if len(progression) > 1:
+        patient_change(
+            patient=progression[1].patient,
+            acting_user=demo.users["admin"],
+            changes={"surveillance_state": "deceased"},
+        )
+
+
 DEMO_STEPS: list[Callable[[Demo], None]] = [
     step_users,
     step_cohort,
     step_draws,
     step_reports,
     step_alerts,
+    step_lifecycle,
 ]
 
 
