@@ -95,7 +95,7 @@ class _Report:
 
 def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
     fields = ["report_id", "hgvs_p", "vaf", "chrom", "pos", "ref", "alt"]
-    extra = [f for f in ("filter", "genome_build") if f in _VARIANT_FIELDS]
+    extra = [f for f in ("filter", "genome_build", "transcript") if f in _VARIANT_FIELDS]
     out: dict[int, list[Esr1Call]] = defaultdict(list)
     call_fields = {f.name for f in dataclasses.fields(Esr1Call)}
     for row in VariantCall.objects.filter(report_id__in=list(report_pks), gene="ESR1").values(
@@ -165,9 +165,12 @@ def _gather(patient_ids: list[int], config: RuleConfig):
 
 
 def _declines(alerts: list[Alert]) -> tuple:
+    """The variants of the latest acted-on alert of each kind: declined, or accepted (a
+    progression alert acknowledged on its pathway; a switch accepted). The same variants
+    persisting do not re-alert that kind (DESIGN §5); a new or risen one does."""
     latest: dict[str, Alert] = {}
     for alert in alerts:
-        if alert.state == Alert.State.DECLINED:
+        if alert.state in Alert.ACTED_ON_STATES:
             best = latest.get(alert.kind)
             key = (alert.decided_at or alert.updated_at, alert.pk)
             if best is None or key > (best.decided_at or best.updated_at, best.pk):

@@ -455,6 +455,7 @@ def test_a_progression_alert_is_acknowledged_not_switched(lab_token_api, eligibl
     done = ack(oncologist_api, alert, decision="acknowledge", comment="Second line discussed.")
     assert done.status_code == 200, done.json()
     assert done.json()["alert"]["state"] == "accepted"
+    assert not pending(eligible).exists()  # the same evidence does not reopen it
 
 
 def test_two_decisions_on_one_revision_give_one_200_and_one_409(
