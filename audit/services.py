@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit.context import current_channel
 from audit.models import AuditEvent
+from core.db import pg_array
 
 # SQLite limits the parameters of one statement; PostgreSQL takes any number of rows in one.
 SQLITE_BULK_BATCH_SIZE = 3000
@@ -69,7 +70,8 @@ def audit_bulk(
     """Record one event per row of a bulk write; returns the count.
 
     PostgreSQL: one INSERT with the rows as arrays (unnest), so 100,000 events cost one
-    statement and no model instances. SQLite (the embedded demo): bulk_create in batches.
+    statement and no model instances; each array is sent as one literal (core.db.pg_array).
+    SQLite (the embedded demo): bulk_create in batches.
     """
     rows = list(rows)
     if not rows:
@@ -90,10 +92,10 @@ def audit_bulk(
                     label,
                     channel,
                     action,
-                    [row.object_type for row in rows],
-                    [row.object_id for row in rows],
-                    [row.patient_id for row in rows],
-                    [json.dumps(row.detail) for row in rows],
+                    pg_array(row.object_type for row in rows),
+                    pg_array(row.object_id for row in rows),
+                    pg_array(row.patient_id for row in rows),
+                    pg_array(json.dumps(row.detail) for row in rows),
                 ],
             )
         return len(rows)
