@@ -1,10 +1,13 @@
-"""Reads on lab reports."""
+"""Reads on lab reports, uploads and the draws a lab awaits."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
-from liquidbiopsy.models import LabReport, VariantCall
+from liquidbiopsy.models import LabReport, Upload, VariantCall
+from patients import scheduling
+from patients.models import Draw
 
 
 def report_list(
@@ -25,3 +28,42 @@ def report_list(
 
 def reports_for_patient(*, patient) -> list[LabReport]:
     return list(report_list(patient_id=patient.pk))
+
+
+# --- The lab's pages ---------------------------------------------------------------------
+
+
+def awaiting_results_for_lab(*, lab_account, accession: str = "") -> QuerySet[Draw]:
+    """Collected draws this lab account may report on and that await a result, longest
+    waiting first (the partial index draw_awaiting_result serves the order).
+
+    "May report on" is exactly what the report matcher accepts
+    (liquidbiopsy.services.draws_for_accessions): draws sent to the account's lab, and
+    draws it already sent a report for (a cancelled report sends its draw back here). Only
+    the fields a lab needs are loaded: no patient is joined, so no name, MRN or date of
+    birth can reach the page. `accession` narrows to accessions starting with it.
+    """
+    reported = LabReport.objects.filter(lab_account=lab_account, draw=OuterRef("pk"))
+    qs = Draw.objects.filter(state=Draw.State.COLLECTED).filter(
+        scheduling.lab_draws(lab_account) | Q(Exists(reported))
+    )
+    accession = accession.replace("\x00", "").strip()
+    if accession:
+        qs = qs.filter(accession__istartswith=accession)
+    return qs.only(
+        "id", "patient_id", "accession", "collected_on", "collected_at", "is_redraw", "lab"
+    ).order_by("collected_on", "id")
+
+
+def upload_list_for_account(*, lab_account, limit: int = 20) -> list[Upload]:
+    """The account's latest uploads (the file content, kept until processed, is not read)."""
+    return list(
+        Upload.objects.filter(uploaded_by=lab_account)
+        .defer("content")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def upload_get_for_account(*, upload_id: int, lab_account) -> Upload:
+    """One upload of this account; 404 for another account's, as for one that does not exist."""
+    return get_object_or_404(Upload.objects.defer("content"), pk=upload_id, uploaded_by=lab_account)

@@ -1,68 +1,77 @@
-// Upload page: send the file to the API, then poll the upload's progress until it ends.
+// The lab's upload pages. The server renders every state of an upload (progress, result,
+// every problem with its line and column) as one panel; this script only sends the file
+// and re-fetches that panel until the upload has finished, then refreshes the list of
+// recent uploads. Upload page: #upload-form. An upload's own page: .upload-panel.
 (function () {
   "use strict";
+  const POLL_MS = 1000;
+
+  function panelOf(root) { return root.querySelector(".upload-panel"); }
+
+  // Replace the panel inside `root` with a fresh copy until it says it has finished.
+  function watch(root, url, whenFinished) {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" }, cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("status " + r.status);
+        return r.text();
+      })
+      .then(function (html) {
+        const current = panelOf(root);
+        if (!current || current.outerHTML.trim() !== html.trim()) {
+          const holder = document.createElement("div");
+          holder.innerHTML = html;
+          const fresh = holder.firstElementChild;
+          if (current) current.replaceWith(fresh); else root.append(fresh);
+        }
+        if (panelOf(root).dataset.finished === "true") {
+          if (whenFinished) whenFinished();
+        } else {
+          setTimeout(function () { watch(root, url, whenFinished); }, POLL_MS);
+        }
+      })
+      .catch(function () {  // a network blip: try again a little later
+        setTimeout(function () { watch(root, url, whenFinished); }, POLL_MS * 3);
+      });
+  }
+
+  // An upload's own page: keep its panel current while the file is processed.
+  const live = document.getElementById("upload-live");
+  if (live) {
+    const panel = panelOf(live);
+    if (panel && panel.dataset.finished !== "true") {
+      setTimeout(function () { watch(live, panel.dataset.panel); }, POLL_MS);
+    }
+  }
+
   const form = document.getElementById("upload-form");
   if (!form) return;
   const box = document.getElementById("upload-status");
-  const stateText = document.getElementById("upload-state");
-  const counts = document.getElementById("upload-counts");
-  const bar = document.getElementById("upload-progress");
+  const sending = document.getElementById("upload-sending");
   const result = document.getElementById("upload-result");
+  const recent = document.getElementById("recent-uploads");
+  const button = form.querySelector("button[type=submit]");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  const statusUrl = function (id) { return form.dataset.status.replace(/0\/$/, id + "/"); };
 
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
+  function refreshRecent() {
+    fetch(form.dataset.recent, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { recent.innerHTML = html; })
+      .catch(function () {});
   }
 
-  function show(upload) {
-    const total = Math.max(upload.rows_total || 0, 1);
-    bar.max = total;
-    bar.value = upload.state === "done" ? total : Math.min(upload.rows_done || 0, total);
-    counts.textContent = (upload.rows_done || 0) + " of " + (upload.rows_total || "?") + " rows checked";
-    result.replaceChildren();
-    if (upload.state === "queued" || upload.state === "processing") {
-      stateText.textContent = upload.state === "queued" ? "Waiting for a worker…" : "Checking and storing…";
-      return false;
-    }
-    if (upload.state === "done") {
-      stateText.textContent = "Done.";
-      result.append(el("p", upload.reports_stored + " report(s) stored, " +
-        upload.reports_unchanged + " already received (unchanged).", "msg msg-success"));
-      return true;
-    }
-    stateText.textContent = "Rejected: nothing from this file was stored.";
-    result.append(el("p", "Fix these and upload the whole file again.", "msg msg-error"));
-    const table = el("table");
-    const head = el("tr");
-    ["Line", "Field", "Problem"].forEach(function (h) { const th = el("th", h); th.scope = "col"; head.append(th); });
-    table.append(el("thead")); table.firstChild.append(head);
-    const body = el("tbody");
-    (upload.errors || []).forEach(function (e) {
-      const tr = el("tr");
-      tr.append(el("td", e.line === null ? "—" : String(e.line)), el("td", e.field || "—", "mono"), el("td", e.message));
-      body.append(tr);
-    });
-    table.append(body);
-    result.append(table);
-    return true;
-  }
-
-  function poll(id) {
-    fetch(statusUrl(id), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (upload) { if (!show(upload)) setTimeout(function () { poll(id); }, 700); });
+  function message(text) {
+    const p = document.createElement("p");
+    p.className = "msg msg-error";
+    p.textContent = text;
+    result.replaceChildren(p);
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     box.hidden = false;
-    stateText.textContent = "Uploading…";
-    bar.removeAttribute("value");
+    sending.hidden = false;
     result.replaceChildren();
+    button.disabled = true;
     fetch(form.dataset.api, {
       method: "POST",
       body: new FormData(form),
@@ -71,18 +80,26 @@
     })
       .then(function (r) { return r.json(); })
       .then(function (body) {
-        if (body.extra && body.extra.upload) {  // a rejected file: show its errors
-          show(body.extra.upload);
-          return;
-        }
-        if (body.id === undefined) {  // refused before it was recorded (no file, size, format)
-          stateText.textContent = "Not accepted.";
+        const id = body.id !== undefined ? body.id : body.extra && body.extra.upload_id;
+        if (id === undefined || id === null) {  // refused before it was recorded
+          sending.hidden = true;
           const fields = (body.extra && body.extra.fields) || {};
-          result.append(el("p", (fields.file || [body.message]).join(" "), "msg msg-error"));
+          message("Not accepted: " + (fields.file || [body.message]).join(" "));
+          button.disabled = false;
           return;
         }
-        if (!show(body)) poll(body.id);
+        refreshRecent();  // the new upload is listed at once, finished or not
+        sending.hidden = true;
+        watch(result, form.dataset.panel.replace("/0/", "/" + id + "/"), function () {
+          button.disabled = false;
+          form.reset();
+          refreshRecent();
+        });
       })
-      .catch(function () { stateText.textContent = "The upload could not be sent; try again."; });
+      .catch(function () {
+        sending.hidden = true;
+        button.disabled = false;
+        message("The file could not be sent; check the connection and try again.");
+      });
   });
 })();

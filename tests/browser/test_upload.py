@@ -51,9 +51,12 @@ def test_lab_uploads_a_csv_and_sees_it_stored(page, csv_path):
     page.get_by_role("button", name="Upload").click()
     page.get_by_text("Done.").wait_for()
     assert page.get_by_text("8 report(s) stored, 0 already received (unchanged).").is_visible()
-    bar = page.locator("#upload-progress")
-    assert bar.get_attribute("value") == bar.get_attribute("max")
+    assert page.locator("#upload-progress").count() == 0  # finished: no bar left running
     assert LabReport.objects.count() == 8
+    # The recent uploads list shows it without a reload, linked to its page.
+    recent = page.locator("#recent-uploads")
+    recent.get_by_role("link", name="results.csv", exact=True).wait_for()
+    assert recent.get_by_text("Done").is_visible()
 
 
 def test_lab_sees_every_error_with_its_line(page, csv_path):
@@ -65,8 +68,10 @@ def test_lab_sees_every_error_with_its_line(page, csv_path):
     page.get_by_label("CSV or VCF file").set_input_files(str(csv_path))
     page.get_by_role("button", name="Upload").click()
     page.get_by_text("Rejected: nothing from this file was stored.").wait_for()
-    assert page.get_by_role("cell", name="variants[0].vaf_percent").is_visible()
+    # Errors name the CSV column, not the JSON path (issue 13).
+    assert page.get_by_role("cell", name="vaf_percent", exact=True).is_visible()
+    assert page.get_by_role("cell", name="variants[0].vaf_percent").count() == 0
     # One answer whichever identifier failed (issue 12 §3: no MRN or date-of-birth oracle).
-    assert page.get_by_role("cell", name="patient", exact=True).is_visible()
+    assert page.get_by_role("cell", name="mrn, date_of_birth", exact=True).is_visible()
     assert page.get_by_text("The patient identifiers do not match the draw").first.is_visible()
     assert LabReport.objects.count() == 0
