@@ -331,3 +331,31 @@ class Draw(TimeStampedModel):
             "insufficient": "Insufficient sample",
             "sample_lost": "Sample lost",
         }.get(self.reason_code, self.reason_code)
+
+
+class WorklistCount(models.Model):
+    """How many draws each worklist bucket holds, by the dates its sections compare.
+
+    Kept equal to the draws by statement-level triggers on patients_draw (PostgreSQL,
+    migration 0004): every INSERT, UPDATE or DELETE adds its net change in the same
+    statement, whatever code ran it, so the worklist counts its sections from a few hundred
+    rows instead of every open draw. `kind`: `open` (scheduled, not a redraw), `redraw`
+    (scheduled redraw), `collected` (awaiting its result; the three dates all hold
+    collected_on). The SQLite demo counts the draws themselves.
+    """
+
+    kind = models.CharField(max_length=16)
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    due_on = models.DateField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "opens_on", "closes_on", "due_on"], name="worklist_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.opens_on}..{self.closes_on} due {self.due_on}: {self.n}"

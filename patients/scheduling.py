@@ -358,6 +358,8 @@ def draws_plan(
     if patient_ids is None and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNER_LOCK_KEY])
+            # The worklist's count rows of past days that no draw is in any more.
+            cursor.execute("DELETE FROM patients_worklistcount WHERE n = 0")
     if patient_ids is not None and not patient_ids:
         return PlanResult()
 

@@ -5,6 +5,8 @@ querysets with everything a page needs joined in, so pages run a constant number
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -181,6 +183,279 @@ def worklist_rows(
         .select_related("patient", "patient__oncologist")
         .order_by(*SECTION_ORDER[section])
     )
+
+
+# The sections in the order the page picks the first non-empty one when none is asked for.
+SECTION_DEFAULT_ORDER = (
+    Section.OVERDUE,
+    Section.DUE,
+    Section.REDRAW,
+    Section.UPCOMING,
+    Section.AWAITING,
+)
+
+# The section counts from the trigger-kept WorklistCount rows (a few hundred, whatever the
+# cohort size): the same comparisons as _section_filters.
+COUNTS_FROM_TABLE = """
+    SELECT
+        coalesce(sum(n) FILTER (WHERE kind = 'open' AND closes_on < %s), 0),
+        coalesce(sum(n) FILTER (WHERE kind = 'open' AND opens_on <= %s AND closes_on >= %s), 0),
+        coalesce(sum(n) FILTER (WHERE kind = 'open' AND opens_on > %s AND due_on <= %s), 0),
+        coalesce(sum(n) FILTER (WHERE kind = 'collected'), 0),
+        coalesce(sum(n) FILTER (WHERE kind = 'redraw'), 0),
+        coalesce(sum(n) FILTER (WHERE kind = 'collected' AND due_on < %s), 0)
+    FROM patients_worklistcount
+"""
+COUNT_KEYS = (*Section.values, "awaiting_flagged")
+
+# What a worklist row shows (one JSON object a row).
+ROW_FIELDS = {
+    "id": "id",
+    "patient_id": "patient_id",
+    "due_on": "due_on",
+    "window_opens_on": "window_opens_on",
+    "window_closes_on": "window_closes_on",
+    "is_redraw": "is_redraw",
+    "collected_at": "collected_at",
+    "collected_on": "collected_on",
+    "accession": "accession",
+    "given_name": "patient__given_name",
+    "family_name": "patient__family_name",
+    "mrn": "patient__mrn",
+    "date_of_birth": "patient__date_of_birth",
+    "onc_first": "patient__oncologist__first_name",
+    "onc_last": "patient__oncologist__last_name",
+    "onc_username": "patient__oncologist__username",
+}
+
+
+def oncologist_list_qs():
+    """Active oncologists, for the filters of the lists (by name)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import Role
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.ONCOLOGIST)
+        .order_by("last_name", "username")
+    )
+
+
+@dataclass
+class WorklistPage:
+    counts: dict[str, int]
+    section: str
+    number: int  # the page shown (Paginator.get_page's choice for the page asked for)
+    rows: list[dict]  # dates as dt.date, collected_at as an aware datetime
+    oncologists: list[dict]  # id, first_name, last_name, username
+
+
+def _requested_page(page) -> int:
+    try:
+        return int(page)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _sql(qs: QuerySet) -> tuple[str, list]:
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def worklist_page(
+    *,
+    today: dt.date,
+    section: str = "",
+    page=1,
+    page_size: int = 25,
+    search: str = "",
+    oncologist_id: int | None = None,
+) -> WorklistPage:
+    """Every section's count, one page of one section's rows and the oncologists of the
+    filter: one statement.
+
+    Unfiltered, the counts are sums over WorklistCount (PostgreSQL; kept by triggers), so
+    they cost the same at any cohort size; a search or an oncologist filter counts the
+    matching draws. `section` empty or unknown: the first non-empty section in the page's
+    default order (overdue, due, redraw, upcoming, awaiting), chosen inside the statement.
+    The page number follows Paginator.get_page (not a number: 1; out of range: the last).
+    Each section's rows are read from its own partial index in its order; the sections
+    not shown are skipped by a one-time filter.
+    """
+    if connection.vendor != "postgresql":
+        return _worklist_page_in_steps(
+            today=today,
+            section=section,
+            page=page,
+            page_size=page_size,
+            search=search,
+            oncologist_id=oncologist_id,
+        )
+    number = _requested_page(page)
+    requested = section if section in Section.values else ""
+    key = (
+        today,
+        search.strip(),
+        oncologist_id or 0,
+        settings.AWAITING_RESULT_FLAG_DAYS,
+        settings.WORKLIST_UPCOMING_DAYS,
+        requested,
+        number != 1,  # page 1 always exists; another may be past the end
+    )
+    # Only unfiltered statements are kept (search terms are names: not kept in memory).
+    build = _worklist_statement if not key[1] and not key[2] else _worklist_statement.__wrapped__
+    statement, params = build(*key)
+    # The page asked for, written in as literals so that the planner sees the LIMIT and
+    # OFFSET it reads with.
+    statement = (
+        statement.replace("__NUMBER__", str(number))
+        .replace("__SIZE__", str(int(page_size)))
+        .replace("__OFFSET__", str((max(number, 1) - 1) * int(page_size)))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        *values, shown, number, rows, oncologists = cursor.fetchone()
+    for row in rows:
+        for name in (
+            "due_on",
+            "window_opens_on",
+            "window_closes_on",
+            "collected_on",
+            "date_of_birth",
+        ):
+            if row[name]:
+                row[name] = dt.date.fromisoformat(row[name][:10])
+        if row["collected_at"]:
+            row["collected_at"] = dt.datetime.fromisoformat(row["collected_at"])
+    counts = dict(zip(COUNT_KEYS, (int(v) for v in values), strict=True))
+    return WorklistPage(
+        counts=counts, section=shown, number=number, rows=rows, oncologists=oncologists
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _worklist_statement(
+    today: dt.date,
+    search: str,
+    oncologist_id: int,
+    flag_days: int,
+    upcoming_days: int,
+    requested: str,
+    maybe_past_end: bool,
+) -> tuple[str, tuple]:
+    """worklist_page's statement (__NUMBER__, __SIZE__ and __OFFSET__ to fill in) and its
+    parameters. Unfiltered ones are compiled once a day: compiling the sections' querysets
+    costs more than running the statement.
+
+    The rows: one branch per section that may be shown (only the one asked for, or all
+    five when the statement picks it), each skipped unless its section is the one shown
+    (a one-time filter). A page after the first may be past the end: a second branch reads
+    the last page then, at an offset the planner cannot see (it runs only in that case).
+    """
+    flag_before = today - dt.timedelta(days=flag_days)
+    upcoming = today + dt.timedelta(days=upcoming_days)
+    params: list = []
+    if not search and not oncologist_id:
+        counts_sql = COUNTS_FROM_TABLE
+        params += [today, today, today, today, upcoming, flag_before]
+    else:
+        counts_sql, counts_params = _live_counts_sql(
+            today=today, search=search, oncologist_id=oncologist_id or None
+        )
+        params += counts_params
+    index = {key: i for i, key in enumerate(COUNT_KEYS)}
+    if requested:
+        chosen = f"'{requested}'"
+    else:
+        chosen = (
+            "CASE "
+            + " ".join(f"WHEN c{index[s]} > 0 THEN '{s}'" for s in SECTION_DEFAULT_ORDER)
+            + " ELSE 'overdue' END"
+        )
+    count_of_chosen = (
+        "CASE s " + " ".join(f"WHEN '{s}' THEN c{index[s]}" for s in Section.values) + " END"
+    )
+    # c0..c5: the counts; s: the section shown; pages: its number of pages; page: the page.
+    # Every piece below is a constant or ORM-compiled SQL; values go in as parameters.
+    head = (
+        f"WITH k AS (SELECT * FROM ({counts_sql}) AS k0(c0, c1, c2, c3, c4, c5)), "  # noqa: S608
+        f"ks AS (SELECT k.*, {chosen}::text AS s FROM k), "
+        f"kp AS (SELECT ks.*, greatest(ceil(({count_of_chosen})::numeric / __SIZE__), 1)::int "
+        "AS pages FROM ks), "
+        "pg AS (SELECT kp.*, CASE WHEN __NUMBER__ < 1 OR __NUMBER__ > pages THEN pages "
+        "ELSE __NUMBER__ END AS page FROM kp) "
+    )
+    offsets = ["= __NUMBER__ LIMIT __SIZE__ OFFSET __OFFSET__"]
+    if maybe_past_end:
+        offsets.append("<> __NUMBER__ LIMIT __SIZE__ OFFSET (SELECT (page - 1) * __SIZE__ FROM pg)")
+    branches = []
+    for key in [requested] if requested else Section.values:
+        rows = worklist_rows(
+            section=key, today=today, search=search, oncologist_id=oncologist_id or None
+        )
+        sql, row_params = _sql(_row_values(rows))
+        for offset in offsets:
+            branches.append(
+                f"(SELECT * FROM ({sql}) AS b WHERE (SELECT s FROM pg) = '{key}' "  # noqa: S608
+                f"AND (SELECT page FROM pg) {offset})"
+            )
+            params += row_params
+    onc_sql, onc_params = _sql(
+        oncologist_list_qs().values("id", "first_name", "last_name", "username")
+    )
+    params += onc_params
+    statement = (
+        head  # noqa: S608
+        + "SELECT pg.c0, pg.c1, pg.c2, pg.c3, pg.c4, pg.c5, pg.s, pg.page, "
+        + "(SELECT coalesce(json_agg(r), '[]') FROM ("
+        + " UNION ALL ".join(branches)
+        + ") AS r), "
+        + f"(SELECT coalesce(json_agg(o), '[]') FROM ({onc_sql}) AS o) FROM pg"  # noqa: S608
+    )
+    return statement, tuple(params)
+
+
+def _row_values(rows: QuerySet[Draw]) -> QuerySet:
+    own = [alias for alias, path in ROW_FIELDS.items() if alias == path]
+    joined = {alias: models.F(path) for alias, path in ROW_FIELDS.items() if alias != path}
+    return rows.values(*own, **joined)
+
+
+def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologist_id):
+    """The SQLite demo's worklist page: the same answer in three queries."""
+    counts = worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
+    if section not in Section.values:
+        section = next((s for s in SECTION_DEFAULT_ORDER if counts[s]), Section.OVERDUE)
+    paginator = KnownCountPaginator([], page_size, count=counts[section])
+    number = paginator.get_page(page).number
+    rows = _row_values(
+        worklist_rows(section=section, today=today, search=search, oncologist_id=oncologist_id)
+    )
+    start = (number - 1) * page_size
+    return WorklistPage(
+        counts=counts,
+        section=section,
+        number=number,
+        rows=list(rows[start : start + page_size]),
+        oncologists=list(oncologist_list_qs().values("id", "first_name", "last_name", "username")),
+    )
+
+
+def _live_counts_sql(*, today, search, oncologist_id) -> tuple[str, list]:
+    """The counts as one SELECT of COUNT subqueries over the (filtered) draws."""
+    base = _worklist_base(search=search, oncologist_id=oncologist_id)
+    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    sections = {
+        **{section.value: condition for section, condition in _section_filters(today).items()},
+        "awaiting_flagged": Q(state=Draw.State.COLLECTED, collected_on__lt=flag_before),
+    }
+    parts, params = [], []
+    for key in COUNT_KEYS:
+        sql, sql_params = base.filter(sections[key]).order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS s)")  # noqa: S608 - ORM-compiled
+        params.extend(sql_params)
+    return "SELECT " + ", ".join(parts), params
 
 
 class KnownCountPaginator(Paginator):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -146,13 +147,7 @@ def _form_errors_message(form) -> str:
 # --- The nurses' worklist and draw actions ---------------------------------------------------
 
 WORKLIST_PAGE_SIZE = 25
-SECTION_DEFAULT_ORDER = (
-    selectors.Section.OVERDUE,
-    selectors.Section.DUE,
-    selectors.Section.REDRAW,
-    selectors.Section.UPCOMING,
-    selectors.Section.AWAITING,
-)
+SECTION_DEFAULT_ORDER = selectors.SECTION_DEFAULT_ORDER
 
 
 FOUND_KEY = "worklist_found"  # the draw the scan box found, awaiting confirmation
@@ -226,6 +221,75 @@ def _last_collection(request) -> dict | None:
     }
 
 
+def _person_name(user: dict) -> str:
+    """User.get_full_name() or the username, from a row of values."""
+    return f"{user['first_name']} {user['last_name']}".strip() or user["username"]
+
+
+@dataclass
+class WorklistRow:
+    """One row as the template shows it: every label formatted here, once."""
+
+    id: int
+    patient_id: int
+    name: str
+    mrn: str
+    born_label: str
+    oncologist: str
+    is_redraw: bool
+    due_on: dt.date
+    due_label: str
+    due_day: str
+    window_label: str
+    opens_label: str
+    days_to_due: int
+    days_past_due: int
+    early: bool
+    collected_at: dt.datetime | None
+    accession: str
+    days_waiting: int | None
+    flagged: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def _worklist_row(row: dict, today: dt.date) -> WorklistRow:
+    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    days_to_due = (row["due_on"] - today).days
+    collected_on = row["collected_on"]
+    return WorklistRow(
+        id=row["id"],
+        patient_id=row["patient_id"],
+        name=f"{row['family_name'].upper()}, {row['given_name']}",  # Patient.display_name
+        mrn=row["mrn"],
+        born_label=clinic_day(row["date_of_birth"]),
+        oncologist=_person_name(
+            {
+                "first_name": row["onc_first"],
+                "last_name": row["onc_last"],
+                "username": row["onc_username"],
+            }
+        ),
+        is_redraw=row["is_redraw"],
+        due_on=row["due_on"],
+        due_label=f"{row['due_on']:%a} {clinic_day(row['due_on'])}",
+        due_day=clinic_day(row["due_on"]),
+        window_label=(
+            f"{clinic_day(row['window_opens_on'])} \u2013 {clinic_day(row['window_closes_on'])}"
+        ),
+        opens_label=clinic_day(row["window_opens_on"]),
+        days_to_due=days_to_due,
+        days_past_due=-days_to_due,
+        early=today < row["window_opens_on"],
+        collected_at=row["collected_at"],
+        accession=row["accession"] or "",
+        days_waiting=(today - collected_on).days if collected_on else None,
+        flagged=bool(collected_on and collected_on < flag_before),
+    )
+
+
 @role_required(*CLINIC_ROLES)
 @require_http_methods(["GET", "POST"])
 def worklist(request):
@@ -243,35 +307,24 @@ def worklist(request):
     search = terms.get("q", "")
     oncologist_id = int(terms.get("oncologist") or 0) or _int(request.GET.get("oncologist"))
     oncologist_id = oncologist_id or None
-    counts = selectors.worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
-    section = request.GET.get("section", "")
-    if section not in selectors.Section.values:
-        section = next((s for s in SECTION_DEFAULT_ORDER if counts[s]), selectors.Section.OVERDUE)
-    rows = selectors.worklist_rows(
-        section=section, today=today, search=search, oncologist_id=oncologist_id
+    # Counts, the page's rows and the filter's oncologists: one statement.
+    data = selectors.worklist_page(
+        today=today,
+        section=request.GET.get("section", ""),
+        page=request.GET.get("page"),
+        page_size=WORKLIST_PAGE_SIZE,
+        search=search,
+        oncologist_id=oncologist_id,
     )
-    page = selectors.KnownCountPaginator(rows, WORKLIST_PAGE_SIZE, count=counts[section]).get_page(
-        request.GET.get("page")
-    )
-    draws = list(page.object_list)
+    counts, section = data.counts, data.section
+    paginator = selectors.KnownCountPaginator([], WORKLIST_PAGE_SIZE, count=counts[section])
+    page = Page(data.rows, data.number, paginator)
     audit_record(
         action="worklist.view",
         acting_user=request.user,
-        detail={"section": section, "patient_ids": [d.patient_id for d in draws]},
+        detail={"section": section, "patient_ids": [row["patient_id"] for row in data.rows]},
     )
-    flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
-    for draw in draws:
-        draw.days_to_due = (draw.due_on - today).days
-        draw.days_past_due = -draw.days_to_due
-        draw.early = today < draw.window_opens_on
-        # Formatted here, once per row: the template's date filter is the page's hot spot.
-        draw.due_label = f"{draw.due_on:%a} {clinic_day(draw.due_on)}"
-        draw.window_label = (
-            f"{clinic_day(draw.window_opens_on)} \u2013 {clinic_day(draw.window_closes_on)}"
-        )
-        draw.born_label = clinic_day(draw.patient.date_of_birth)
-        draw.days_waiting = (today - draw.collected_on).days if draw.collected_on else None
-        draw.flagged = bool(draw.collected_on and draw.collected_on < flag_before)
+    draws = [_worklist_row(row, today) for row in data.rows]
     found = _found_context(request, today)
     last = _last_collection(request)
     can_act = has_role(request.user, Role.NURSE)
@@ -288,7 +341,8 @@ def worklist(request):
             "search": search,
             "search_token": token,
             "oncologist_id": oncologist_id or 0,
-            "oncologists": list(oncologist_queryset()),
+            "oncologists": [{"pk": o["id"], "name": _person_name(o)} for o in data.oncologists],
+            "patient_url": reverse("patient_detail", args=[0]).removesuffix("0/"),
             "draw_url": reverse("draw_collect", args=[0]).removesuffix("0/collect/"),
             "here": request.get_full_path(),
             "scan_form": WorklistScanForm(),
