@@ -246,3 +246,17 @@ def test_clinic_roles_cannot_open_the_lab_pages(page):
         response = page.goto(path)
         assert response.status == 403, path
     assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_a_file_that_is_not_a_report_file_is_refused_with_the_reason(page, tmp_path):
+    UserFactory(username="lab_lims", role=Role.LAB)
+    path = tmp_path / "notes.txt"
+    path.write_text("hello, this is not a results file\n")
+    login(page, "lab_lims")
+    page.goto("/uploads/")
+    page.get_by_label("CSV or VCF file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_text("Not accepted: Send a CSV (.csv) or a VCF").wait_for()
+    assert page.get_by_role("button", name="Upload").is_enabled()
+    assert Upload.objects.count() == 0
+    assert page.locator("#recent-uploads").get_by_text("No upload yet.").is_visible()
