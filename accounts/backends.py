@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -69,3 +70,26 @@ class LoginRateLimitBackend:
 
     # No get_user(): this backend never logs anyone in, so no session names it (login() and
     # Django's test client pick the first backend that has one).
+
+
+class RoleModelBackend(ModelBackend):
+    """Django's ModelBackend, whose get_user (run for every logged-in request) reads the
+    user's roles in the same query: the page's role check and its navigation then cost no
+    query of their own (accounts.roles.user_roles uses what is cached on the user)."""
+
+    def get_user(self, user_id):
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+
+        from accounts.roles import Role
+
+        users = get_user_model()._default_manager.filter(pk=user_id)
+        if connection.vendor != "postgresql":
+            return super().get_user(user_id)
+        from django.contrib.postgres.aggregates import ArrayAgg
+
+        user = users.annotate(role_list=ArrayAgg("groups__name")).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        user._role_names = frozenset(name for name in user.role_list if name in Role.values)
+        return user

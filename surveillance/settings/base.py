@@ -136,7 +136,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Per-address (spraying) and per-username (distributed guessing) limits; see the module.
     "accounts.backends.LoginRateLimitBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that loads the user's roles with the user (one query a request, not two).
+    "accounts.backends.RoleModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
