@@ -8,14 +8,27 @@
 
   function panelOf(root) { return root.querySelector(".upload-panel"); }
 
+  function stopped(root, text) {
+    const p = document.createElement("p");
+    p.className = "msg msg-warning";
+    p.textContent = text;
+    root.append(p);
+  }
+
   // Replace the panel inside `root` with a fresh copy until it says it has finished.
   function watch(root, url, whenFinished) {
     fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" }, cache: "no-store" })
       .then(function (r) {
+        // Sent to the login page (the session ended) or refused: polling cannot help.
+        if (r.redirected || (r.status >= 400 && r.status < 500)) return null;
         if (!r.ok) throw new Error("status " + r.status);
         return r.text();
       })
       .then(function (html) {
+        if (html === null || html.indexOf('class="upload-panel"') === -1) {
+          stopped(root, "This page stopped updating (your session may have ended): reload it.");
+          return;
+        }
         const current = panelOf(root);
         if (!current || current.outerHTML.trim() !== html.trim()) {
           const holder = document.createElement("div");
@@ -54,7 +67,7 @@
 
   function refreshRecent() {
     fetch(form.dataset.recent, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : Promise.reject(r.status); })
       .then(function (html) { recent.innerHTML = html; })
       .catch(function () {});
   }

@@ -260,3 +260,24 @@ def test_a_file_that_is_not_a_report_file_is_refused_with_the_reason(page, tmp_p
     assert page.get_by_role("button", name="Upload").is_enabled()
     assert Upload.objects.count() == 0
     assert page.locator("#recent-uploads").get_by_text("No upload yet.").is_visible()
+
+
+def test_an_upload_page_says_so_when_it_can_no_longer_update(page):
+    """The session ends while the page polls: it stops and says to reload, instead of
+    swapping the login page into the panel."""
+    lab = UserFactory(username="lab_lims", role=Role.LAB)
+    upload = Upload.objects.create(
+        uploaded_by=lab,
+        filename="night-run.csv",
+        file_format="csv",
+        content=b"x",
+        content_sha256="x",
+        state=Upload.State.QUEUED,
+    )
+    login(page, "lab_lims")
+    page.goto(f"/uploads/{upload.pk}/")
+    page.get_by_text("Waiting for a worker…").wait_for()
+    page.context.clear_cookies()
+    page.get_by_text("This page stopped updating").wait_for()
+    assert page.locator(".upload-panel").count() == 1
+    assert page.get_by_label("Username").count() == 0
