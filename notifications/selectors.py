@@ -10,4 +10,9 @@ def inbox_for(*, user) -> QuerySet[Notification]:
 
 
 def unread_count(*, user) -> int:
-    return inbox_for(user=user).filter(read_at__isnull=True).count()
+    return unread_qs(user=user).count()
+
+
+def unread_qs(*, user) -> QuerySet[Notification]:
+    """The user's unread in-app notifications (a page may count them in its own statement)."""
+    return inbox_for(user=user).filter(read_at__isnull=True)

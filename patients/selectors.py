@@ -15,6 +15,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from audit.services import audit_record
+from notifications.selectors import unread_qs
 from patients.models import Draw, ImagingAssessment, Patient, Regimen
 
 
@@ -249,6 +250,7 @@ class WorklistPage:
     number: int  # the page shown (Paginator.get_page's choice for the page asked for)
     rows: list[dict]  # dates as dt.date, collected_at as an aware datetime
     oncologists: list[dict]  # id, first_name, last_name, username
+    unread: int | None = None  # unread_for's unread notifications
 
 
 def _requested_page(page) -> int:
@@ -271,9 +273,10 @@ def worklist_page(
     page_size: int = 25,
     search: str = "",
     oncologist_id: int | None = None,
+    unread_for=None,
 ) -> WorklistPage:
-    """Every section's count, one page of one section's rows and the oncologists of the
-    filter: one statement.
+    """Every section's count, one page of one section's rows, the oncologists of the
+    filter and (`unread_for`: a user) her unread notifications: one statement.
 
     Unfiltered, the counts are sums over WorklistCount (PostgreSQL; kept by triggers), so
     they cost the same at any cohort size; a search or an oncologist filter counts the
@@ -291,6 +294,7 @@ def worklist_page(
             page_size=page_size,
             search=search,
             oncologist_id=oncologist_id,
+            unread_for=unread_for,
         )
     number = _requested_page(page)
     requested = section if section in Section.values else ""
@@ -308,6 +312,15 @@ def worklist_page(
     statement, params = build(*key)
     # The page asked for, written in as literals so that the planner sees the LIMIT and
     # OFFSET it reads with.
+    if unread_for is not None:  # the navigation's unread badge, in the same statement
+        unread_sql, unread_params = _sql(unread_qs(user=unread_for).values("pk"))
+        statement = statement.replace(
+            "__EXTRA__",
+            f", (SELECT count(*) FROM ({unread_sql}) AS u)",  # noqa: S608
+        )
+        params = (*params, *unread_params)
+    else:
+        statement = statement.replace("__EXTRA__", ", NULL")
     statement = (
         statement.replace("__NUMBER__", str(number))
         .replace("__SIZE__", str(int(page_size)))
@@ -315,7 +328,7 @@ def worklist_page(
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        *values, shown, number, rows, oncologists = cursor.fetchone()
+        *values, shown, number, rows, oncologists, unread = cursor.fetchone()
     for row in rows:
         for name in (
             "due_on",
@@ -330,7 +343,12 @@ def worklist_page(
             row["collected_at"] = dt.datetime.fromisoformat(row["collected_at"])
     counts = dict(zip(COUNT_KEYS, (int(v) for v in values), strict=True))
     return WorklistPage(
-        counts=counts, section=shown, number=number, rows=rows, oncologists=oncologists
+        counts=counts,
+        section=shown,
+        number=number,
+        rows=rows,
+        oncologists=oncologists,
+        unread=unread,
     )
 
 
@@ -411,7 +429,7 @@ def _worklist_statement(
         + "(SELECT coalesce(json_agg(r), '[]') FROM ("
         + " UNION ALL ".join(branches)
         + ") AS r), "
-        + f"(SELECT coalesce(json_agg(o), '[]') FROM ({onc_sql}) AS o) FROM pg"  # noqa: S608
+        + f"(SELECT coalesce(json_agg(o), '[]') FROM ({onc_sql}) AS o)__EXTRA__ FROM pg"  # noqa: S608
     )
     return statement, tuple(params)
 
@@ -422,8 +440,8 @@ def _row_values(rows: QuerySet[Draw]) -> QuerySet:
     return rows.values(*own, **joined)
 
 
-def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologist_id):
-    """The SQLite demo's worklist page: the same answer in three queries."""
+def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologist_id, unread_for):
+    """The SQLite demo's worklist page: the same answer in a few queries."""
     counts = worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
     if section not in Section.values:
         section = next((s for s in SECTION_DEFAULT_ORDER if counts[s]), Section.OVERDUE)
@@ -439,6 +457,7 @@ def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologi
         number=number,
         rows=list(rows[start : start + page_size]),
         oncologists=list(oncologist_list_qs().values("id", "first_name", "last_name", "username")),
+        unread=unread_qs(user=unread_for).count() if unread_for is not None else None,
     )
 
 

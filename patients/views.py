@@ -307,7 +307,7 @@ def worklist(request):
     search = terms.get("q", "")
     oncologist_id = int(terms.get("oncologist") or 0) or _int(request.GET.get("oncologist"))
     oncologist_id = oncologist_id or None
-    # Counts, the page's rows and the filter's oncologists: one statement.
+    # Counts, the page's rows, the filter's oncologists and the unread badge: one statement.
     data = selectors.worklist_page(
         today=today,
         section=request.GET.get("section", ""),
@@ -315,6 +315,7 @@ def worklist(request):
         page_size=WORKLIST_PAGE_SIZE,
         search=search,
         oncologist_id=oncologist_id,
+        unread_for=request.user,
     )
     counts, section = data.counts, data.section
     paginator = selectors.KnownCountPaginator([], WORKLIST_PAGE_SIZE, count=counts[section])
@@ -356,6 +357,7 @@ def worklist(request):
             "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
             "undo_minutes": scheduling.COLLECT_UNDO_MINUTES,
             "can_act": can_act,
+            "unread_notifications": data.unread,  # read with the page (no query of its own)
         },
     )
 
