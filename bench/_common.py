@@ -29,9 +29,14 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def seed_patients_and_draws(cur, oncologist_id: int, today, patients: int, history: int) -> None:
+def seed_patients_and_draws(
+    cur, oncologist_id: int, today, patients: int, history: int, *, shift_days: int = 0
+) -> None:
     """`patients` active patients, each with `history` past draws 8 weeks apart (mostly
-    resulted, one in 23 missed), spread so their next draws fall around today."""
+    resulted, one in 23 missed), spread so their next draws fall around today.
+
+    The last past draw is 56-175 days before today, less `shift_days` (at most 56; 56 puts
+    the next draws from two months ago to two months ahead, every worklist section full)."""
     cur.execute(
         """
         INSERT INTO patients_patient (created_at, updated_at, mrn, given_name, family_name,
@@ -39,10 +44,10 @@ def seed_patients_and_draws(cur, oncologist_id: int, today, patients: int, histo
             surveillance_start_on, surveillance_start_explicit)
         SELECT now(), now(), 'B' || lpad(g::text, 7, '0'), 'Given' || g, 'Family' || mod(g, 5000),
             DATE '1955-01-01' + mod(g, 9000), %s, 'active', 8,
-            %s::date - (%s * 56 + mod(g, 120)), false
+            %s::date - (%s * 56 + mod(g, 120)) + %s, false
         FROM generate_series(1, %s) AS g
         """,
-        [oncologist_id, today, history, patients],
+        [oncologist_id, today, history, min(shift_days, 56), patients],
     )
     cur.execute(
         """
