@@ -116,3 +116,25 @@ def audit_bulk(
         batch_size=SQLITE_BULK_BATCH_SIZE,
     )
     return len(rows)
+
+
+def audit_bulk_sql(
+    *, action: str, source: str, acting_user=None, system: str | None = None
+) -> tuple[str, list]:
+    """An INSERT of one event per row of `source`, for a caller that writes its rows and
+    their audit events in one statement (PostgreSQL; e.g. a data-modifying WITH whose
+    RETURNING feeds it). `source` is SQL naming a relation with the columns object_type,
+    object_id (text), patient_id (bigint) and detail (jsonb); returns the SQL and its
+    parameters (placed before any of `source`'s own)."""
+    return (
+        "INSERT INTO audit_auditevent (at, actor_id, actor_label, channel, action, "  # noqa: S608 - constants and the caller's SQL
+        "object_type, object_id, patient_id, detail) "
+        f"SELECT %s, %s, %s, %s, %s, object_type, object_id, patient_id, detail FROM {source}",
+        [
+            timezone.now(),
+            acting_user.pk if acting_user is not None else None,
+            _actor_label(acting_user, system),
+            current_channel(),
+            action,
+        ],
+    )

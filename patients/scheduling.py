@@ -22,7 +22,7 @@ from django.db.models import BooleanField, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from audit.services import AuditRow, audit_bulk, audit_record
+from audit.services import AuditRow, audit_bulk, audit_bulk_sql, audit_record
 from core.clock import clinic_date, clinic_today
 from core.db import pg_array
 from core.exceptions import NotEligible
@@ -231,24 +231,53 @@ _INSERT_COLUMNS = (
 _INSERT_TAIL = " ON CONFLICT DO NOTHING RETURNING id, patient_id, due_on, is_redraw"
 
 
-def _insert_open_draws(rows: list[tuple], now: dt.datetime) -> list[tuple]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: a conflict with the one-open-draw index
-    (a concurrent planner or service got there first) is skipped, not an error.
+def _insert_open_draws(
+    rows: list[tuple], now: dt.datetime, acting_user, system: str | None
+) -> tuple[int, list[tuple[int, int]]]:
+    """INSERT ... ON CONFLICT DO NOTHING: a conflict with the one-open-draw index (a
+    concurrent planner or service got there first) is skipped, not an error. Each draw
+    created gets its `draw.plan` audit event in the same statement. Returns the number
+    created and the (draw id, patient id) of the redraws among them.
 
-    PostgreSQL: one statement with the rows as arrays (unnest), whatever their number.
-    SQLite (the embedded demo): VALUES lists in batches under its parameter limit.
+    PostgreSQL: one statement, the rows as array literals (unnest) whatever their number,
+    the audit events inserted from the INSERT's RETURNING (a data-modifying WITH): the
+    rows never come back to Python. SQLite (the embedded demo): VALUES lists in batches
+    under its parameter limit, then audit_bulk.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             columns = list(zip(*rows, strict=True))
-            cursor.execute(
+            audit_sql, audit_params = audit_bulk_sql(
+                action="draw.plan",
+                source=(
+                    "(SELECT 'patients.draw' AS object_type, id::text AS object_id, patient_id,"
+                    " jsonb_build_object('due_on', to_char(due_on, 'YYYY-MM-DD'),"
+                    " 'is_redraw', is_redraw) AS detail FROM created) AS a"
+                ),
+                acting_user=acting_user,
+                system=system,
+            )
+            insert = (
                 f"INSERT INTO patients_draw ({_INSERT_COLUMNS}) "  # noqa: S608 - constants only
                 "SELECT p, d, d, o, c, %s, r, f, '', '', %s, %s FROM unnest("
                 "%s::bigint[], %s::date[], %s::date[], %s::date[], %s::bool[], %s::bigint[]"
-                ") AS t(p, d, o, c, r, f)" + _INSERT_TAIL,
-                [Draw.State.SCHEDULED, now, now, *(pg_array(col) for col in columns)],
+                ") AS t(p, d, o, c, r, f)" + _INSERT_TAIL
             )
-            return cursor.fetchall()
+            cursor.execute(
+                f"WITH created AS ({insert}), audited AS ({audit_sql}) "  # noqa: S608 - constants
+                "SELECT (SELECT count(*) FROM created), "
+                "(SELECT coalesce(json_agg(json_build_array(id, patient_id)), '[]') "
+                "FROM created WHERE is_redraw)",
+                [
+                    Draw.State.SCHEDULED,
+                    now,
+                    now,
+                    *(pg_array(col) for col in columns),
+                    *audit_params,
+                ],
+            )
+            count, redraws = cursor.fetchone()
+            return count, [tuple(pair) for pair in redraws]
         created: list[tuple] = []
         one = "(" + ", ".join(["%s"] * 12) + ")"
         for start in range(0, len(rows), SQLITE_INSERT_BATCH):
@@ -264,7 +293,21 @@ def _insert_open_draws(rows: list[tuple], now: dt.datetime) -> list[tuple]:
                 params,
             )
             created += cursor.fetchall()
-        return created
+    audit_bulk(
+        action="draw.plan",
+        rows=[
+            AuditRow(
+                "patients.draw",
+                str(did),
+                pid,
+                {"due_on": str(due_on), "is_redraw": bool(is_redraw)},
+            )
+            for did, pid, due_on, is_redraw in created
+        ],
+        acting_user=acting_user,
+        system=system,
+    )
+    return len(created), [(did, pid) for did, pid, _due, is_redraw in created if is_redraw]
 
 
 def _replan_open(ids: Sequence[int], today: dt.date, now: dt.datetime) -> list[tuple]:
@@ -366,11 +409,11 @@ def draws_plan(
     activated = _activate(today, patient_ids, now)
     cancelled = _cancel_for_ended(patient_ids, now)
     rows = list(_plan_rows(_schedule_candidates(patient_ids, with_open=False), today))
-    created = _insert_open_draws(rows, now) if rows else []
-    _notify_redraws([(did, pid) for did, pid, _due, is_redraw in created if is_redraw])
+    system = None if acting_user else "planner"
+    created, redraws = _insert_open_draws(rows, now, acting_user, system) if rows else (0, [])
+    _notify_redraws(redraws)
     replanned = _replan_open(patient_ids, today, now) if replan and patient_ids else []
 
-    system = None if acting_user else "planner"
     audit_rows = {
         "patient.activate": [
             AuditRow("patients.patient", str(pid), pid, {"state": "active"}) for pid in activated
@@ -378,15 +421,6 @@ def draws_plan(
         "draw.cancel": [
             AuditRow("patients.draw", str(did), pid, {"reason": "surveillance_ended"})
             for did, pid in cancelled
-        ],
-        "draw.plan": [
-            AuditRow(
-                "patients.draw",
-                str(did),
-                pid,
-                {"due_on": str(due_on), "is_redraw": bool(is_redraw)},
-            )
-            for did, pid, due_on, is_redraw in created
         ],
         "draw.replan": [
             AuditRow("patients.draw", str(did), pid, {"due_on": str(due_on)})
@@ -400,7 +434,7 @@ def draws_plan(
         activated=len(activated),
         activated_ids=tuple(activated),
         cancelled=len(cancelled),
-        created=len(created),
+        created=created,
         replanned=len(replanned),
     )
 
