@@ -1,8 +1,12 @@
-"""Cohort surveillance metrics (DESIGN.md, issue 6), from a few set-based queries + pandas.
+"""Cohort surveillance metrics (DESIGN.md, issues 6 and 14).
 
-Large tables are aggregated in SQL (draws by month, patients by state); pandas takes the
-small remainder (per-patient ESR1 dates, alerts, progression scans). Filters: a date range
-and the responsible oncologist. Definitions:
+`cohort_metrics` reads the precomputed figures (clinic/models.py, kept right by
+clinic/cohort.py) and the alerts in one SQL statement whose cost does not grow with the
+cohort: per oncologist and day for draws, per oncologist and state for patients, the
+patients with an ESR1 call first seen in the range, the alerts opened in it.
+`cohort_metrics_from_scratch` computes the same figures from the base tables (the
+definition; the property tests hold the two equal). Filters: a date range and the
+responsible oncologist. Definitions:
 - adherence: draws whose window closed in the month (within the range) and that were
   collected, resulted, failed, missed, or are still scheduled with the window closed;
   share = those collected inside their window. Cancelled draws do not count.
@@ -16,11 +20,14 @@ and the responsible oncologist. Definitions:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 
 import pandas as pd
+from django.db import connection
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from core.clock import clinic_today
 from liquidbiopsy.models import LabReport
@@ -51,16 +58,21 @@ class CohortMetrics:
     decisions: pd.DataFrame  # kind, decision, reason_code, alerts
     alerts_open: int
     alerts_escalated: int
-    lead_time: pd.DataFrame  # patient_id, first_esr1_on, progression_on, lead_days
     lead_time_summary: dict  # median_days, n
+    lead_days: list[int] = field(default_factory=list)  # sorted, one per patient
+    # patient_id, first_esr1_on, progression_on, lead_days: read only when asked for (the
+    # CSV export); the page needs only the lead days.
+    lead_time: pd.DataFrame | None = None
 
 
 def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
 
 
-def cohort_metrics(filters: Filters) -> CohortMetrics:
-    """Seven queries whatever the cohort size."""
+def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
+    """The figures straight from the base tables (five queries whose cost grows with the
+    cohort): the definition the precomputed `cohort_metrics` must equal (property-tested),
+    and what `cohort_rebuild` would give."""
     by_patient = filters.patients("patient__")
 
     states = _frame(
@@ -177,8 +189,139 @@ def cohort_metrics(filters: Filters) -> CohortMetrics:
         alerts_open=len(pending),
         alerts_escalated=int((pending["escalation_level"] > 0).sum()),
         lead_time=lead.rename(columns={"first_esr1": "first_esr1_on"}),
+        lead_days=sorted(int(d) for d in lead["lead_days"]),
         lead_time_summary={
             "median_days": float(lead["lead_days"].median()) if len(lead) else None,
             "n": len(lead),
         },
     )
+
+
+# --- From the precomputed figures: one statement -------------------------------------------
+
+_ONC = "oncologist_id = %(onc)s"
+_ONC_JOIN = "JOIN patients_patient p ON p.id = {alias}.patient_id AND p.oncologist_id = %(onc)s"
+
+_METRICS_SQL = """
+WITH states AS (
+    SELECT state, sum(patients) AS n FROM clinic_cohortstate WHERE {onc}
+    GROUP BY state HAVING sum(patients) <> 0
+), adherence AS (
+    -- An open draw counts as due once its window has closed (before today).
+    SELECT date_trunc('month', day)::date AS month,
+        sum(due + CASE WHEN day < %(today)s THEN scheduled ELSE 0 END) AS due,
+        sum(in_window) AS in_window
+    FROM clinic_cohortday WHERE day BETWEEN %(date_from)s AND %(date_to)s AND {onc}
+    GROUP BY 1 HAVING sum(due + CASE WHEN day < %(today)s THEN scheduled ELSE 0 END) <> 0
+), detected AS (
+    SELECT c.first_esr1_on = c.first_tested_on AS first_draw,
+        c.progression_on - c.first_esr1_on AS lead_days, count(*) AS n
+    FROM clinic_cohortpatient c {onc_join_c}
+    WHERE c.first_esr1_on BETWEEN %(date_from)s AND %(date_to)s
+    GROUP BY 1, 2
+), alerts AS (
+    SELECT a.kind, a.state, a.decision, a.reason_code, a.escalation_level,
+        extract(epoch FROM a.decided_at - a.opened_at) / 3600 AS hours
+    FROM therapy_alert a {onc_join_a}
+    WHERE a.opened_at >= %(opened_from)s AND a.opened_at < %(opened_to)s
+)
+SELECT
+    (SELECT coalesce(json_agg(json_build_array(state, n) ORDER BY state COLLATE "C"), '[]')
+     FROM states),
+    (SELECT coalesce(json_agg(json_build_array(month, due, in_window) ORDER BY month), '[]')
+     FROM adherence),
+    (SELECT coalesce(json_agg(json_build_array(first_draw, lead_days, n)), '[]') FROM detected),
+    (SELECT json_build_array(
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY hours),
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY hours),
+        count(hours),
+        count(*) FILTER (WHERE state = 'open'),
+        count(*) FILTER (WHERE state = 'open' AND escalation_level > 0)) FROM alerts),
+    (SELECT coalesce(json_agg(json_build_array(kind, decision, reason_code, n)
+        ORDER BY kind COLLATE "C", decision COLLATE "C", reason_code COLLATE "C"), '[]')
+     FROM (SELECT kind, decision, reason_code, count(*) AS n FROM alerts
+           WHERE decision <> '' GROUP BY 1, 2, 3) AS d)
+"""
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of a clinic day, aware: alerts are filtered by their clinic date."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _metrics_sql(filters: Filters) -> str:
+    if filters.oncologist_id:
+        return _METRICS_SQL.format(
+            onc=_ONC,
+            onc_join_c=_ONC_JOIN.format(alias="c"),
+            onc_join_a=_ONC_JOIN.format(alias="a"),
+        )
+    return _METRICS_SQL.format(onc="true", onc_join_c="", onc_join_a="")
+
+
+def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetrics:
+    """The dashboard's figures from the precomputed tables: one query whatever the cohort
+    size (two with `lead_rows`, the per-patient lead times of the CSV export)."""
+    params = {
+        "onc": filters.oncologist_id,
+        "today": clinic_today(),
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
+        "opened_from": _day_start(filters.date_from),
+        "opened_to": _day_start(filters.date_to + dt.timedelta(days=1)),
+    }
+    with connection.cursor() as cur:
+        cur.execute(_metrics_sql(filters), params)
+        states, adherence, detected, hours, decisions = cur.fetchone()
+
+    adherence_frame = pd.DataFrame(
+        [(dt.date.fromisoformat(m), due, ok) for m, due, ok in adherence],
+        columns=["month", "draws_due", "collected_in_window"],
+    )
+    adherence_frame["share"] = (
+        adherence_frame["collected_in_window"] / adherence_frame["draws_due"]
+    ).round(3)
+    first_draw = sum(n for is_first, _, n in detected if is_first)
+    emergent = sum(n for is_first, _, n in detected if not is_first)
+    lead_days = sorted(days for _, days, n in detected if days is not None for _ in range(n))
+    median_hours, p90_hours, decided, pending, escalated = hours
+    return CohortMetrics(
+        states=pd.DataFrame(states, columns=["state", "patients"]),
+        adherence=adherence_frame,
+        detection=pd.DataFrame(
+            {"kind": ["first draw", "emergent"], "patients": [first_draw, emergent]}
+        ),
+        response_hours={
+            "median": round(float(median_hours), 1) if decided else None,
+            "p90": round(float(p90_hours), 1) if decided else None,
+            "n": decided,
+        },
+        decisions=pd.DataFrame(decisions, columns=["kind", "decision", "reason_code", "alerts"]),
+        alerts_open=pending,
+        alerts_escalated=escalated,
+        lead_days=lead_days,
+        lead_time_summary={
+            "median_days": float(statistics.median(lead_days)) if lead_days else None,
+            "n": len(lead_days),
+        },
+        lead_time=_lead_rows(filters) if lead_rows else None,
+    )
+
+
+def _lead_rows(filters: Filters) -> pd.DataFrame:
+    from clinic.models import CohortPatient
+
+    rows = CohortPatient.objects.filter(
+        filters.patients("patient__"),
+        first_esr1_on__gte=filters.date_from,
+        first_esr1_on__lte=filters.date_to,
+        progression_on__isnull=False,
+    ).order_by("patient_id")
+    frame = _frame(
+        rows.values_list("patient_id", "first_esr1_on", "progression_on"),
+        ["patient_id", "first_esr1_on", "progression_on"],
+    )
+    frame["lead_days"] = [
+        (p - f).days for f, p in zip(frame["first_esr1_on"], frame["progression_on"], strict=True)
+    ]
+    return frame

@@ -8,6 +8,8 @@ all current evidence, in the same transaction and under the patients' row locks:
 - the planner making patients active.
 A lab file's reports are stored in one transaction that also records the reconciles owed; a
 worker pays them (therapy.owed), and a beat entry is the safety net.
+Reports and scans also refresh the dashboard's per-patient dates (`clinic.cohort`) in the
+same transaction; its draw and patient sums are kept by database triggers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from clinic.cohort import cohort_refresh
 from core.queue import enqueue_on_commit
 from liquidbiopsy import uploads
 from liquidbiopsy.models import LabReport, Upload
@@ -45,12 +48,11 @@ def report_receive(*, payload: dict, lab_account, upload=None) -> ReportReceipt:
     result = report_ingest(payload=payload, lab_account=lab_account, upload=upload)
     report = result.report
     if result.created:
-        touched = alerts_reconcile(
-            patients_of_report_chain(
-                lab_account_id=report.lab_account_id, report_id=report.report_id
-            ),
-            acting_user=None,
+        chain = patients_of_report_chain(
+            lab_account_id=report.lab_account_id, report_id=report.report_id
         )
+        touched = alerts_reconcile(chain, acting_user=None)
+        cohort_refresh(chain)  # the dashboard's ESR1 dates (clinic.cohort)
         alerts = [a for a in touched if a.patient_id == report.patient_id]
     else:  # an identical re-send answers as the first send did
         alerts = list(Alert.objects.filter(evidence__report=report).distinct())
@@ -86,6 +88,7 @@ def _evaluate_later(report_ids: list[int]) -> None:
     )
     if not patient_ids:
         return
+    cohort_refresh(patient_ids)  # the dashboard's ESR1 dates, set-based, in this transaction
     reconcile_owed_add(patient_ids=patient_ids)
     enqueue_on_commit(alerts_reconcile_owed)  # a nudge: the owed rows are the record
 
@@ -117,6 +120,7 @@ def scan_receive(*, patient, performed_on, modality, outcome, note="", acting_us
         acting_user=acting_user,
     )
     alerts = alerts_reconcile([patient.pk], acting_user=acting_user)
+    cohort_refresh([patient.pk])  # the dashboard's lead time (clinic.cohort)
     return scan, alerts
 
 

@@ -174,6 +174,11 @@ def metrics_cohort(oncologist):
             escalation_level=level,
             decided_at=t0 + dt.timedelta(hours=hours) if hours else None,
         )
+    # Built below the workflows (factories): refresh the dashboard's per-patient dates as
+    # report_receive and scan_receive do.
+    from clinic.cohort import cohort_refresh
+
+    cohort_refresh([a.pk, b.pk, c.pk])
     return a, b, c
 
 

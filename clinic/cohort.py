@@ -1,0 +1,118 @@
+"""The dashboard's precomputed figures (clinic/models.py), kept right in the transaction of
+each change, and rebuilt from scratch on demand (`manage.py cohort_rebuild`).
+
+- CohortDay and CohortState are sums over draws and patients: database triggers (migration
+  0002) add every statement's net change, so the planner, the draw services, the patient
+  services and the uploads keep them right without calling up into clinic.
+- CohortPatient holds minima over a patient's reports and scans, which a cancellation or a
+  moved report can raise: `cohort_refresh(patient_ids)` recomputes the rows of the patients
+  given, set-based (one lock statement, then one statement), and the clinic workflows call
+  it in the transaction that stores a report (one, or a file's) or a scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+COUNTED_STATES = ("collected", "resulted", "failed", "missed")
+TESTED_STATUSES = ("final", "amended", "corrected")
+
+# Per patient (of those in `target`): first tested report, first ESR1 call, first progression
+# scan on or after it (DESIGN: detection and lead time, clinic/metrics.py).
+_FACTS = """
+    WITH tested AS (
+        SELECT r.patient_id, min(r.collected_on) AS first_tested_on,
+            min(r.collected_on) FILTER (WHERE EXISTS (
+                SELECT 1 FROM liquidbiopsy_variantcall v
+                WHERE v.report_id = r.id AND v.gene = 'ESR1')) AS first_esr1_on
+        FROM liquidbiopsy_labreport r
+        WHERE r.is_current AND r.qc_status = 'pass'
+            AND r.status IN ('final', 'amended', 'corrected') {where_report}
+        GROUP BY r.patient_id
+    )
+    SELECT t.patient_id, t.first_tested_on, t.first_esr1_on,
+        (SELECT min(s.performed_on) FROM patients_imagingassessment s
+         WHERE s.patient_id = t.patient_id AND s.outcome = 'progression'
+            AND s.performed_on >= t.first_esr1_on) AS progression_on
+    FROM tested t WHERE t.first_esr1_on IS NOT NULL
+"""
+
+_UPSERT = """
+    INSERT INTO clinic_cohortpatient (patient_id, first_tested_on, first_esr1_on, progression_on)
+    {facts}
+    ON CONFLICT (patient_id) DO UPDATE SET first_tested_on = excluded.first_tested_on,
+        first_esr1_on = excluded.first_esr1_on, progression_on = excluded.progression_on
+    WHERE (clinic_cohortpatient.first_tested_on, clinic_cohortpatient.first_esr1_on,
+           clinic_cohortpatient.progression_on)
+        IS DISTINCT FROM (excluded.first_tested_on, excluded.first_esr1_on,
+           excluded.progression_on)
+"""
+
+
+@transaction.atomic
+def cohort_refresh(patient_ids: Iterable[int]) -> None:
+    """Make these patients' CohortPatient rows what their current reports and scans give.
+
+    The patients' rows are locked first (id order, as the alert reconcile does), so two
+    transactions refreshing one patient run one after the other and the second sees the
+    first's reports: the recompute reads after the lock is granted."""
+    ids = sorted({int(pk) for pk in patient_ids})
+    if not ids:
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id FROM patients_patient WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE",
+            {"ids": ids},
+        )
+        # One statement: the facts once, upserted, and the rows of patients who no longer
+        # have an ESR1 call (a report cancelled or moved) deleted.
+        cur.execute(
+            f"""
+            WITH facts AS ({_FACTS.format(where_report="AND r.patient_id = ANY(%(ids)s)")}),
+            upserted AS ({_UPSERT.format(facts="SELECT * FROM facts")} RETURNING 1)
+            DELETE FROM clinic_cohortpatient c WHERE c.patient_id = ANY(%(ids)s)
+                AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.patient_id = c.patient_id)
+            """,  # noqa: S608 - constants and placeholders only
+            {"ids": ids},
+        )
+
+
+@transaction.atomic
+def cohort_rebuild() -> dict:
+    """Recompute every precomputed figure from the base tables (the triggers' sums too);
+    holds the tables' locks so no change lands half-counted. Returns the row counts."""
+    counted = ", ".join(f"'{s}'" for s in COUNTED_STATES)
+    with connection.cursor() as cur:
+        cur.execute(
+            "LOCK TABLE patients_patient, patients_draw IN SHARE ROW EXCLUSIVE MODE; "
+            "LOCK TABLE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient "
+            "IN ACCESS EXCLUSIVE MODE"
+        )
+        cur.execute("TRUNCATE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient")
+        cur.execute(
+            f"""
+            INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window, scheduled)
+            SELECT p.oncologist_id, d.window_closes_on,
+                count(*) FILTER (WHERE d.state IN ({counted})),
+                count(*) FILTER (WHERE d.state IN ({counted})
+                    AND d.collected_on BETWEEN d.window_opens_on AND d.window_closes_on),
+                count(*) FILTER (WHERE d.state = 'scheduled')
+            FROM patients_draw d JOIN patients_patient p ON p.id = d.patient_id
+            WHERE d.state IN ({counted}, 'scheduled')
+            GROUP BY p.oncologist_id, d.window_closes_on
+            """  # noqa: S608 - constants only
+        )
+        days = cur.rowcount
+        cur.execute(
+            """
+            INSERT INTO clinic_cohortstate (oncologist_id, state, patients)
+            SELECT oncologist_id, surveillance_state, count(*) FROM patients_patient
+            GROUP BY oncologist_id, surveillance_state
+            """
+        )
+        states = cur.rowcount
+        cur.execute(_UPSERT.format(facts=_FACTS.format(where_report="")))
+        patients = cur.rowcount
+    return {"days": days, "states": states, "patients": patients}

@@ -1,0 +1,140 @@
+"""Triggers that keep CohortDay and CohortState equal to the sums they hold.
+
+Statement-level AFTER triggers with transition tables: each INSERT, UPDATE or DELETE on
+patients_draw or patients_patient adds its net change (new rows minus old rows, grouped by
+oncologist and day, or oncologist and state) in one statement, so the planner's and the
+uploads' set-based statements stay set-based, and every service, whatever app it lives in,
+keeps the figures right inside its own transaction. A change of a patient's oncologist moves
+her draws' contributions. `manage.py cohort_rebuild` recomputes everything from scratch.
+"""
+
+from django.db import migrations
+
+COUNTED = "('collected', 'resulted', 'failed', 'missed')"
+
+# One draw row's contribution, signed: `x` is the row, `s` the sign (+1 new, -1 old).
+DRAW_TERMS = f"""
+    p.oncologist_id AS onc, x.window_closes_on AS day,
+    s * (x.state IN {COUNTED})::int AS due,
+    s * (x.state IN {COUNTED} AND coalesce(x.collected_on BETWEEN x.window_opens_on
+        AND x.window_closes_on, false))::int AS in_window,
+    s * (x.state = 'scheduled')::int AS scheduled
+"""
+
+DAY_UPSERT = """
+    INSERT INTO clinic_cohortday AS c (oncologist_id, day, due, in_window, scheduled)
+    SELECT onc, day, sum(due), sum(in_window), sum(scheduled) FROM ({rows}) AS delta
+    GROUP BY onc, day
+    HAVING sum(due) <> 0 OR sum(in_window) <> 0 OR sum(scheduled) <> 0
+    ORDER BY onc, day
+    ON CONFLICT (oncologist_id, day) DO UPDATE SET due = c.due + excluded.due,
+        in_window = c.in_window + excluded.in_window,
+        scheduled = c.scheduled + excluded.scheduled
+"""
+
+STATE_UPSERT = """
+    INSERT INTO clinic_cohortstate AS c (oncologist_id, state, patients)
+    SELECT onc, state, sum(n) FROM ({rows}) AS delta
+    GROUP BY onc, state HAVING sum(n) <> 0 ORDER BY onc, state
+    ON CONFLICT (oncologist_id, state) DO UPDATE SET patients = c.patients + excluded.patients
+"""
+
+
+def _draw_rows(table: str, sign: int) -> str:
+    return (
+        f"SELECT {DRAW_TERMS} FROM {table} x JOIN patients_patient p ON p.id = x.patient_id "
+        f"CROSS JOIN (SELECT {sign} AS s) AS sign"
+    )
+
+
+DRAW_FUNCTIONS = {
+    "INSERT": DAY_UPSERT.format(rows=_draw_rows("new_rows", 1)),
+    "UPDATE": DAY_UPSERT.format(
+        rows=f"{_draw_rows('new_rows', 1)} UNION ALL {_draw_rows('old_rows', -1)}"
+    ),
+    "DELETE": DAY_UPSERT.format(rows=_draw_rows("old_rows", -1)),
+}
+
+# A patient whose oncologist changed: her draws' contributions move (out of the old one's
+# rows, into the new one's).
+PATIENT_MOVES = DAY_UPSERT.format(
+    rows=f"""
+    SELECT {DRAW_TERMS.replace("p.oncologist_id", "m.onc")}
+    FROM (SELECT o.id, o.oncologist_id AS onc, -1 AS s FROM old_rows o
+            JOIN new_rows n ON n.id = o.id WHERE n.oncologist_id <> o.oncologist_id
+          UNION ALL
+          SELECT n.id, n.oncologist_id, 1 FROM old_rows o
+            JOIN new_rows n ON n.id = o.id WHERE n.oncologist_id <> o.oncologist_id) AS m
+    JOIN patients_draw x ON x.patient_id = m.id
+    """
+)
+
+PATIENT_FUNCTIONS = {
+    "INSERT": STATE_UPSERT.format(
+        rows="SELECT oncologist_id AS onc, surveillance_state AS state, 1 AS n FROM new_rows"
+    ),
+    "UPDATE": STATE_UPSERT.format(
+        rows="""
+        SELECT n.oncologist_id AS onc, n.surveillance_state AS state, 1 AS n
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (n.oncologist_id, n.surveillance_state) <> (o.oncologist_id, o.surveillance_state)
+        UNION ALL
+        SELECT o.oncologist_id, o.surveillance_state, -1
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (n.oncologist_id, n.surveillance_state) <> (o.oncologist_id, o.surveillance_state)
+        """
+    )
+    + ";\n"
+    + PATIENT_MOVES,
+    "DELETE": STATE_UPSERT.format(
+        rows="SELECT oncologist_id AS onc, surveillance_state AS state, -1 AS n FROM old_rows"
+    ),
+}
+
+REFERENCING = {
+    "INSERT": "REFERENCING NEW TABLE AS new_rows",
+    "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "DELETE": "REFERENCING OLD TABLE AS old_rows",
+}
+
+
+def _triggers(table: str, short: str, bodies: dict[str, str]) -> tuple[str, str]:
+    forward, backward = [], []
+    for event, body in bodies.items():
+        name = f"clinic_cohort_{short}_{event.lower()}"
+        forward.append(
+            f"""
+            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {body};
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER {name} AFTER {event} ON {table} {REFERENCING[event]}
+                FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+            """
+        )
+        backward.append(f"DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}();")
+    return "\n".join(forward), "\n".join(backward)
+
+
+DRAW_SQL = _triggers("patients_draw", "draw", DRAW_FUNCTIONS)
+PATIENT_SQL = _triggers("patients_patient", "patient", PATIENT_FUNCTIONS)
+
+
+def rebuild(apps, schema_editor):
+    from clinic.cohort import cohort_rebuild
+
+    cohort_rebuild()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("clinic", "0001_cohort_precompute"),
+        ("liquidbiopsy", "0003_variant_filter_db_default"),
+    ]
+
+    operations = [
+        migrations.RunSQL(DRAW_SQL[0], DRAW_SQL[1]),
+        migrations.RunSQL(PATIENT_SQL[0], PATIENT_SQL[1]),
+        migrations.RunPython(rebuild, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,73 @@
+"""The cohort dashboard's precomputed figures (clinic/cohort.py keeps them right).
+
+- CohortDay: per oncologist and day a draw's window closes, the draws that count for
+  adherence: `due` (collected, resulted, failed or missed), `in_window` (of those, collected
+  inside the window) and `scheduled` (still open; they count as due once the day has passed,
+  which the reader decides, so the stored row never goes stale as days pass).
+- CohortState: patients per oncologist and surveillance state.
+- CohortPatient: per patient with an ESR1 call, the dates the detection and lead-time figures
+  use: first tested report, first ESR1 call, first progression scan on or after it.
+
+CohortDay and CohortState are sums over rows of patients_draw and patients_patient; database
+triggers (migration 0001) add each statement's change to them, whatever service or planner
+makes it. CohortPatient is recomputed for the affected patients by `cohort_refresh`, which the
+clinic workflows call in the transaction that stores a report or a scan.
+"""
+
+from django.db import models
+
+
+class CohortDay(models.Model):
+    oncologist_id = models.BigIntegerField()
+    day = models.DateField()
+    due = models.IntegerField(default=0)
+    in_window = models.IntegerField(default=0)
+    scheduled = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["oncologist_id", "day"], name="cohortday_onc_day")
+        ]
+        indexes = [
+            models.Index(
+                fields=["day"], include=["due", "in_window", "scheduled"], name="cohortday_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} oncologist {self.oncologist_id}: {self.due} due"
+
+
+class CohortState(models.Model):
+    oncologist_id = models.BigIntegerField()
+    state = models.CharField(max_length=16)
+    patients = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["oncologist_id", "state"], name="cohortstate_onc_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} oncologist {self.oncologist_id}: {self.patients}"
+
+
+class CohortPatient(models.Model):
+    patient = models.OneToOneField(
+        "patients.Patient", models.CASCADE, primary_key=True, related_name="+"
+    )
+    first_tested_on = models.DateField()
+    first_esr1_on = models.DateField()
+    progression_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["first_esr1_on"],
+                include=["first_tested_on", "progression_on"],
+                name="cohortpatient_esr1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"patient {self.patient_id}: first ESR1 {self.first_esr1_on}"
