@@ -8,6 +8,8 @@ each change, and rebuilt from scratch on demand (`manage.py cohort_rebuild`).
   moved report can raise: `cohort_refresh(patient_ids)` recomputes the rows of the patients
   given, set-based (one lock statement, then one statement), and the clinic workflows call
   it in the transaction that stores a report (one, or a file's) or a scan.
+PostgreSQL only: on SQLite (the demo run command) there are no triggers, these functions do
+nothing and the dashboard computes from the base tables (clinic.metrics).
 """
 
 from __future__ import annotations
@@ -32,22 +34,24 @@ _FACTS = """
             AND r.status IN ('final', 'amended', 'corrected') {where_report}
         GROUP BY r.patient_id
     )
-    SELECT t.patient_id, t.first_tested_on, t.first_esr1_on,
+    SELECT t.patient_id, p.oncologist_id, t.first_tested_on, t.first_esr1_on,
         (SELECT min(s.performed_on) FROM patients_imagingassessment s
          WHERE s.patient_id = t.patient_id AND s.outcome = 'progression'
             AND s.performed_on >= t.first_esr1_on) AS progression_on
-    FROM tested t WHERE t.first_esr1_on IS NOT NULL
+    FROM tested t JOIN patients_patient p ON p.id = t.patient_id
+    WHERE t.first_esr1_on IS NOT NULL
 """
 
 _UPSERT = """
-    INSERT INTO clinic_cohortpatient (patient_id, first_tested_on, first_esr1_on, progression_on)
+    INSERT INTO clinic_cohortpatient AS c (patient_id, oncologist_id, first_tested_on,
+        first_esr1_on, progression_on)
     {facts}
-    ON CONFLICT (patient_id) DO UPDATE SET first_tested_on = excluded.first_tested_on,
-        first_esr1_on = excluded.first_esr1_on, progression_on = excluded.progression_on
-    WHERE (clinic_cohortpatient.first_tested_on, clinic_cohortpatient.first_esr1_on,
-           clinic_cohortpatient.progression_on)
-        IS DISTINCT FROM (excluded.first_tested_on, excluded.first_esr1_on,
-           excluded.progression_on)
+    ON CONFLICT (patient_id) DO UPDATE SET oncologist_id = excluded.oncologist_id,
+        first_tested_on = excluded.first_tested_on, first_esr1_on = excluded.first_esr1_on,
+        progression_on = excluded.progression_on
+    WHERE (c.oncologist_id, c.first_tested_on, c.first_esr1_on, c.progression_on)
+        IS DISTINCT FROM (excluded.oncologist_id, excluded.first_tested_on,
+            excluded.first_esr1_on, excluded.progression_on)
 """
 
 
@@ -59,7 +63,7 @@ def cohort_refresh(patient_ids: Iterable[int]) -> None:
     transactions refreshing one patient run one after the other and the second sees the
     first's reports: the recompute reads after the lock is granted."""
     ids = sorted({int(pk) for pk in patient_ids})
-    if not ids:
+    if not ids or connection.vendor != "postgresql":
         return
     with connection.cursor() as cur:
         cur.execute(
@@ -84,13 +88,20 @@ def cohort_rebuild() -> dict:
     """Recompute every precomputed figure from the base tables (the triggers' sums too);
     holds the tables' locks so no change lands half-counted. Returns the row counts."""
     counted = ", ".join(f"'{s}'" for s in COUNTED_STATES)
+    if connection.vendor != "postgresql":
+        return {"days": 0, "states": 0, "patients": 0}
     with connection.cursor() as cur:
+        # Writers of patients, draws and the figures wait; readers read the old figures
+        # until this commits (DELETE, not TRUNCATE, keeps them readable).
         cur.execute(
             "LOCK TABLE patients_patient, patients_draw IN SHARE ROW EXCLUSIVE MODE; "
             "LOCK TABLE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient "
-            "IN ACCESS EXCLUSIVE MODE"
+            "IN EXCLUSIVE MODE"
         )
-        cur.execute("TRUNCATE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient")
+        cur.execute(
+            "DELETE FROM clinic_cohortday; DELETE FROM clinic_cohortstate; "
+            "DELETE FROM clinic_cohortpatient"
+        )
         cur.execute(
             f"""
             INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window, scheduled)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -140,7 +139,7 @@ def lead_bins(days: list[int]) -> list[tuple[str, int]]:
     counts = [0] * (top // width + 1)
     for d in days:
         counts[d // width] += 1
-    return [(f"{i * width}–{(i + 1) * width - 1}", n) for i, n in enumerate(counts)]
+    return [(f"{i * width}\N{EN DASH}{(i + 1) * width - 1}", n) for i, n in enumerate(counts)]
 
 
 def _label(choices, code) -> str:

@@ -216,8 +216,8 @@ WITH states AS (
 ), detected AS (
     SELECT c.first_esr1_on = c.first_tested_on AS first_draw,
         c.progression_on - c.first_esr1_on AS lead_days, count(*) AS n
-    FROM clinic_cohortpatient c {onc_join_c}
-    WHERE c.first_esr1_on BETWEEN %(date_from)s AND %(date_to)s
+    FROM clinic_cohortpatient c
+    WHERE c.first_esr1_on BETWEEN %(date_from)s AND %(date_to)s AND {onc_c}
     GROUP BY 1, 2
 ), alerts AS (
     SELECT a.kind, a.state, a.decision, a.reason_code, a.escalation_level,
@@ -253,15 +253,18 @@ def _metrics_sql(filters: Filters) -> str:
     if filters.oncologist_id:
         return _METRICS_SQL.format(
             onc=_ONC,
-            onc_join_c=_ONC_JOIN.format(alias="c"),
+            onc_c="c." + _ONC,
             onc_join_a=_ONC_JOIN.format(alias="a"),
         )
-    return _METRICS_SQL.format(onc="true", onc_join_c="", onc_join_a="")
+    return _METRICS_SQL.format(onc="true", onc_c="true", onc_join_a="")
 
 
 def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetrics:
     """The dashboard's figures from the precomputed tables: one query whatever the cohort
-    size (two with `lead_rows`, the per-patient lead times of the CSV export)."""
+    size (two with `lead_rows`, the per-patient lead times of the CSV export). On SQLite
+    (the demo run command; no triggers) the figures come from the base tables."""
+    if connection.vendor != "postgresql":
+        return cohort_metrics_from_scratch(filters)
     params = {
         "onc": filters.oncologist_id,
         "today": clinic_today(),
@@ -312,7 +315,7 @@ def _lead_rows(filters: Filters) -> pd.DataFrame:
     from clinic.models import CohortPatient
 
     rows = CohortPatient.objects.filter(
-        filters.patients("patient__"),
+        filters.patients(),
         first_esr1_on__gte=filters.date_from,
         first_esr1_on__lte=filters.date_to,
         progression_on__isnull=False,

@@ -6,7 +6,8 @@
   which the reader decides, so the stored row never goes stale as days pass).
 - CohortState: patients per oncologist and surveillance state.
 - CohortPatient: per patient with an ESR1 call, the dates the detection and lead-time figures
-  use: first tested report, first ESR1 call, first progression scan on or after it.
+  use: first tested report, first ESR1 call, first progression scan on or after it (and her
+  oncologist, for the filter).
 
 CohortDay and CohortState are sums over rows of patients_draw and patients_patient; database
 triggers (migration 0001) add each statement's change to them, whatever service or planner
@@ -40,7 +41,7 @@ class CohortDay(models.Model):
 
 class CohortState(models.Model):
     oncologist_id = models.BigIntegerField()
-    state = models.CharField(max_length=16)
+    state = models.CharField(max_length=32)
     patients = models.IntegerField(default=0)
 
     class Meta:
@@ -56,6 +57,7 @@ class CohortPatient(models.Model):
     patient = models.OneToOneField(
         "patients.Patient", models.CASCADE, primary_key=True, related_name="+"
     )
+    oncologist_id = models.BigIntegerField()  # the patient's; the patient trigger moves it
     first_tested_on = models.DateField()
     first_esr1_on = models.DateField()
     progression_on = models.DateField(null=True)
@@ -66,7 +68,12 @@ class CohortPatient(models.Model):
                 fields=["first_esr1_on"],
                 include=["first_tested_on", "progression_on"],
                 name="cohortpatient_esr1",
-            )
+            ),
+            models.Index(
+                fields=["oncologist_id", "first_esr1_on"],
+                include=["first_tested_on", "progression_on"],
+                name="cohortpatient_onc_esr1",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ patients_draw or patients_patient adds its net change (new rows minus old rows, 
 oncologist and day, or oncologist and state) in one statement, so the planner's and the
 uploads' set-based statements stay set-based, and every service, whatever app it lives in,
 keeps the figures right inside its own transaction. A change of a patient's oncologist moves
-her draws' contributions. `manage.py cohort_rebuild` recomputes everything from scratch.
+her draws' contributions and her CohortPatient row. `manage.py cohort_rebuild` recomputes everything from scratch.
 """
 
 from django.db import migrations
@@ -69,6 +69,13 @@ PATIENT_MOVES = DAY_UPSERT.format(
     """
 )
 
+# ... and her CohortPatient row follows her (the dashboard filters it by oncologist).
+PATIENT_ONCOLOGIST = """
+    UPDATE clinic_cohortpatient c SET oncologist_id = n.oncologist_id
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+    WHERE c.patient_id = n.id AND n.oncologist_id <> o.oncologist_id
+"""
+
 PATIENT_FUNCTIONS = {
     "INSERT": STATE_UPSERT.format(
         rows="SELECT oncologist_id AS onc, surveillance_state AS state, 1 AS n FROM new_rows"
@@ -85,7 +92,9 @@ PATIENT_FUNCTIONS = {
         """
     )
     + ";\n"
-    + PATIENT_MOVES,
+    + PATIENT_MOVES
+    + ";\n"
+    + PATIENT_ONCOLOGIST,
     "DELETE": STATE_UPSERT.format(
         rows="SELECT oncologist_id AS onc, surveillance_state AS state, -1 AS n FROM old_rows"
     ),
@@ -121,10 +130,21 @@ DRAW_SQL = _triggers("patients_draw", "draw", DRAW_FUNCTIONS)
 PATIENT_SQL = _triggers("patients_patient", "patient", PATIENT_FUNCTIONS)
 
 
-def rebuild(apps, schema_editor):
+def forward(apps, schema_editor):
+    """PostgreSQL only: on SQLite (the demo run command) the dashboard reads the base tables."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(DRAW_SQL[0])
+    schema_editor.execute(PATIENT_SQL[0])
     from clinic.cohort import cohort_rebuild
 
     cohort_rebuild()
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PATIENT_SQL[1])
+        schema_editor.execute(DRAW_SQL[1])
 
 
 class Migration(migrations.Migration):
@@ -133,8 +153,4 @@ class Migration(migrations.Migration):
         ("liquidbiopsy", "0003_variant_filter_db_default"),
     ]
 
-    operations = [
-        migrations.RunSQL(DRAW_SQL[0], DRAW_SQL[1]),
-        migrations.RunSQL(PATIENT_SQL[0], PATIENT_SQL[1]),
-        migrations.RunPython(rebuild, migrations.RunPython.noop),
-    ]
+    operations = [migrations.RunPython(forward, backward)]
