@@ -8,6 +8,8 @@ each change, and rebuilt from scratch on demand (`manage.py cohort_rebuild`).
   moved report can raise: `cohort_refresh(patient_ids)` recomputes the rows of the patients
   given, set-based (one lock statement, then one statement), and the clinic workflows call
   it in the transaction that stores a report (one, or a file's) or a scan.
+- CohortAlert copies each alert's dashboard fields beside the patient's oncologist (triggers
+  on therapy_alert, migration 0003): the oncologist filter reads one index.
 PostgreSQL only: on SQLite (the demo run command) there are no triggers, these functions do
 nothing and the dashboard computes from the base tables (clinic.metrics).
 """
@@ -89,18 +91,19 @@ def cohort_rebuild() -> dict:
     holds the tables' locks so no change lands half-counted. Returns the row counts."""
     counted = ", ".join(f"'{s}'" for s in COUNTED_STATES)
     if connection.vendor != "postgresql":
-        return {"days": 0, "states": 0, "patients": 0}
+        return {"days": 0, "states": 0, "patients": 0, "alerts": 0}
     with connection.cursor() as cur:
         # Writers of patients, draws and the figures wait; readers read the old figures
         # until this commits (DELETE, not TRUNCATE, keeps them readable).
         cur.execute(
             "LOCK TABLE patients_patient, patients_draw IN SHARE ROW EXCLUSIVE MODE; "
-            "LOCK TABLE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient "
-            "IN EXCLUSIVE MODE"
+            "LOCK TABLE therapy_alert IN SHARE ROW EXCLUSIVE MODE; "
+            "LOCK TABLE clinic_cohortday, clinic_cohortstate, clinic_cohortpatient, "
+            "clinic_cohortalert IN EXCLUSIVE MODE"
         )
         cur.execute(
             "DELETE FROM clinic_cohortday; DELETE FROM clinic_cohortstate; "
-            "DELETE FROM clinic_cohortpatient"
+            "DELETE FROM clinic_cohortpatient; DELETE FROM clinic_cohortalert"
         )
         cur.execute(
             f"""
@@ -126,4 +129,14 @@ def cohort_rebuild() -> dict:
         states = cur.rowcount
         cur.execute(_UPSERT.format(facts=_FACTS.format(where_report="")))
         patients = cur.rowcount
-    return {"days": days, "states": states, "patients": patients}
+        cur.execute(
+            """
+            INSERT INTO clinic_cohortalert (alert_id, patient_id, oncologist_id, opened_at, kind,
+                state, decision, reason_code, escalation_level, decided_at)
+            SELECT a.id, a.patient_id, p.oncologist_id, a.opened_at, a.kind, a.state,
+                a.decision, a.reason_code, a.escalation_level, a.decided_at
+            FROM therapy_alert a JOIN patients_patient p ON p.id = a.patient_id
+            """
+        )
+        alerts = cur.rowcount
+    return {"days": days, "states": states, "patients": patients, "alerts": alerts}

@@ -3,7 +3,8 @@
 `cohort_metrics` reads the precomputed figures (clinic/models.py, kept right by
 clinic/cohort.py) and the alerts in one SQL statement whose cost does not grow with the
 cohort: per oncologist and day for draws, per oncologist and state for patients, the
-patients with an ESR1 call first seen in the range, the alerts opened in it.
+patients with an ESR1 call first seen in the range, the alerts opened in it (a copy beside
+the patient's oncologist).
 `cohort_metrics_from_scratch` computes the same figures from the base tables (the
 definition; the property tests hold the two equal). Filters: a date range and the
 responsible oncologist. Definitions:
@@ -200,7 +201,6 @@ def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
 # --- From the precomputed figures: one statement -------------------------------------------
 
 _ONC = "oncologist_id = %(onc)s"
-_ONC_JOIN = "JOIN patients_patient p ON p.id = {alias}.patient_id AND p.oncologist_id = %(onc)s"
 
 _METRICS_SQL = """
 WITH states AS (
@@ -222,8 +222,8 @@ WITH states AS (
 ), alerts AS (
     SELECT a.kind, a.state, a.decision, a.reason_code, a.escalation_level,
         extract(epoch FROM a.decided_at - a.opened_at) / 3600 AS hours
-    FROM therapy_alert a {onc_join_a}
-    WHERE a.opened_at >= %(opened_from)s AND a.opened_at < %(opened_to)s
+    FROM clinic_cohortalert a
+    WHERE a.opened_at >= %(opened_from)s AND a.opened_at < %(opened_to)s AND {onc_a}
 )
 SELECT
     (SELECT coalesce(json_agg(json_build_array(state, n) ORDER BY state COLLATE "C"), '[]')
@@ -254,9 +254,9 @@ def _metrics_sql(filters: Filters) -> str:
         return _METRICS_SQL.format(
             onc=_ONC,
             onc_c="c." + _ONC,
-            onc_join_a=_ONC_JOIN.format(alias="a"),
+            onc_a="a." + _ONC,
         )
-    return _METRICS_SQL.format(onc="true", onc_c="true", onc_join_a="")
+    return _METRICS_SQL.format(onc="true", onc_c="true", onc_a="true")
 
 
 def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetrics:

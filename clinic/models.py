@@ -78,3 +78,31 @@ class CohortPatient(models.Model):
 
     def __str__(self) -> str:
         return f"patient {self.patient_id}: first ESR1 {self.first_esr1_on}"
+
+
+class CohortAlert(models.Model):
+    """A copy of each alert's dashboard fields with the patient's oncologist beside them, so
+    the oncologist filter reads one index instead of looking up every alert's patient.
+    Kept by triggers on therapy_alert (and the patient trigger, when she changes hands)."""
+
+    alert_id = models.BigIntegerField(primary_key=True)
+    patient_id = models.BigIntegerField()
+    oncologist_id = models.BigIntegerField()
+    opened_at = models.DateTimeField()
+    # Text, not varchar: a code therapy makes longer never fails the alert's own write.
+    kind = models.TextField()
+    state = models.TextField()
+    decision = models.TextField()
+    reason_code = models.TextField()
+    escalation_level = models.PositiveSmallIntegerField()
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["opened_at"], name="cohortalert_opened"),
+            models.Index(fields=["oncologist_id", "opened_at"], name="cohortalert_onc_opened"),
+            models.Index(fields=["patient_id"], name="cohortalert_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} ({self.kind}, {self.state})"

@@ -8,7 +8,8 @@ oncologists, applies them through the same workflows and services the pages and 
 and compares after every step:
 - `cohort_metrics` (precomputed) with `cohort_metrics_from_scratch` (base tables), for the
   whole cohort and each oncologist, over several ranges;
-- the precomputed tables with what `cohort_rebuild` makes of the final data.
+- the precomputed tables (alert copies included) with what `cohort_rebuild` makes of the
+  final data.
 PROPERTY_EXAMPLES raises the number of sequences (default 60).
 """
 
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 
 from clinic.cohort import cohort_rebuild, cohort_refresh
 from clinic.metrics import Filters, cohort_metrics, cohort_metrics_from_scratch
-from clinic.models import CohortDay, CohortPatient, CohortState
+from clinic.models import CohortAlert, CohortDay, CohortPatient, CohortState
 from clinic.workflows import (
     draws_plan_and_reconcile,
     patient_change,
@@ -325,6 +326,20 @@ def tables() -> dict:
                 "oncologist_id", "state", "patients"
             )
         ),
+        "alerts": sorted(
+            CohortAlert.objects.values_list(
+                "alert_id",
+                "patient_id",
+                "oncologist_id",
+                "opened_at",
+                "kind",
+                "state",
+                "decision",
+                "reason_code",
+                "escalation_level",
+                "decided_at",
+            )
+        ),
         "patients": sorted(
             CohortPatient.objects.values_list(
                 "patient_id", "oncologist_id", "first_tested_on", "first_esr1_on", "progression_on"
@@ -415,6 +430,7 @@ def test_the_rebuild_command_recomputes_what_was_lost(oncologists, nurse, lab_us
         assert all(kept.values())
         CohortDay.objects.all().delete()
         CohortPatient.objects.all().delete()
+        CohortAlert.objects.all().delete()
         CohortState.objects.update(patients=7)
         call_command("cohort_rebuild", stdout=open(os.devnull, "w"))  # noqa: SIM115
         assert tables() == kept

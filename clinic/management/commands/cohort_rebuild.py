@@ -17,5 +17,5 @@ class Command(BaseCommand):
         counts = cohort_rebuild()
         self.stdout.write(
             f"Rebuilt: {counts['days']} oncologist-days, {counts['states']} oncologist-states, "
-            f"{counts['patients']} patients with an ESR1 call."
+            f"{counts['patients']} patients with an ESR1 call, {counts['alerts']} alerts."
         )
