@@ -1,8 +1,8 @@
 """The dashboard's precomputed figures (clinic/models.py), kept right in the transaction of
 each change, and rebuilt from scratch on demand (`manage.py cohort_rebuild`).
 
-- CohortDay and CohortState are sums over draws and patients: database triggers (migration
-  0002) add every statement's net change, so the planner, the draw services, the patient
+- CohortDay and CohortState are sums over closed draws and patients: database triggers
+  (migration 0002) add every statement's net change, so the planner, the draw services, the patient
   services and the uploads keep them right without calling up into clinic.
 - CohortPatient holds minima over a patient's reports and scans, which a cancellation or a
   moved report can raise: `cohort_refresh(patient_ids)` recomputes the rows of the patients
@@ -107,14 +107,12 @@ def cohort_rebuild() -> dict:
         )
         cur.execute(
             f"""
-            INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window, scheduled)
-            SELECT p.oncologist_id, d.window_closes_on,
-                count(*) FILTER (WHERE d.state IN ({counted})),
-                count(*) FILTER (WHERE d.state IN ({counted})
-                    AND d.collected_on BETWEEN d.window_opens_on AND d.window_closes_on),
-                count(*) FILTER (WHERE d.state = 'scheduled')
+            INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window)
+            SELECT p.oncologist_id, d.window_closes_on, count(*),
+                count(*) FILTER (
+                    WHERE d.collected_on BETWEEN d.window_opens_on AND d.window_closes_on)
             FROM patients_draw d JOIN patients_patient p ON p.id = d.patient_id
-            WHERE d.state IN ({counted}, 'scheduled')
+            WHERE d.state IN ({counted})
             GROUP BY p.oncologist_id, d.window_closes_on
             """  # noqa: S608 - constants only
         )

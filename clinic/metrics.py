@@ -2,7 +2,8 @@
 
 `cohort_metrics` reads the precomputed figures (clinic/models.py, kept right by
 clinic/cohort.py) and the alerts in one SQL statement whose cost does not grow with the
-cohort: per oncologist and day for draws, per oncologist and state for patients, the
+cohort: per oncologist and day for closed draws (open draws whose window has closed, few,
+live), per oncologist and state for patients, the
 patients with an ESR1 call first seen in the range, the alerts opened in it (a copy beside
 the patient's oncologist).
 `cohort_metrics_from_scratch` computes the same figures from the base tables (the
@@ -206,13 +207,27 @@ _METRICS_SQL = """
 WITH states AS (
     SELECT state, sum(patients) AS n FROM clinic_cohortstate WHERE {onc}
     GROUP BY state HAVING sum(patients) <> 0
+), overdue AS (
+    -- Open draws whose window closed before today count as due (and not in window); read
+    -- live, through the worklist's partial indexes (non-redraws, redraws).
+    SELECT x.window_closes_on AS day FROM patients_draw x {onc_join_x}
+    WHERE x.state = 'scheduled' AND NOT x.is_redraw
+        AND x.window_closes_on BETWEEN %(date_from)s AND %(date_to)s
+        AND x.window_closes_on < %(today)s
+    UNION ALL
+    SELECT x.window_closes_on FROM patients_draw x {onc_join_x}
+    WHERE x.state = 'scheduled' AND x.is_redraw
+        AND x.window_closes_on BETWEEN %(date_from)s AND %(date_to)s
+        AND x.window_closes_on < %(today)s
 ), adherence AS (
-    -- An open draw counts as due once its window has closed (before today).
-    SELECT date_trunc('month', day)::date AS month,
-        sum(due + CASE WHEN day < %(today)s THEN scheduled ELSE 0 END) AS due,
+    SELECT date_trunc('month', day)::date AS month, sum(due) AS due,
         sum(in_window) AS in_window
-    FROM clinic_cohortday WHERE day BETWEEN %(date_from)s AND %(date_to)s AND {onc}
-    GROUP BY 1 HAVING sum(due + CASE WHEN day < %(today)s THEN scheduled ELSE 0 END) <> 0
+    FROM (
+        SELECT day, due, in_window FROM clinic_cohortday
+        WHERE day BETWEEN %(date_from)s AND %(date_to)s AND {onc}
+        UNION ALL SELECT day, 1, 0 FROM overdue
+    ) AS d
+    GROUP BY 1 HAVING sum(due) <> 0
 ), detected AS (
     SELECT c.first_esr1_on = c.first_tested_on AS first_draw,
         c.progression_on - c.first_esr1_on AS lead_days, count(*) AS n
@@ -255,8 +270,9 @@ def _metrics_sql(filters: Filters) -> str:
             onc=_ONC,
             onc_c="c." + _ONC,
             onc_a="a." + _ONC,
+            onc_join_x="JOIN patients_patient p ON p.id = x.patient_id AND p." + _ONC,
         )
-    return _METRICS_SQL.format(onc="true", onc_c="true", onc_a="true")
+    return _METRICS_SQL.format(onc="true", onc_c="true", onc_a="true", onc_join_x="")
 
 
 def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetrics:

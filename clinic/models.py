@@ -1,9 +1,10 @@
 """The cohort dashboard's precomputed figures (clinic/cohort.py keeps them right).
 
-- CohortDay: per oncologist and day a draw's window closes, the draws that count for
-  adherence: `due` (collected, resulted, failed or missed), `in_window` (of those, collected
-  inside the window) and `scheduled` (still open; they count as due once the day has passed,
-  which the reader decides, so the stored row never goes stale as days pass).
+- CohortDay: per oncologist and day a draw's window closes, the closed draws that count for
+  adherence: `due` (collected, resulted, failed or missed) and `in_window` (of those, collected
+  inside the window). Open draws whose window has closed count as due too; the dashboard
+  reads those few live (their count changes as days pass, and the planner's inserts of
+  future draws then cost the triggers nothing).
 - CohortState: patients per oncologist and surveillance state.
 - CohortPatient: per patient with an ESR1 call, the dates the detection and lead-time figures
   use: first tested report, first ESR1 call, first progression scan on or after it (and her
@@ -23,17 +24,12 @@ class CohortDay(models.Model):
     day = models.DateField()
     due = models.IntegerField(default=0)
     in_window = models.IntegerField(default=0)
-    scheduled = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["oncologist_id", "day"], name="cohortday_onc_day")
         ]
-        indexes = [
-            models.Index(
-                fields=["day"], include=["due", "in_window", "scheduled"], name="cohortday_day"
-            )
-        ]
+        indexes = [models.Index(fields=["day"], include=["due", "in_window"], name="cohortday_day")]
 
     def __str__(self) -> str:
         return f"{self.day} oncologist {self.oncologist_id}: {self.due} due"

@@ -4,32 +4,33 @@ Statement-level AFTER triggers with transition tables: each INSERT, UPDATE or DE
 patients_draw or patients_patient adds its net change (new rows minus old rows, grouped by
 oncologist and day, or oncologist and state) in one statement, so the planner's and the
 uploads' set-based statements stay set-based, and every service, whatever app it lives in,
-keeps the figures right inside its own transaction. A change of a patient's oncologist moves
-her draws' contributions and her CohortPatient row. `manage.py cohort_rebuild` recomputes everything from scratch.
+keeps the figures right inside its own transaction. An update counts only the rows whose
+contribution changed (a result arriving changes none). A change of a patient's oncologist
+moves her draws' contributions and her CohortPatient row. `manage.py cohort_rebuild`
+recomputes everything from scratch.
 """
 
 from django.db import migrations
 
 COUNTED = "('collected', 'resulted', 'failed', 'missed')"
 
-# One draw row's contribution, signed: `x` is the row, `s` the sign (+1 new, -1 old).
-DRAW_TERMS = f"""
-    p.oncologist_id AS onc, x.window_closes_on AS day,
-    s * (x.state IN {COUNTED})::int AS due,
-    s * (x.state IN {COUNTED} AND coalesce(x.collected_on BETWEEN x.window_opens_on
-        AND x.window_closes_on, false))::int AS in_window,
-    s * (x.state = 'scheduled')::int AS scheduled
+# What a closed draw row `x` (collected, resulted, failed, missed: DRAW_COUNTED) adds: one
+# due on the day its window closes, for its patient, and whether it was collected inside the
+# window. Open and cancelled draws add nothing (the dashboard counts overdue open draws live).
+DRAW_KEY = """
+    x.patient_id, x.window_closes_on AS day,
+    coalesce(x.collected_on BETWEEN x.window_opens_on AND x.window_closes_on, false) AS inw
 """
+DRAW_COUNTED = f"x.state IN {COUNTED}"
 
 DAY_UPSERT = """
-    INSERT INTO clinic_cohortday AS c (oncologist_id, day, due, in_window, scheduled)
-    SELECT onc, day, sum(due), sum(in_window), sum(scheduled) FROM ({rows}) AS delta
+    INSERT INTO clinic_cohortday AS c (oncologist_id, day, due, in_window)
+    SELECT onc, day, sum(due), sum(in_window) FROM ({rows}) AS delta
     GROUP BY onc, day
-    HAVING sum(due) <> 0 OR sum(in_window) <> 0 OR sum(scheduled) <> 0
+    HAVING sum(due) <> 0 OR sum(in_window) <> 0
     ORDER BY onc, day
     ON CONFLICT (oncologist_id, day) DO UPDATE SET due = c.due + excluded.due,
-        in_window = c.in_window + excluded.in_window,
-        scheduled = c.scheduled + excluded.scheduled
+        in_window = c.in_window + excluded.in_window
 """
 
 STATE_UPSERT = """
@@ -40,64 +41,75 @@ STATE_UPSERT = """
 """
 
 
-def _draw_rows(table: str, sign: int) -> str:
-    return (
-        f"SELECT {DRAW_TERMS} FROM {table} x JOIN patients_patient p ON p.id = x.patient_id "
-        f"CROSS JOIN (SELECT {sign} AS s) AS sign"
+def _draw_delta(*sources: tuple[str, int]) -> str:
+    """The net change of the rows of `sources` (transition table, sign), by patient and key.
+
+    New rows (+1) and old rows (-1) are summed without pairing them: a row whose contribution
+    did not change (a result arriving: collected to resulted) cancels out in the aggregate,
+    before any patient is looked up. No join of the two transition tables: the planner has no
+    statistics on them and may nest-loop such a join (quadratic)."""
+    union = " UNION ALL ".join(
+        f"SELECT {DRAW_KEY}, {sign} AS s FROM {table} x WHERE {DRAW_COUNTED}"
+        for table, sign in sources
     )
+    return f"""
+    SELECT p.oncologist_id AS onc, d.day, d.s AS due, d.s * d.inw::int AS in_window
+    FROM (SELECT patient_id, day, inw, sum(s) AS s FROM ({union}) AS u
+          GROUP BY patient_id, day, inw HAVING sum(s) <> 0) AS d
+    JOIN patients_patient p ON p.id = d.patient_id
+    """
 
 
 DRAW_FUNCTIONS = {
-    "INSERT": DAY_UPSERT.format(rows=_draw_rows("new_rows", 1)),
-    "UPDATE": DAY_UPSERT.format(
-        rows=f"{_draw_rows('new_rows', 1)} UNION ALL {_draw_rows('old_rows', -1)}"
-    ),
-    "DELETE": DAY_UPSERT.format(rows=_draw_rows("old_rows", -1)),
+    "INSERT": DAY_UPSERT.format(rows=_draw_delta(("new_rows", 1))),
+    "UPDATE": DAY_UPSERT.format(rows=_draw_delta(("new_rows", 1), ("old_rows", -1))),
+    "DELETE": DAY_UPSERT.format(rows=_draw_delta(("old_rows", -1))),
 }
 
-# A patient whose oncologist changed: her draws' contributions move (out of the old one's
-# rows, into the new one's).
-PATIENT_MOVES = DAY_UPSERT.format(
+# Patients whose oncologist changed in the statement: (id, oncologist, +1 new / -1 old), by
+# the same cancelling aggregate (no join of the transition tables).
+MOVED = """
+    SELECT id, onc, sum(s) AS s FROM (
+        SELECT id, oncologist_id AS onc, 1 AS s FROM new_rows
+        UNION ALL SELECT id, oncologist_id, -1 FROM old_rows) AS u
+    GROUP BY id, onc HAVING sum(s) <> 0
+"""
+
+# Their draws' contributions move (out of the old oncologist's rows, into the new one's) ...
+PATIENT_MOVES = f"WITH moved AS ({MOVED}) " + DAY_UPSERT.format(
     rows=f"""
-    SELECT {DRAW_TERMS.replace("p.oncologist_id", "m.onc")}
-    FROM (SELECT o.id, o.oncologist_id AS onc, -1 AS s FROM old_rows o
-            JOIN new_rows n ON n.id = o.id WHERE n.oncologist_id <> o.oncologist_id
-          UNION ALL
-          SELECT n.id, n.oncologist_id, 1 FROM old_rows o
-            JOIN new_rows n ON n.id = o.id WHERE n.oncologist_id <> o.oncologist_id) AS m
-    JOIN patients_draw x ON x.patient_id = m.id
+    SELECT m.onc, d.day, m.s AS due, m.s * d.inw::int AS in_window
+    FROM moved m JOIN LATERAL (SELECT {DRAW_KEY} FROM patients_draw x
+                               WHERE x.patient_id = m.id AND {DRAW_COUNTED}) AS d ON true
     """
 )
 
-# ... and her CohortPatient row follows her (the dashboard filters it by oncologist).
-PATIENT_ONCOLOGIST = """
-    UPDATE clinic_cohortpatient c SET oncologist_id = n.oncologist_id
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE c.patient_id = n.id AND n.oncologist_id <> o.oncologist_id
+# ... and their CohortPatient rows follow them (the dashboard filters those by oncologist).
+PATIENT_ONCOLOGIST = f"""
+    WITH moved AS ({MOVED})
+    UPDATE clinic_cohortpatient c SET oncologist_id = m.onc
+    FROM moved m WHERE c.patient_id = m.id AND m.s > 0
 """
 
+STATE_ROWS = (
+    "SELECT oncologist_id AS onc, surveillance_state AS state, {sign} AS n FROM {table}"
+)
+
 PATIENT_FUNCTIONS = {
-    "INSERT": STATE_UPSERT.format(
-        rows="SELECT oncologist_id AS onc, surveillance_state AS state, 1 AS n FROM new_rows"
-    ),
+    "INSERT": STATE_UPSERT.format(rows=STATE_ROWS.format(sign=1, table="new_rows")),
     "UPDATE": STATE_UPSERT.format(
-        rows="""
-        SELECT n.oncologist_id AS onc, n.surveillance_state AS state, 1 AS n
-        FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE (n.oncologist_id, n.surveillance_state) <> (o.oncologist_id, o.surveillance_state)
-        UNION ALL
-        SELECT o.oncologist_id, o.surveillance_state, -1
-        FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE (n.oncologist_id, n.surveillance_state) <> (o.oncologist_id, o.surveillance_state)
-        """
+        rows=STATE_ROWS.format(sign=1, table="new_rows")
+        + " UNION ALL "
+        + STATE_ROWS.format(sign=-1, table="old_rows")
     )
-    + ";\n"
-    + PATIENT_MOVES
-    + ";\n"
-    + PATIENT_ONCOLOGIST,
-    "DELETE": STATE_UPSERT.format(
-        rows="SELECT oncologist_id AS onc, surveillance_state AS state, -1 AS n FROM old_rows"
-    ),
+    + f""";
+    -- EXISTS over the aggregate: it is computed whole (hashed), once per statement.
+    IF EXISTS (SELECT 1 FROM ({MOVED}) AS m) THEN
+        {PATIENT_MOVES};
+        {PATIENT_ONCOLOGIST};
+    END IF
+    """,
+    "DELETE": STATE_UPSERT.format(rows=STATE_ROWS.format(sign=-1, table="old_rows")),
 }
 
 REFERENCING = {
@@ -134,13 +146,11 @@ PATIENT_SQL = _triggers("patients_patient", "patient", PATIENT_FUNCTIONS)
 # of this migration: later changes to that module must not change what this one does).
 INITIAL_FILL = [
     f"""
-    INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window, scheduled)
-    SELECT p.oncologist_id, d.window_closes_on,
-        count(*) FILTER (WHERE d.state IN {COUNTED}),
-        count(*) FILTER (WHERE d.state IN {COUNTED}
-            AND d.collected_on BETWEEN d.window_opens_on AND d.window_closes_on),
-        count(*) FILTER (WHERE d.state = 'scheduled')
+    INSERT INTO clinic_cohortday (oncologist_id, day, due, in_window)
+    SELECT p.oncologist_id, d.window_closes_on, count(*),
+        count(*) FILTER (WHERE d.collected_on BETWEEN d.window_opens_on AND d.window_closes_on)
     FROM patients_draw d JOIN patients_patient p ON p.id = d.patient_id
+    WHERE d.state IN {COUNTED}
     GROUP BY p.oncologist_id, d.window_closes_on
     """,
     """

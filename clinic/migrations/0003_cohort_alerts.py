@@ -35,10 +35,21 @@ BODIES = {
 }
 # The patient trigger of 0002 moves draws and ESR1 dates; this one moves her alerts.
 PATIENT_MOVE = """
-    UPDATE clinic_cohortalert c SET oncologist_id = n.oncologist_id
-    FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE c.patient_id = n.id AND n.oncologist_id <> o.oncologist_id
-"""
+    IF EXISTS (SELECT 1 FROM ({moved}) AS m) THEN
+        WITH moved AS ({moved})
+        UPDATE clinic_cohortalert c SET oncologist_id = m.onc
+        FROM moved m WHERE c.patient_id = m.id AND m.s > 0;
+    END IF
+""".format(
+    # Patients whose oncologist changed: a cancelling aggregate of new (+1) and old (-1)
+    # rows, not a join of the transition tables (no statistics: a nested loop is quadratic).
+    moved="""
+        SELECT id, onc, sum(s) AS s FROM (
+            SELECT id, oncologist_id AS onc, 1 AS s FROM new_rows
+            UNION ALL SELECT id, oncologist_id, -1 FROM old_rows) AS u
+        GROUP BY id, onc HAVING sum(s) <> 0
+    """
+)
 
 
 def _sql() -> tuple[str, str]:
