@@ -33,7 +33,7 @@ def test_client_is_the_address_the_outermost_trusted_proxy_saw(remote, forged, a
     Behind N proxies the last N-1 appended hops are proxies and REMOTE_ADDR the last one."""
     header = ", ".join(forged + appended) if forged or appended else None
     # The hops as the server reads them: forged text may itself hold commas or be blank.
-    hops = [h for h in (header or "").split(",") if h.strip()]
+    hops = [h.strip() for h in (header or "").split(",") if h.strip()]
     with override_settings(TRUSTED_PROXY_COUNT=proxies):
         got = client_ip(_request(remote, header))
     if proxies == 0 or not hops or len(hops) < proxies:
