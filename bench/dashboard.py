@@ -44,6 +44,15 @@ BUDGET_GROWTH = 1.3
 
 def _seed(cur, oncologist_id, other_id, lab_id, today, patients) -> None:
     seed_patients_and_draws(cur, oncologist_id, today, patients, HISTORY_PER_PATIENT)
+    # A tenth of the collections nine days late (outside the window): an UPDATE of 100,000
+    # rows of the 1,000,000 (the draw trigger's set-based path).
+    cur.execute(
+        """
+        UPDATE patients_draw SET collected_on = collected_on + 9,
+            collected_at = collected_at + interval '9 days'
+        WHERE state = 'resulted' AND mod(abs(hashtext(id::text)), 10) = 0
+        """
+    )
     # A third of the cohort to a second oncologist (the triggers move their draws' figures).
     cur.execute("UPDATE patients_patient SET oncologist_id = %s WHERE mod(id, 3) = 0", [other_id])
     cur.execute(
@@ -53,7 +62,7 @@ def _seed(cur, oncologist_id, other_id, lab_id, today, patients) -> None:
             reported_on, payload, payload_sha256, received_at)
         SELECT now(), now(), %s, 'B-' || d.id, 1, 'final', true, d.id, d.patient_id, 'G360',
             'pass', d.collected_on, d.collected_on, '{}'::jsonb, 'x', now()
-        FROM patients_draw d WHERE d.state = 'resulted' AND mod(d.id, 5) = 0
+        FROM patients_draw d WHERE d.state = 'resulted' AND mod(abs(hashtext(d.id::text)), 5) = 0
         """,
         [lab_id],
     )
@@ -63,7 +72,7 @@ def _seed(cur, oncologist_id, other_id, lab_id, today, patients) -> None:
             genome_build, chrom, pos, ref, alt, vaf, flags)
         SELECT r.id, 'ESR1', 'p.Asp538Gly', '', '', 'GRCh38', '6', 152098791, 'A', 'G',
             0.004, '[]'::jsonb
-        FROM liquidbiopsy_labreport r WHERE mod(r.id, 20) = 0
+        FROM liquidbiopsy_labreport r WHERE mod(abs(hashtext(r.id::text)), 20) = 0
         """
     )
     cur.execute(
@@ -130,6 +139,9 @@ def child(patients: int) -> dict:
     start = time.perf_counter()
     with connection.cursor() as cur:
         _seed(cur, oncologist.pk, other.pk, lab.pk, today, patients)
+        # (ids are hashed to pick reports and ESR1 calls: a modulo of the id would follow the
+        # insert order, putting every report on a fifth of the patients and every first ESR1
+        # call in one season, outside the default 12 months)
     seed_seconds = time.perf_counter() - start
     ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
     # An upload of 20,000 reports touches about a fifth of the 100,000 patients.
@@ -172,6 +184,7 @@ def child(patients: int) -> dict:
         }
     year = Filters(date_from=today - dt.timedelta(days=365), date_to=today)
     sql_times = [_timed(lambda: cohort_metrics(year)) * 1000 for _ in range(REQUESTS)]
+    shown = cohort_metrics(year)
     scratch_times = [_timed(lambda: cohort_metrics_from_scratch(year)) * 1000 for _ in range(3)]
     if (
         cohort_metrics(year).lead_time_summary
@@ -191,6 +204,12 @@ def child(patients: int) -> dict:
         "refresh_fifth_patients": len(fifth),
         "refresh_all_seconds": round(refresh_all, 2),
         "rebuild_seconds": round(rebuild, 2),
+        "year_figures": {
+            "esr1_detections": int(shown.detection["patients"].sum()),
+            "lead_times": shown.lead_time_summary["n"],
+            "alerts_decided": shown.response_hours["n"],
+            "draws_due": int(shown.adherence["draws_due"].sum()),
+        },
     }
 
 
