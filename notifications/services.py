@@ -44,57 +44,72 @@ def notification_publish(*, message: Message, recipients: Iterable) -> list[int]
 
     Returns the ids of e-mails created now (not those that already existed).
     """
+    return notifications_publish(notices=[(message, list(recipients))])
+
+
+@transaction.atomic
+def notifications_publish(*, notices: Iterable[tuple[Message, Iterable]]) -> list[int]:
+    """`notification_publish` for many messages at once, in a constant number of queries
+    (a reconcile that opens 20,000 alerts tells 20,000 oncologist inboxes in four)."""
     now = timezone.now()
-    in_app, email = [], []
-    for user in recipients:
-        in_app.append(
-            Notification(
-                recipient=user,
-                key=message.key,
-                subject=(message.in_app_subject or message.subject)[:200],
-                body=message.in_app_body or message.body,
-                link=message.link,
-                channel=Notification.Channel.IN_APP,
-                state=Notification.State.DELIVERED,
-                sent_at=now,
-                created_at=now,
-            )
-        )
-        if user.email:
-            email.append(
+    in_app: dict[bool, list[Notification]] = {True: [], False: []}
+    email: list[Notification] = []
+    for message, recipients in notices:
+        for user in recipients:
+            in_app[message.replace].append(
                 Notification(
                     recipient=user,
                     key=message.key,
-                    subject=message.subject[:200],
-                    body=message.body,
+                    subject=(message.in_app_subject or message.subject)[:200],
+                    body=message.in_app_body or message.body,
                     link=message.link,
-                    channel=Notification.Channel.EMAIL,
-                    state=Notification.State.PENDING,
+                    channel=Notification.Channel.IN_APP,
+                    state=Notification.State.DELIVERED,
+                    sent_at=now,
+                    created_at=now,
                 )
             )
-    if not in_app:
-        return []
-    if message.replace:
+            if user.email:
+                email.append(
+                    Notification(
+                        recipient=user,
+                        key=message.key,
+                        subject=message.subject[:200],
+                        body=message.body,
+                        link=message.link,
+                        channel=Notification.Channel.EMAIL,
+                        state=Notification.State.PENDING,
+                    )
+                )
+    if in_app[True]:
         Notification.objects.bulk_create(
-            in_app,
+            _last_per_key(in_app[True]),
             update_conflicts=True,
             unique_fields=["recipient", "key", "channel"],
             update_fields=["subject", "body", "link", "created_at", "sent_at", "read_at"],
         )
-    else:
-        Notification.objects.bulk_create(in_app, ignore_conflicts=True)
+    if in_app[False]:
+        Notification.objects.bulk_create(in_app[False], ignore_conflicts=True)
     if not email:
         return []
+    keys = {n.key for n in email}
     before = set(
-        Notification.objects.filter(
-            key=message.key, channel=Notification.Channel.EMAIL
-        ).values_list("id", flat=True)
+        Notification.objects.filter(key__in=keys, channel=Notification.Channel.EMAIL).values_list(
+            "id", flat=True
+        )
     )
     Notification.objects.bulk_create(email, ignore_conflicts=True)
     after = Notification.objects.filter(
-        key=message.key, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
+        key__in=keys, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
     ).values_list("id", flat=True)
     return [pk for pk in after if pk not in before]
+
+
+def _last_per_key(rows: list[Notification]) -> list[Notification]:
+    """ON CONFLICT DO UPDATE cannot touch one row twice in a statement: the last notice per
+    recipient and key wins, as it would have sent one after the other."""
+    last = {(n.recipient.pk, n.key): n for n in rows}
+    return list(last.values())
 
 
 def _claim(notification_id: int) -> bool:

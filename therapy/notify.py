@@ -7,7 +7,7 @@ alert (a new episode) is told afresh. E-mails name no patient: they carry only a
 from __future__ import annotations
 
 from core.queue import enqueue_on_commit
-from notifications.services import Message, notification_publish
+from notifications.services import Message, notifications_publish
 from therapy.models import Alert
 
 KIND_NOUN = {
@@ -29,21 +29,27 @@ def alert_notify(
     The e-mail says what happened and links to the alert; the in-app notice also names the
     patient. `replace` keeps one notice per alert for a repeating event kind (new evidence, a
     changed decision's evidence), updated in place."""
-    if recipients is None:
-        recipients = [alert.patient.oncologist]
-    patient = alert.patient
-    name = getattr(patient, "display_name", "") if patient.family_name else ""
-    ids = notification_publish(
-        message=Message(
+    alerts_notify([(alert, event, subject, replace)], recipients=recipients)
+
+
+def alerts_notify(notices, *, recipients=None) -> None:
+    """`alert_notify` for many (alert, event, subject, replace) at once: constant queries."""
+    messages = []
+    for alert, event, subject, replace in notices:
+        patient = alert.patient
+        name = getattr(patient, "display_name", "") if patient.family_name else ""
+        message = Message(
             key=f"alert:{alert.pk}:{event}",
             subject=subject,
             body=f"{subject}.\nOpen the alert to review the evidence and record your decision.",
             link=f"/alerts/{alert.pk}/",
             in_app_subject=f"{subject}: {name}" if name else subject,
             replace=replace,
-        ),
-        recipients=recipients,
-    )
+        )
+        messages.append((message, recipients if recipients is not None else [patient.oncologist]))
+    if not messages:
+        return
+    ids = notifications_publish(notices=messages)
     if ids:
         from notifications.tasks import notifications_send
 

@@ -30,15 +30,15 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from audit.services import audit_record
+from audit.services import AuditRow, audit_bulk
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
-from therapy.notify import alert_notify, noun
+from therapy.notify import alerts_notify, noun
 from therapy.rules import (
     ESR1_WITH_PROGRESSION,
     REVIEW,
@@ -114,9 +114,7 @@ def _gather(patient_ids: list[int], config: RuleConfig):
         for pk, state, onc, given, family in Patient.objects.select_for_update()
         .filter(pk__in=patient_ids)
         .order_by("pk")
-        .values_list(
-            "pk", "surveillance_state", "oncologist_id", "given_name", "family_name"
-        )
+        .values_list("pk", "surveillance_state", "oncologist_id", "given_name", "family_name")
     }
     regimens: dict[int, list[RegimenFact]] = defaultdict(list)
     for row in Regimen.objects.filter(patient_id__in=patient_ids).values(
@@ -189,18 +187,54 @@ class _Run:
         self.system = None if acting_user else "rule"
         self.config = config
         self.now = timezone.now()
-        self.touched: dict[int, Alert] = {}
+        self.touched: list[Alert] = []
+        self._touched: set[int] = set()
         self.oncologists: dict[int, object] = {}
+        # Written set-based at the end (flush): new alerts with their evidence, evidence
+        # changes, audit rows and notices, each in one statement for the whole batch.
+        self.opened: list[tuple[Alert, list[int]]] = []
+        self.evidence_added: list[AlertEvidence] = []
+        self.evidence_removed: list[tuple[Alert, set[int]]] = []
+        self.audits: list[tuple[str, Alert, dict]] = []
+        self.notices: list[tuple[Alert, str, str, bool]] = []
 
     def audit(self, action: str, alert: Alert, detail: dict) -> None:
-        audit_record(
-            action=action,
-            acting_user=self.acting_user,
-            obj=alert,
-            patient_id=alert.patient_id,
-            detail=detail,
-            system=self.system,
-        )
+        self.audits.append((action, alert, detail))
+
+    def notify(self, alert: Alert, event: str, subject: str, *, replace: bool = False) -> None:
+        self.notices.append((alert, event, subject, replace))
+
+    def touch(self, alert: Alert) -> None:
+        if id(alert) not in self._touched:
+            self._touched.add(id(alert))
+            self.touched.append(alert)
+
+    def flush(self) -> None:
+        """The buffered writes, in a constant number of statements."""
+        if self.opened:
+            Alert.objects.bulk_create([alert for alert, _ in self.opened])
+            for alert, wanted in self.opened:
+                self.evidence_added += [AlertEvidence(alert=alert, report_id=pk) for pk in wanted]
+                self.audits.insert(
+                    0, ("alert.open", alert, {"kind": alert.kind, "reports": wanted})
+                )
+        if self.evidence_added:
+            AlertEvidence.objects.bulk_create(self.evidence_added, ignore_conflicts=True)
+        removed = Q()
+        for alert, pks in self.evidence_removed:
+            removed |= Q(alert=alert, report_id__in=pks)
+        if self.evidence_removed:
+            AlertEvidence.objects.filter(removed).delete()
+        by_action: dict[str, list[AuditRow]] = defaultdict(list)
+        for action, alert, detail in self.audits:
+            by_action[action].append(
+                AuditRow("therapy.alert", str(alert.pk), alert.patient_id, detail)
+            )
+        for action, rows in by_action.items():
+            audit_bulk(action=action, rows=rows, acting_user=self.acting_user, system=self.system)
+        alerts_notify(self.notices)
+        self.opened, self.evidence_added, self.evidence_removed = [], [], []
+        self.audits, self.notices = [], []
 
     def attach_patient(self, alert: Alert, patient_id: int, pinfo: dict) -> None:
         # The notices need the oncologist and the name; one user query for the whole run.
@@ -230,43 +264,39 @@ class _Run:
         if alert is None:
             # The partial unique index allows one pending alert per patient and kind; the
             # patient's row lock makes this the only reconcile that can open it.
-            alert = Alert.objects.create(patient_id=pid, kind=kind, opened_at=self.now, **shown)
-            alert.evidence_ids = set()
+            alert = Alert(patient_id=pid, kind=kind, opened_at=self.now, **shown)
+            alert.evidence_ids = wanted
             self.attach_patient(alert, pid, pinfo)
-            created = True
-        else:
-            created = False
+            self.opened.append((alert, sorted(wanted)))
+            self.notify(alert, "opened", f"A new {noun(alert)} needs your decision")
+            self.touch(alert)
+            return alert
         added = wanted - alert.evidence_ids
         removed = alert.evidence_ids - wanted
         if added:
-            AlertEvidence.objects.bulk_create(
-                [AlertEvidence(alert=alert, report_id=pk) for pk in sorted(added)],
-                ignore_conflicts=True,
-            )
+            self.evidence_added += [
+                AlertEvidence(alert=alert, report_id=pk) for pk in sorted(added)
+            ]
         if removed:
-            AlertEvidence.objects.filter(alert=alert, report_id__in=removed).delete()
+            self.evidence_removed.append((alert, removed))
         changed_fields = [k for k, v in shown.items() if getattr(alert, k) != v]
-        if not created and (changed_fields or added or removed):
+        if changed_fields or added or removed:
             for k in changed_fields:
                 setattr(alert, k, shown[k])
             alert.revision += 1
             alert.save(update_fields=[*changed_fields, "revision", "updated_at"])
         alert.evidence_ids = wanted
-        if created:
-            self.audit("alert.open", alert, {"kind": kind, "reports": sorted(wanted)})
-            alert_notify(alert, "opened", f"A new {noun(alert)} needs your decision")
-            self.touched[alert.pk] = alert
-        elif added or removed or changed_fields:
+        if added or removed or changed_fields:
             self.audit(
                 "alert.evidence",
                 alert,
                 {"added": sorted(added), "removed": sorted(removed), "fields": changed_fields},
             )
             if added:  # one notice per alert for new evidence, updated in place
-                alert_notify(
+                self.notify(
                     alert, "evidence", f"New ctDNA evidence on an open {noun(alert)}", replace=True
                 )
-            self.touched[alert.pk] = alert
+            self.touch(alert)
         return alert
 
     def withdraw(self, alert: Alert, reason: str, detail: dict) -> None:
@@ -283,8 +313,8 @@ class _Run:
         )  # fmt: skip
         self.audit("alert.withdraw", alert, {"reason": reason, **detail})
         label = Alert.WithdrawnReason(reason).label.lower()
-        alert_notify(alert, "withdrawn", f"A {noun(alert)} was withdrawn: {label}")
-        self.touched[alert.pk] = alert
+        self.notify(alert, "withdrawn", f"A {noun(alert)} was withdrawn: {label}")
+        self.touch(alert)
 
     # --- acted-on alerts --------------------------------------------------------------------
 
@@ -297,13 +327,13 @@ class _Run:
         alert.revision += 1
         alert.save(update_fields=["flagged_for_review", "flag_detail", "revision", "updated_at"])
         self.audit("alert.flag", alert, {"changes": new})
-        alert_notify(
+        self.notify(
             alert,
             "flagged",
             f"The evidence of a {noun(alert)} you decided has changed: please review",
             replace=True,
         )
-        self.touched[alert.pk] = alert
+        self.touch(alert)
 
 
 def _clear_scan_since(scans: list[ScanFact], day) -> bool:
@@ -488,8 +518,9 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
     for alert_pk, (changes, trigger) in _material_changes(acted, config).items():
         alert = next(a for a in acted if a.pk == alert_pk)
         run.flag(alert, changes, trigger)
+    run.flush()
     _record_evaluations(all_reports, alert_by_kind)
-    return list(run.touched.values())
+    return run.touched
 
 
 def _retracted_detail(alert: Alert) -> dict:
