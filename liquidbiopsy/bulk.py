@@ -24,8 +24,11 @@ from django.utils import timezone
 from audit.services import AuditRow, audit_bulk
 from core.clock import clinic_today
 from liquidbiopsy.models import LabReport, VariantCall
+from liquidbiopsy.parsers import CSV_COLUMNS
 from liquidbiopsy.services import (
+    IDENTITY_MISMATCH,
     KEY_CONFLICT,
+    NO_SUCH_ACCESSION,
     OLDER_VERSION,
     DrawFacts,
     draw_results_for,
@@ -35,7 +38,7 @@ from liquidbiopsy.services import (
     variant_calls,
     variant_rows,
 )
-from liquidbiopsy.validation import CleanReport, validate_report
+from liquidbiopsy.validation import CleanReport, report_identity, validate_report
 from patients.scheduling import draws_apply_results
 
 TWO_VERSIONS_IN_FILE = (
@@ -50,12 +53,33 @@ CHANGED_MEANWHILE = (
 
 @dataclass(frozen=True)
 class FileError:
+    """One problem in a file. `field` is the report's JSON path (as the JSON endpoint names
+    it); `column` the CSV column the lab fixes it in (CSV files only; None when the problem
+    is not one column's, e.g. a variant without any location, or a whole-file problem)."""
+
     line: int | None
     field: str
     message: str
+    column: str | None = None
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "field": self.field, "message": self.message}
+        out = {"line": self.line, "field": self.field, "message": self.message}
+        if self.column is not None:
+            out["column"] = self.column
+        return out
+
+
+_PATH_COLUMNS = {"patient.mrn": "mrn", "patient.date_of_birth": "date_of_birth"}
+
+
+def csv_column(path: str) -> str | None:
+    """The CSV column a validator path names: "variants[0].vaf_percent" -> "vaf_percent",
+    "patient.mrn" -> "mrn", "accession" -> "accession"; None for a whole report or variant
+    ("variants[0]", "patient", "non_field_errors")."""
+    if path in _PATH_COLUMNS:
+        return _PATH_COLUMNS[path]
+    name = path.rsplit(".", 1)[-1] if "." in path else path
+    return name if name in CSV_COLUMNS else None
 
 
 class FileRejected(Exception):
@@ -71,6 +95,17 @@ class BulkResult:
     stored: int
     unchanged: int
     report_ids: list[int]
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """A report with field errors whose accession and identity are readable: still matched,
+    so that its identity errors come in the same answer."""
+
+    accession: str
+    mrn: str
+    date_of_birth: dt.date
+    line: int | None
 
 
 @dataclass
@@ -106,15 +141,20 @@ def _line_for(path: str, lines: list[int], variant_lines: list[int | None]) -> i
     return lines[0] if lines else None
 
 
-def _validate(reports, today, progress) -> tuple[list[_Item], list[FileError]]:
-    items, errors = [], []
+def _validate(
+    reports, today, progress, columns: bool = False
+) -> tuple[list[_Item], list[FileError], list[_Probe]]:
+    items, errors, probes = [], [], []
     first_line: dict[str, int | None] = {}
     for count, raw in enumerate(reports, start=1):
         payload, lines, variant_lines = _split_lines(raw)
         clean, problems = validate_report(payload, today=today)
         for path, messages in problems.items():
             line = _line_for(path, lines, variant_lines)
-            errors += [FileError(line, path, message) for message in messages]
+            column = csv_column(path) if columns else None
+            errors += [FileError(line, path, message, column) for message in messages]
+        if clean is None and (identity := report_identity(payload)) is not None:
+            probes.append(_Probe(*identity, lines[0] if lines else None))
         if clean is not None:
             if clean.report_id in first_line:
                 errors.append(
@@ -124,22 +164,39 @@ def _validate(reports, today, progress) -> tuple[list[_Item], list[FileError]]:
                         TWO_VERSIONS_IN_FILE.format(
                             report_id=clean.report_id, other=first_line[clean.report_id]
                         ),
+                        "report_id" if columns else None,
                     )
                 )
             first_line[clean.report_id] = lines[0] if lines else None
             items.append(_Item(clean, payload, payload_digest(payload), lines))
         if progress is not None and count % 500 == 0:
             progress(sum(max(len(i.lines), 1) for i in items))
-    return items, errors
+    return items, errors, probes
 
 
 def _match(
-    items: list[_Item], lab_account
+    items: list[_Item], lab_account, probes: list[_Probe] = (), columns: bool = False
 ) -> tuple[list[_Item], int, list[FileError], list[tuple[str, str]]]:
-    """Attach draws and drop identical re-sends; one query each for draws and reports."""
+    """Attach draws and drop identical re-sends; one query each for draws and reports.
+    Probes (reports with field errors) are checked for their accession and identity only."""
     errors: list[FileError] = []
     failures: list[tuple[str, str]] = []
-    draws = draws_for_accessions({i.clean.accession for i in items}, lab_account)
+    draws = draws_for_accessions(
+        {i.clean.accession for i in items} | {p.accession for p in probes}, lab_account
+    )
+    for probe in probes:
+        draw = draws.get(probe.accession)
+        if draw is None:
+            kind = "accession"
+            problem = ("accession", NO_SUCH_ACCESSION.format(accession=probe.accession))
+        elif draw.mrn != probe.mrn or draw.date_of_birth != probe.date_of_birth:
+            kind = "identity"
+            problem = ("patient", IDENTITY_MISMATCH.format(accession=probe.accession))
+        else:
+            continue
+        column = "accession" if kind == "accession" and columns else None
+        errors.append(FileError(probe.line, problem[0], problem[1], column))
+        failures.append((probe.accession, kind))
     stored = {
         (report_id, version): (digest, is_current)
         for report_id, version, digest, is_current in LabReport.objects.filter(
@@ -160,6 +217,7 @@ def _match(
                         line,
                         "version",
                         KEY_CONFLICT.format(report_id=c.report_id, version=c.version),
+                        "version" if columns else None,
                     )
                 )
             continue
@@ -171,6 +229,7 @@ def _match(
                     OLDER_VERSION.format(
                         report_id=c.report_id, version=c.version, current=current[c.report_id]
                     ),
+                    "version" if columns else None,
                 )
             )
             continue
@@ -178,7 +237,7 @@ def _match(
         kind, fields = match_problems(c, draw)
         if kind:
             errors += [
-                FileError(line, field, message)
+                FileError(line, field, message, csv_column(field) if columns else None)
                 for field, messages in fields.items()
                 for message in messages
             ]
@@ -400,16 +459,19 @@ def reports_ingest_bulk(
     today: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
     file_errors: list[FileError] = (),
+    columns: bool = False,
 ) -> BulkResult:
     """Validate a whole file of reports, then store all of it or nothing (FileRejected).
 
     `file_errors` are the parser's structural errors: they are reported together with the
-    validator's, and any of either kind stores nothing.
+    validator's, and any of either kind stores nothing. `columns`: a CSV file, whose errors
+    also name the CSV column.
     """
-    items, errors = _validate(reports, today or clinic_today(), progress)
-    # Every report that validated is also matched, so one answer lists every problem.
+    items, errors, probes = _validate(reports, today or clinic_today(), progress, columns)
+    # Every report is also matched (those with field errors for accession and identity),
+    # so one answer lists every problem.
     items, unchanged, match_errors, failures = (
-        _match(items, lab_account) if items else ([], 0, [], [])
+        _match(items, lab_account, probes, columns) if items or probes else ([], 0, [], [])
     )
     errors = sorted(
         [*file_errors, *errors, *match_errors], key=lambda e: (e.line is None, e.line or 0)

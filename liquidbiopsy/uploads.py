@@ -152,7 +152,11 @@ def _process(upload: Upload, then) -> Upload:
     parsed = _parse(upload)
     upload.rows_total = parsed.rows
     Upload.objects.filter(pk=upload.pk).update(rows_total=parsed.rows)
-    file_errors = [FileError(e.line, e.field or "file", e.message) for e in parsed.errors]
+    columns = upload.file_format == "csv"
+    file_errors = [
+        FileError(e.line, e.field or "file", e.message, e.field if columns else None)
+        for e in parsed.errors
+    ]
     if file_errors and not parsed.reports:
         return _finish(upload, state=Upload.State.FAILED, errors=file_errors)
 
@@ -167,6 +171,7 @@ def _process(upload: Upload, then) -> Upload:
             upload=upload,
             progress=progress,
             file_errors=file_errors,
+            columns=columns,
         )
     except FileRejected as exc:
         upload.rows_done = upload.rows_total  # every row was checked

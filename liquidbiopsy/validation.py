@@ -315,6 +315,22 @@ def _allele(raw: dict, key: str, path: str, errors: _Errors) -> str:
     return text
 
 
+def report_identity(payload: Any) -> tuple[str, str, dt.date] | None:
+    """(accession, mrn, date of birth) read as validate_report reads them, or None when any
+    of them is invalid: a report with other field errors can still be matched to its draw,
+    so a file's identity errors come in the same answer as its field errors."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("patient"), dict):
+        return None
+    errors = _Errors()
+    accession = _text(payload, "accession", "accession", errors, n=b.ACCESSION_CHARS)
+    patient = payload["patient"]
+    mrn = _text(patient, "mrn", "patient.mrn", errors, n=b.MRN_CHARS)
+    dob = _date(patient, "date_of_birth", "patient.date_of_birth", errors)
+    if errors or dob is None:
+        return None
+    return accession, mrn, dob
+
+
 def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None, dict]:
     """(the clean report, {}) or (None, {path: [messages]}) with every error found."""
     errors = _Errors()

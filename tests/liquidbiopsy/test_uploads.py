@@ -94,6 +94,7 @@ def test_a_file_with_errors_stores_nothing_and_names_lines(lab_token_api, cohort
     assert {
         "line": 3,
         "field": "variants[0].vaf_percent",
+        "column": "vaf_percent",
         "message": "vaf_percent is a percentage: 0 < vaf_percent <= 100.",
     } in errors
     assert response.json()["extra"]["upload"]["state"] == "failed"
@@ -215,3 +216,54 @@ def test_structural_and_validation_errors_come_together(lab_token_api, cohort):
     lines = {e["line"] for e in response.json()["extra"]["errors"]}
     assert {3, 4} <= lines  # line 3: vaf_percent 250; line 4: too many cells
     assert LabReport.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_identity_errors_come_with_field_errors_in_one_round(lab_token_api, cohort):
+    """Issue 13: a report with a bad field AND a wrong MRN (or an unknown accession) gets both
+    errors at once, named by CSV column; the identity error stays the one generic message."""
+    before = counts()
+    bad_vaf_wrong_mrn = row(1, vaf="250").replace("MRN-U1", "MRN-X")
+    bad_vaf_unknown_accession = row(2, vaf="250").replace("ACC-U2", "ACC-NOPE")
+    response = lab_token_api.post(
+        UPLOAD,
+        {"file": csv_file(row(0), bad_vaf_wrong_mrn, bad_vaf_unknown_accession)},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    errors = response.json()["extra"]["errors"]
+    by_line = {}
+    for error in errors:
+        by_line.setdefault(error["line"], []).append(error)
+    assert {e.get("column") for e in by_line[3]} == {"vaf_percent", None}
+    identity = next(e for e in by_line[3] if e["field"] == "patient")
+    assert identity["message"] == (
+        "The patient identifiers do not match the draw with accession 'ACC-U1'; "
+        "check the MRN and the date of birth."
+    )
+    assert "MRN-U1" not in str(errors)
+    assert "1960" not in str(errors)
+    assert {(e["field"], e.get("column")) for e in by_line[4]} == {
+        ("variants[0].vaf_percent", "vaf_percent"),
+        ("accession", "accession"),
+    }
+    assert counts() == before
+    # Both match failures are audited (the lab_match_failure throttle counts them).
+    from audit.models import AuditEvent
+
+    assert sorted(
+        e.detail["match"] for e in AuditEvent.objects.filter(action="report.match_failed")
+    ) == ["accession", "identity"]
+
+
+@pytest.mark.django_db
+def test_csv_errors_name_their_column(lab_token_api, cohort):
+    bad = row(0).replace("2026-11-02", "02/11/2026").replace(",final,", ",finale,")
+    response = lab_token_api.post(UPLOAD, {"file": csv_file(bad)}, format="multipart")
+    assert response.status_code == 400
+    columns = {e["field"]: e.get("column") for e in response.json()["extra"]["errors"]}
+    assert columns["collected_on"] == "collected_on"
+    assert columns["status"] == "status"
+    stored = Upload.objects.get().errors
+    assert {e["column"] for e in stored} >= {"collected_on", "status"}
+    assert all({"line", "field", "message"} <= set(e) for e in stored)
