@@ -63,15 +63,6 @@ def test_patient_page_has_the_timeline_figure(client, nurse, lab_token_api, coll
 
 
 @pytest.mark.django_db
-def test_plotly_is_served_from_the_installed_package(client):
-    import plotly
-
-    response = client.get(f"/vendor/plotly-{plotly.__version__}.min.js")
-    assert response.status_code == 200
-    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
-
-
-@pytest.mark.django_db
 def test_patient_page_shows_filter_and_flags_and_filtered_is_not_not_detected(
     client, nurse, lab_token_api, collected
 ):
