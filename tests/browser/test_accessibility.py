@@ -81,7 +81,7 @@ ROLE_PAGES = {
         "{patient}",
         "/patients/",
     ],
-    "lab_lims": ["/"],
+    "lab_lims": ["/", "/uploads/", "/uploads/awaiting/"],
     "admin_ada": ["/", "/dashboard/"],
 }
 
