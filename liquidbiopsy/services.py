@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk, audit_record
@@ -163,20 +164,23 @@ DRAW_FACT_FIELDS = (
 
 
 def draws_for_accessions(accessions, lab_account) -> dict[str, DrawFacts]:
-    """The draws this lab account may report on, by accession (two queries for any number):
+    """The draws this lab account may report on, by accession (one query for any number):
     draws sent to its lab, and draws it already sent a report for."""
     accessions = set(accessions)
     lab = scheduling.lab_of_account(lab_account)
-    rows = Draw.objects.filter(accession__in=accessions).values_list(*DRAW_FACT_FIELDS)
-    reported = set(
-        LabReport.objects.filter(
-            lab_account=lab_account, draw__accession__in=accessions
-        ).values_list("draw_id", flat=True)
+    rows = (
+        Draw.objects.filter(accession__in=accessions)
+        .annotate(
+            reported=Exists(
+                LabReport.objects.filter(lab_account=lab_account, draw_id=OuterRef("pk"))
+            )
+        )
+        .values_list(*DRAW_FACT_FIELDS, "reported")
     )
     return {
-        row[0]: DrawFacts(*row[1:])
+        row[0]: DrawFacts(*row[1:8])
         for row in rows
-        if row[7] == lab or (not row[7] and lab == settings.DEFAULT_LAB) or row[1] in reported
+        if row[7] == lab or (not row[7] and lab == settings.DEFAULT_LAB) or row[8]
     }
 
 
@@ -297,14 +301,21 @@ def report_ingest(
     digest = payload_digest(payload)
     _lock_chain(lab_account.pk, clean.report_id)
 
-    current = (
-        LabReport.objects.select_for_update()
-        .filter(lab_account=lab_account, report_id=clean.report_id, is_current=True)
-        .first()
-    )
-    existing = _existing(lab_account, clean, digest)
-    if existing is not None:
-        return existing
+    # The current version (locked) and this version if it was received: one query.
+    current = same = None
+    for stored in LabReport.objects.select_for_update().filter(
+        Q(is_current=True) | Q(version=clean.version),
+        lab_account=lab_account,
+        report_id=clean.report_id,
+    ):
+        if stored.is_current:
+            current = stored
+        if stored.version == clean.version:
+            same = stored
+    if same is not None:
+        if same.payload_sha256 != digest:
+            raise Conflict(KEY_CONFLICT.format(report_id=clean.report_id, version=clean.version))
+        return IngestResult(report=same, created=False)
     if current is not None and clean.version < current.version:
         raise Conflict(
             OLDER_VERSION.format(
@@ -341,7 +352,10 @@ def report_ingest(
         raise
     if current is not None:
         LabReport.objects.filter(pk=current.pk).update(superseded_by=report)
-    VariantCall.objects.bulk_create(variant_calls(report, clean.variants))
+    calls = VariantCall.objects.bulk_create(variant_calls(report, clean.variants))
+    # The answer shows the draw's accession and the calls: known here, not read again.
+    report.draw = Draw(pk=draw.pk, accession=clean.accession, patient_id=draw.patient_id)
+    report._prefetched_objects_cache = {"variants": sorted(calls, key=lambda c: (c.gene, c.pk))}
     audit_record(
         action="report.store",
         acting_user=lab_account,

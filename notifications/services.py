@@ -92,16 +92,17 @@ def notifications_publish(*, notices: Iterable[tuple[Message, Iterable]]) -> lis
         Notification.objects.bulk_create(in_app[False], ignore_conflicts=True)
     if not email:
         return []
-    keys = {n.key for n in email}
-    before = set(
-        Notification.objects.filter(key__in=keys, channel=Notification.Channel.EMAIL).values_list(
-            "id", flat=True
-        )
-    )
+    # The recipients lead the unique index: the look-ups stay index scans as the table grows.
+    mine = {
+        "recipient_id__in": {n.recipient.pk for n in email},
+        "key__in": {n.key for n in email},
+        "channel": Notification.Channel.EMAIL,
+    }
+    before = set(Notification.objects.filter(**mine).values_list("id", flat=True))
     Notification.objects.bulk_create(email, ignore_conflicts=True)
-    after = Notification.objects.filter(
-        key__in=keys, channel=Notification.Channel.EMAIL, state=Notification.State.PENDING
-    ).values_list("id", flat=True)
+    after = Notification.objects.filter(**mine, state=Notification.State.PENDING).values_list(
+        "id", flat=True
+    )
     return [pk for pk in after if pk not in before]
 
 
