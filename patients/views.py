@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,6 +35,7 @@ from patients.forms import (
     oncologist_queryset,
 )
 from patients.models import SurveillanceState
+from patients.templatetags.clinic import day_time
 
 PAGE_SIZE = 25
 
@@ -226,68 +226,46 @@ def _person_name(user: dict) -> str:
     return f"{user['first_name']} {user['last_name']}".strip() or user["username"]
 
 
-@dataclass
-class WorklistRow:
-    """One row as the template shows it: every label formatted here, once."""
-
-    id: int
-    patient_id: int
-    name: str
-    mrn: str
-    born_label: str
-    oncologist: str
-    is_redraw: bool
-    due_on: dt.date
-    due_label: str
-    due_day: str
-    window_label: str
-    opens_label: str
-    days_to_due: int
-    days_past_due: int
-    early: bool
-    collected_at: dt.datetime | None
-    accession: str
-    days_waiting: int | None
-    flagged: bool
-
-    @property
-    def pk(self) -> int:
-        return self.id
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
 
 
-def _worklist_row(row: dict, today: dt.date) -> WorklistRow:
+def _worklist_row(row: dict, today: dt.date, section: str) -> dict:
+    """One row as the template shows it: every label formatted here, once, as text (the
+    template then only escapes strings: no number localizing, no filters, per row)."""
     flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
     days_to_due = (row["due_on"] - today).days
     collected_on = row["collected_on"]
-    return WorklistRow(
-        id=row["id"],
-        patient_id=row["patient_id"],
-        name=f"{row['family_name'].upper()}, {row['given_name']}",  # Patient.display_name
-        mrn=row["mrn"],
-        born_label=clinic_day(row["date_of_birth"]),
-        oncologist=_person_name(
-            {
-                "first_name": row["onc_first"],
-                "last_name": row["onc_last"],
-                "username": row["onc_username"],
-            }
-        ),
-        is_redraw=row["is_redraw"],
-        due_on=row["due_on"],
-        due_label=f"{row['due_on']:%a} {clinic_day(row['due_on'])}",
-        due_day=clinic_day(row["due_on"]),
-        window_label=(
+    if section == selectors.Section.OVERDUE:
+        status = f"{_days(-days_to_due)} late"
+    elif days_to_due == 0:
+        status = "due today"
+    elif days_to_due > 0:
+        status = f"in {_days(days_to_due)}"
+    else:
+        status = f"{_days(-days_to_due)} ago"
+    onc = f"{row['onc_first']} {row['onc_last']}".strip() or row["onc_username"]
+    return {
+        "pk": str(row["id"]),
+        "patient_id": str(row["patient_id"]),
+        "name": f"{row['family_name'].upper()}, {row['given_name']}",  # Patient.display_name
+        "mrn": row["mrn"],
+        "born_label": clinic_day(row["date_of_birth"]),
+        "oncologist": onc,
+        "is_redraw": row["is_redraw"],
+        "due_label": f"{row['due_on']:%a} {clinic_day(row['due_on'])}",
+        "due_day": clinic_day(row["due_on"]),
+        "window_label": (
             f"{clinic_day(row['window_opens_on'])} \u2013 {clinic_day(row['window_closes_on'])}"
         ),
-        opens_label=clinic_day(row["window_opens_on"]),
-        days_to_due=days_to_due,
-        days_past_due=-days_to_due,
-        early=today < row["window_opens_on"],
-        collected_at=row["collected_at"],
-        accession=row["accession"] or "",
-        days_waiting=(today - collected_on).days if collected_on else None,
-        flagged=bool(collected_on and collected_on < flag_before),
-    )
+        "opens_label": clinic_day(row["window_opens_on"]),
+        "status": status,
+        "early": today < row["window_opens_on"],
+        "collected_label": day_time(row["collected_at"]) if row["collected_at"] else "",
+        "accession": row["accession"] or "",
+        "waiting": _days((today - collected_on).days) if collected_on else "",
+        "flagged": bool(collected_on and collected_on < flag_before),
+    }
 
 
 @role_required(*CLINIC_ROLES)
@@ -325,7 +303,7 @@ def worklist(request):
         acting_user=request.user,
         detail={"section": section, "patient_ids": [row["patient_id"] for row in data.rows]},
     )
-    draws = [_worklist_row(row, today) for row in data.rows]
+    draws = [_worklist_row(row, today, section) for row in data.rows]
     found = _found_context(request, today)
     last = _last_collection(request)
     can_act = has_role(request.user, Role.NURSE)
@@ -357,6 +335,7 @@ def worklist(request):
             "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
             "undo_minutes": scheduling.COLLECT_UNDO_MINUTES,
             "can_act": can_act,
+            "found_draw_id": str(found["draw"].pk) if found and can_act else "",
             "unread_notifications": data.unread,  # read with the page (no query of its own)
         },
     )
