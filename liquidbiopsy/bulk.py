@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,6 +142,18 @@ def _line_for(path: str, lines: list[int], variant_lines: list[int | None]) -> i
     return lines[0] if lines else None
 
 
+_VARIANT_PATH = re.compile(r"variants\[(\d+)\]")
+
+
+def _lines_named(message: str, variant_lines: list[int | None]) -> str:
+    def line(match: re.Match) -> str:
+        index = int(match.group(1))
+        found = variant_lines[index] if index < len(variant_lines) else None
+        return f"line {found}" if found is not None else match.group(0)
+
+    return _VARIANT_PATH.sub(line, message)
+
+
 def _validate(
     reports, today, progress, columns: bool = False
 ) -> tuple[list[_Item], list[FileError], list[_Probe]]:
@@ -152,6 +165,8 @@ def _validate(
         for path, messages in problems.items():
             line = _line_for(path, lines, variant_lines)
             column = csv_column(path) if columns else None
+            if columns:  # "also at variants[0]" names the CSV line instead
+                messages = [_lines_named(m, variant_lines) for m in messages]
             errors += [FileError(line, path, message, column) for message in messages]
         if clean is None and (identity := report_identity(payload)) is not None:
             probes.append(_Probe(*identity, lines[0] if lines else None))
