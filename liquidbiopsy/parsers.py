@@ -40,6 +40,7 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from liquidbiopsy import vcf
@@ -249,9 +250,11 @@ def _too_many_rows(max_rows: int, noun: str) -> _Abort:
     )
 
 
+@lru_cache(maxsize=65536)
 def _value(field: str, text: str) -> _Value:
     """The JSON value for a cell: None when empty, a number when the field is numeric and the
-    text is a clean number, else the stripped text."""
+    text is a clean number, else the stripped text. Cached: a report's fields repeat on each
+    of its rows, and dates, assays and genes across the file."""
     text = text.strip()
     if not text:
         return None

@@ -24,6 +24,8 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,22 +82,29 @@ class IngestResult:
 
 
 def _flags(v: CleanVariant, allowlist) -> list[str]:
+    key = (v.gene, v.hgvs_p, v.chrom, v.pos, v.ref, v.alt, v.genome_build, v.transcript)
+    return list(_flags_of(allowlist, *key))
+
+
+@lru_cache(maxsize=8192)
+def _flags_of(allowlist, gene, hgvs_p, chrom, pos, ref, alt, genome_build, transcript):
+    """A call's flags depend on what it names (not its allele fraction or depth): a file's
+    recurring hotspots are matched once."""
     match = None
-    if v.gene == "ESR1":
+    if gene == "ESR1":
         match = allowlist.match(
             Esr1Call(
-                hgvs_p=v.hgvs_p,
-                vaf=v.vaf,
-                chrom=v.chrom,
-                pos=v.pos,
-                ref=v.ref,
-                alt=v.alt,
-                filter=v.filter,
-                genome_build=v.genome_build,
-                transcript=v.transcript,
+                hgvs_p=hgvs_p,
+                vaf=Decimal(0),
+                chrom=chrom,
+                pos=pos,
+                ref=ref,
+                alt=alt,
+                genome_build=genome_build,
+                transcript=transcript,
             )
         )
-    return call_flags(gene=v.gene, match=match)
+    return tuple(call_flags(gene=gene, match=match))
 
 
 def current_allowlist():
