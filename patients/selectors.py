@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -251,6 +251,7 @@ class WorklistPage:
     rows: list[dict]  # dates as dt.date, collected_at as an aware datetime
     oncologists: list[dict]  # id, first_name, last_name, username
     unread: int | None = None  # unread_for's unread notifications
+    panel_draws: dict[int, Draw] = field(default_factory=dict)  # panel_draw_ids found
 
 
 def _requested_page(page) -> int:
@@ -274,9 +275,11 @@ def worklist_page(
     search: str = "",
     oncologist_id: int | None = None,
     unread_for=None,
+    panel_draw_ids=(),
 ) -> WorklistPage:
     """Every section's count, one page of one section's rows, the oncologists of the
-    filter and (`unread_for`: a user) her unread notifications: one statement.
+    filter, (`unread_for`: a user) her unread notifications and the draws of
+    `panel_draw_ids` (with patient and oncologist, as Draw instances): one statement.
 
     Unfiltered, the counts are sums over WorklistCount (PostgreSQL; kept by triggers), so
     they cost the same at any cohort size; a search or an oncologist filter counts the
@@ -295,6 +298,7 @@ def worklist_page(
             search=search,
             oncologist_id=oncologist_id,
             unread_for=unread_for,
+            panel_draw_ids=panel_draw_ids,
         )
     number = _requested_page(page)
     requested = section if section in Section.values else ""
@@ -312,6 +316,16 @@ def worklist_page(
     statement, params = build(*key)
     # The page asked for, written in as literals so that the planner sees the LIMIT and
     # OFFSET it reads with.
+    extra_ids = [int(pk) for pk in panel_draw_ids if pk]
+    if extra_ids:  # the draws the page's panels show (a scan to confirm, a collection to undo)
+        panel_sql, panel_params = _sql(_panel_values(Draw.objects.filter(pk__in=extra_ids)))
+        statement = statement.replace(
+            "__PANELS__",
+            f", (SELECT coalesce(json_agg(d), '[]') FROM ({panel_sql}) AS d)",  # noqa: S608
+        )
+        params = (*params, *panel_params)
+    else:
+        statement = statement.replace("__PANELS__", ", '[]'::json")
     if unread_for is not None:  # the navigation's unread badge, in the same statement
         unread_sql, unread_params = _sql(unread_qs(user=unread_for).values("pk"))
         statement = statement.replace(
@@ -328,7 +342,7 @@ def worklist_page(
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        *values, shown, number, rows, oncologists, unread = cursor.fetchone()
+        *values, shown, number, rows, oncologists, panels, unread = cursor.fetchone()
     for row in rows:
         for name in (
             "due_on",
@@ -343,6 +357,7 @@ def worklist_page(
             row["collected_at"] = dt.datetime.fromisoformat(row["collected_at"])
     counts = dict(zip(COUNT_KEYS, (int(v) for v in values), strict=True))
     return WorklistPage(
+        panel_draws={d["id"]: _panel_draw(d) for d in panels},
         counts=counts,
         section=shown,
         number=number,
@@ -429,9 +444,58 @@ def _worklist_statement(
         + "(SELECT coalesce(json_agg(r), '[]') FROM ("
         + " UNION ALL ".join(branches)
         + ") AS r), "
-        + f"(SELECT coalesce(json_agg(o), '[]') FROM ({onc_sql}) AS o)__EXTRA__ FROM pg"  # noqa: S608
+        + f"(SELECT coalesce(json_agg(o), '[]') FROM ({onc_sql}) AS o)__PANELS____EXTRA__ FROM pg"  # noqa: S608
     )
     return statement, tuple(params)
+
+
+PANEL_DRAW_FIELDS = (
+    "id",
+    "state",
+    "planned_on",
+    "due_on",
+    "window_opens_on",
+    "window_closes_on",
+    "is_redraw",
+    "collected_at",
+    "collected_on",
+    "accession",
+    "patient_id",
+    "collected_by_id",
+    "updated_at",
+)
+PANEL_PATIENT_FIELDS = ("given_name", "family_name", "mrn", "date_of_birth", "oncologist_id")
+PANEL_USER_FIELDS = ("first_name", "last_name", "username")
+
+
+def _panel_values(draws: QuerySet[Draw]) -> QuerySet:
+    return draws.values(
+        *PANEL_DRAW_FIELDS,
+        **{f"p_{name}": models.F(f"patient__{name}") for name in PANEL_PATIENT_FIELDS},
+        **{f"u_{name}": models.F(f"patient__oncologist__{name}") for name in PANEL_USER_FIELDS},
+    )
+
+
+def _panel_draw(row: dict) -> Draw:
+    """A Draw (with its patient and oncologist) from the statement's JSON of it."""
+    from django.contrib.auth import get_user_model
+
+    dates = ("planned_on", "due_on", "window_opens_on", "window_closes_on", "collected_on")
+    for name in (*dates, "p_date_of_birth"):
+        if row[name]:
+            row[name] = dt.date.fromisoformat(row[name][:10])
+    for name in ("collected_at", "updated_at"):
+        if row[name]:
+            row[name] = dt.datetime.fromisoformat(row[name])
+    oncologist = get_user_model()(
+        id=row["p_oncologist_id"], **{n: row[f"u_{n}"] for n in PANEL_USER_FIELDS}
+    )
+    patient = Patient(
+        id=row["patient_id"],
+        **{n: row[f"p_{n}"] for n in PANEL_PATIENT_FIELDS if n != "oncologist_id"},
+        oncologist=oncologist,
+    )
+    return Draw(**{n: row[n] for n in PANEL_DRAW_FIELDS if n != "patient_id"}, patient=patient)
 
 
 def _row_values(rows: QuerySet[Draw]) -> QuerySet:
@@ -440,7 +504,9 @@ def _row_values(rows: QuerySet[Draw]) -> QuerySet:
     return rows.values(*own, **joined)
 
 
-def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologist_id, unread_for):
+def _worklist_page_in_steps(
+    *, today, section, page, page_size, search, oncologist_id, unread_for, panel_draw_ids
+):
     """The SQLite demo's worklist page: the same answer in a few queries."""
     counts = worklist_counts(today=today, search=search, oncologist_id=oncologist_id)
     if section not in Section.values:
@@ -458,6 +524,12 @@ def _worklist_page_in_steps(*, today, section, page, page_size, search, oncologi
         rows=list(rows[start : start + page_size]),
         oncologists=list(oncologist_list_qs().values("id", "first_name", "last_name", "username")),
         unread=unread_qs(user=unread_for).count() if unread_for is not None else None,
+        panel_draws={
+            d.pk: d
+            for d in Draw.objects.select_related("patient", "patient__oncologist").filter(
+                pk__in=[int(pk) for pk in panel_draw_ids if pk]
+            )
+        },
     )
 
 

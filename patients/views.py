@@ -34,7 +34,7 @@ from patients.forms import (
     clinic_day,
     oncologist_queryset,
 )
-from patients.models import SurveillanceState
+from patients.models import Draw, SurveillanceState
 from patients.templatetags.clinic import day_time
 
 PAGE_SIZE = 25
@@ -165,19 +165,13 @@ def _int(value) -> int:
         return 0
 
 
-def _found_context(request, today: dt.date) -> dict | None:
-    """The patient and draw the scan box found, for the confirmation panel (2 queries)."""
+def _found_context(request, today: dt.date, panel_draws: dict) -> dict | None:
+    """The patient and draw the scan box found, for the confirmation panel (the draw was
+    read with the page)."""
     found = request.session.get(FOUND_KEY)
     if not found:
         return None
-    draw = None
-    if found.get("draw"):
-        draw = (
-            selectors.draw_list()
-            .select_related("patient", "patient__oncologist")
-            .filter(pk=found["draw"])
-            .first()
-        )
+    draw = panel_draws.get(_int(found.get("draw"))) if found.get("draw") else None
     if draw is None:
         request.session.pop(FOUND_KEY, None)
         return None
@@ -195,18 +189,16 @@ def _found_context(request, today: dt.date) -> dict | None:
     }
 
 
-def _last_collection(request) -> dict | None:
-    """The nurse's latest collection, while it may still be undone (1-2 queries)."""
+def _last_collection(request, panel_draws: dict) -> dict | None:
+    """The nurse's latest collection, while it may still be undone (the draw was read with
+    the page)."""
     last = request.session.get(LAST_COLLECTION_KEY)
     if not last:
         return None
     until = dt.datetime.fromisoformat(last["until"])
-    draw = (
-        selectors.draw_list()
-        .select_related("patient")
-        .filter(pk=last["draw"], state="collected")
-        .first()
-    )
+    draw = panel_draws.get(_int(last.get("draw")))
+    if draw is not None and draw.state != Draw.State.COLLECTED:
+        draw = None
     if draw is None or timezone.now() > until:
         request.session.pop(LAST_COLLECTION_KEY, None)
         return None
@@ -294,6 +286,10 @@ def worklist(request):
         search=search,
         oncologist_id=oncologist_id,
         unread_for=request.user,
+        panel_draw_ids=[
+            _int((request.session.get(key) or {}).get("draw"))
+            for key in (FOUND_KEY, LAST_COLLECTION_KEY)
+        ],
     )
     counts, section = data.counts, data.section
     paginator = selectors.KnownCountPaginator([], WORKLIST_PAGE_SIZE, count=counts[section])
@@ -304,8 +300,8 @@ def worklist(request):
         detail={"section": section, "patient_ids": [row["patient_id"] for row in data.rows]},
     )
     draws = [_worklist_row(row, today, section) for row in data.rows]
-    found = _found_context(request, today)
-    last = _last_collection(request)
+    found = _found_context(request, today, data.panel_draws)
+    last = _last_collection(request, data.panel_draws)
     can_act = has_role(request.user, Role.NURSE)
     return render(
         request,

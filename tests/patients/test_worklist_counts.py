@@ -110,3 +110,39 @@ def test_page_and_rows_as_paginator_would(oncologist, section, asked):
     assert page.counts["due"] == 7
     assert page.counts["overdue"] == 5
     assert [o["id"] for o in page.oncologists] == [oncologist.pk]
+
+
+def test_the_scan_and_undo_panels_are_read_in_the_same_statement(client, nurse, oncologist):
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    patient = PatientFactory(oncologist=oncologist, mrn="MRN-PANEL1", family_name="Panel")
+    scheduling.draws_plan(today=TODAY)
+    draw = Draw.objects.get(patient=patient, state="scheduled")
+    client.force_login(nurse)
+    client.get("/worklist/")  # the first request after login refreshes the idle expiry
+    client.post("/worklist/scan/", {"code": "MRN-PANEL1"})
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/worklist/?section=due").content.decode()
+    assert len(ctx.captured_queries) <= 4, [q["sql"][:80] for q in ctx.captured_queries]
+    assert 'class="confirm-panel' in html
+    assert "PANEL, " in html
+    assert f'data-draw="{draw.pk}"' in html
+    response = client.post(
+        reverse("draw_collect", args=[draw.pk]),
+        {
+            "accession": "ACC-PANEL-1",
+            "collected_at": "24 Nov 2026 11:30",
+            "identity_checked": "on",
+            "confirmed_patient": str(patient.pk),
+        },
+    )
+    assert response.status_code == 302
+    draw.refresh_from_db()
+    assert draw.state == "collected"
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/worklist/?section=awaiting").content.decode()
+    assert len(ctx.captured_queries) <= 4, [q["sql"][:80] for q in ctx.captured_queries]
+    assert "Undo this collection" in html
+    assert "accession ACC-PANEL-1" in html
+    assert 'class="confirm-panel' not in html
