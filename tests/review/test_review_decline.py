@@ -49,7 +49,10 @@ def test_after_a_decline_a_new_variant_on_a_later_draw_re_alerts(
 ):
     post(lab_token_api, payload())
     alert = Alert.objects.get()
-    assert ack(oncologist_api, alert, decision="decline", reason_code="toxicity_concern").status_code == 200
+    assert (
+        ack(oncologist_api, alert, decision="decline", reason_code="toxicity_concern").status_code
+        == 200
+    )
     y537s = variant(
         hgvs_p="p.Tyr537Ser", hgvs_c="c.1610A>C", pos=152098788, ref="A", alt="C",
         vaf_percent=0.3,
