@@ -4,7 +4,6 @@ NP_000116.2:p.(Asp538Gly), 1-letter D538G, any letter case)"; and the allele-fra
 the rule is evaluated for reports "carrying at least one ESR1 variant on the allow-list with
 allele fraction at or above the floor"."""
 
-
 import pytest
 
 from liquidbiopsy.models import VariantCall
@@ -66,14 +65,13 @@ def test_two_esr1_variants_one_below_the_floor_shows_only_the_qualifying_one(
     assert VariantCall.objects.filter(gene="ESR1").count() == 2  # both stored, both shown
     # Declined; then Y537S rises above the floor: a variant the rule has not seen before.
     assert (
-        ack(oncologist_api, stored, decision="decline", reason_code="patient_preference")
-        .status_code
+        ack(
+            oncologist_api, stored, decision="decline", reason_code="patient_preference"
+        ).status_code
         == 200
     )
     y537s = dict(y537s_low, vaf_percent=0.3)
-    answer = post(
-        lab_token_api, later_report(eligible, nurse, variants=[variant(), y537s])
-    )
+    answer = post(lab_token_api, later_report(eligible, nurse, variants=[variant(), y537s]))
     assert [a["kind"] for a in answer["alerts"]] == ["switch_recommended"]
 
 
@@ -87,5 +85,3 @@ def test_a_variant_exactly_at_the_floor_qualifies(lab_token_api, eligible, setti
     settings.ESR1_VAF_FLOOR = 0.0042
     (alert,) = post(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "switch_recommended"
-
-
