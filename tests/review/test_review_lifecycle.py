@@ -171,3 +171,27 @@ def test_an_indeterminate_scan_on_the_confirming_day_still_requires_confirmation
     response = ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24")
     assert response.status_code == 400, response.json()
     assert "confirmatory_scan" in response.json()["extra"]["fields"]
+
+
+# Blood drawn on the day the line ended for progression -------------------------------------------
+@pytest.mark.xfail(reason="DESIGN §5 does not say which regimen is in force on a change day")
+def test_blood_drawn_on_the_day_a_second_line_starts_for_progression(
+    lab_token_api, eligible, oncologist_api, nurse
+):
+    """AMBIGUOUS in DESIGN (not claimed as a defect): on 20 Nov letrozole ends for progression
+    and fulvestrant starts; blood drawn that morning. Both regimens are 'in force' on 20 Nov
+    (ended_on == started_on); the rule picks the new line, so no esr1_with_progression."""
+    from tests.builders import collect
+
+    collect(eligible, "ACC-000124", dt.date(2026, 11, 20), nurse)
+    response = regimen(
+        oncologist_api, eligible, endocrine_agent="fulvestrant", cdk46_inhibitor="",
+        started_on="2026-11-20", previous_end_reason="progression",
+    )  # fmt: skip
+    assert response.status_code == 201, response.json()
+    body = payload(
+        report_id="R-2", accession="ACC-000124", collected_on="2026-11-20",
+        reported_on="2026-11-23",
+    )  # fmt: skip
+    kinds = [a["kind"] for a in post(lab_token_api, body)["alerts"]]
+    assert kinds == ["esr1_with_progression"]

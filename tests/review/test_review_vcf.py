@@ -64,8 +64,8 @@ def test_multi_allelic_record_where_only_the_second_allele_is_d538g(lab_token_ap
     response = upload(lab_token_api, MUTECT2_HEADER + record)
     assert response.status_code == 201, response.json()
     assert calls() == [
-        ("C", "p.Asp538Ala", Decimal("0.02"), ""),
-        ("G", "p.Asp538Gly", Decimal("0.004"), ""),
+        ("C", "p.Asp538Ala", Decimal("0.02"), "PASS"),
+        ("G", "p.Asp538Gly", Decimal("0.004"), "PASS"),
     ]
     alert = pending(eligible).get()
     assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Asp538Gly", "0.004"]])
@@ -81,8 +81,8 @@ def test_multi_allelic_record_d538g_first_then_a_non_listed_allele(lab_token_api
     response = upload(lab_token_api, MUTECT2_HEADER + record)
     assert response.status_code == 201, response.json()
     assert calls() == [
-        ("C", "p.Asp538Ala", Decimal("0.02"), ""),
-        ("G", "p.Asp538Gly", Decimal("0.004"), ""),
+        ("C", "p.Asp538Ala", Decimal("0.02"), "PASS"),
+        ("G", "p.Asp538Gly", Decimal("0.004"), "PASS"),
     ]
     alert = pending(eligible).get()
     assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Asp538Gly", "0.004"]])
@@ -154,3 +154,35 @@ def test_a_grch37_freebayes_file_with_chr6_and_mt_multi_allelic_second_allele_d5
     ]
     alert = pending(eligible).get()
     assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Asp538Gly", "0.006"]])
+
+
+SNPEFF_HEADER = MUTECT2_HEADER.replace(
+    '##INFO=<ID=HGVSP,Number=A,Type=String,Description="HGVS protein change, per ALT allele">\n',
+    "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | "
+    "Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | "
+    "Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / "
+    "CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO'\">\n",
+)
+
+
+def test_a_snpeff_annotated_multi_allelic_record_gives_each_allele_its_own_change(
+    lab_token_api, eligible
+):
+    ann = (
+        "C|missense_variant|MODERATE|ESR1|ENSG00000091831|transcript|ENST00000206249.8|"
+        "protein_coding|8/8|c.1613A>C|p.Asp538Ala|1848/6330|1613/1788|538/595||,"
+        "G|missense_variant|MODERATE|ESR1|ENSG00000091831|transcript|ENST00000206249.8|"
+        "protein_coding|8/8|c.1613A>G|p.Asp538Gly|1848/6330|1613/1788|538/595||"
+    )
+    record = (
+        f"chr6\t152098791\t.\tA\tC,G\t.\tPASS\tDP=5000;ANN={ann}\t"
+        "GT:AD:AF:DP\t0/1/2:4880,100,20:0.02,0.004:5000\n"
+    )
+    response = upload(lab_token_api, SNPEFF_HEADER + record)
+    assert response.status_code == 201, response.json()
+    assert calls() == [
+        ("C", "p.Asp538Ala", Decimal("0.02"), "PASS"),
+        ("G", "p.Asp538Gly", Decimal("0.004"), "PASS"),
+    ]
+    alert = pending(eligible).get()
+    assert (alert.kind, alert.variants) == ("switch_recommended", [["p.Asp538Gly", "0.004"]])
