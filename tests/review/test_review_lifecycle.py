@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from patients.models import Patient, Regimen
-from tests.builders import payload, variant
-from tests.review.helpers import ack, pending, post
+from tests.builders import collect, payload, variant
 from tests.factories import ScanFactory
+from tests.review.helpers import ack, pending, post
 from therapy.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,8 @@ def test_a_patient_withdrawn_then_resumed_gets_her_switch_alert_back(
     resumed = nurse_api.patch(url, {"surveillance_state": "active"}, format="json")
     assert resumed.status_code == 200, resumed.json()
     again = pending(eligible).get()
-    assert again.kind == "switch_recommended" and again.pk != first.pk
+    assert again.kind == "switch_recommended"
+    assert again.pk != first.pk
 
 
 def test_a_deceased_patient_cannot_be_resurrected_and_stays_alert_free(
@@ -154,18 +155,24 @@ def test_a_deceased_patient_cannot_be_resurrected_and_stays_alert_free(
 
 
 # Two scans on one day after the blood test: one indeterminate, one clear -----------------------
-def test_an_indeterminate_scan_on_the_confirming_day_still_requires_confirmation(
-    lab_token_api, eligible, oncologist_api
+@pytest.mark.parametrize(
+    "order",
+    [("no_progression", "indeterminate"), ("indeterminate", "no_progression")],
+    ids=["clear-recorded-first", "indeterminate-recorded-first"],
+)
+def test_same_day_indeterminate_and_clear_scans_gate_the_switch_as_the_alert_says(
+    lab_token_api, eligible, oncologist_api, order
 ):
     """The rule counts the worst outcome of one day's scans (therapy.rules.switch_facts), and
-    the alert keeps saying confirmatory imaging is needed; accepting the switch must then ask
-    for a no_progression scan or the attestation, whatever order the scans were recorded in."""
+    the reconcile keeps the alert saying confirmatory imaging is needed; accepting the switch
+    must then ask for a no_progression scan or the attestation, whatever order the two scans
+    were recorded in (the same facts must give the same answer)."""
     eligible.scans.all().delete()
     post(lab_token_api, payload())
     alert = Alert.objects.get()
     assert alert.needs_confirmatory_imaging
-    assert scan(oncologist_api, eligible, "2026-11-20", "indeterminate").status_code == 201
-    assert scan(oncologist_api, eligible, "2026-11-20", "no_progression").status_code == 201
+    for outcome in order:
+        assert scan(oncologist_api, eligible, "2026-11-20", outcome).status_code == 201
     alert.refresh_from_db()
     assert alert.needs_confirmatory_imaging  # the alert says: still not confirmed
     response = ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24")
@@ -181,8 +188,6 @@ def test_blood_drawn_on_the_day_a_second_line_starts_for_progression(
     """AMBIGUOUS in DESIGN (not claimed as a defect): on 20 Nov letrozole ends for progression
     and fulvestrant starts; blood drawn that morning. Both regimens are 'in force' on 20 Nov
     (ended_on == started_on); the rule picks the new line, so no esr1_with_progression."""
-    from tests.builders import collect
-
     collect(eligible, "ACC-000124", dt.date(2026, 11, 20), nurse)
     response = regimen(
         oncologist_api, eligible, endocrine_agent="fulvestrant", cdk46_inhibitor="",

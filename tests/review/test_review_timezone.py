@@ -70,4 +70,5 @@ def test_a_lab_date_two_days_off_the_clinic_date_is_refused(
         "/api/v1/reports/", payload(collected_on="2026-06-30"), format="json"
     )
     assert response.status_code == 422
-    assert "2026-06-30" in str(response.json()) and "2026-07-02" in str(response.json())
+    assert "2026-06-30" in str(response.json())
+    assert "2026-07-02" in str(response.json())
