@@ -624,7 +624,9 @@ def _vcf_calls(
         if problem is not None:
             errors.append(ParseError(number, "vaf", problem))
             continue
-        notes = vcf.annotation(record.INFO, alt, header.lines)
+        notes = vcf.annotation(
+            record.INFO, alt, header.lines, alt_index=index, n_alts=len(record.ALT)
+        )
         if not notes.get("gene") and _in_esr1(record.CHROM, record.POS, build):
             notes["gene"] = "ESR1"
         variant: dict[str, Any] = {

@@ -268,7 +268,39 @@ def _annotation_fields(header_lines: list[str], key: str) -> list[str]:
     return []
 
 
-def annotation(info: dict, alt: str, header_lines: list[str]) -> dict[str, str]:
+def _info_number(header_lines: list[str], key: str) -> str:
+    """The Number= an INFO field is declared with ('A', 'R', '1', '.', ...), '' if undeclared."""
+    for line in header_lines:
+        line = str(line)
+        if line.startswith(f"##INFO=<ID={key},"):
+            found = re.search(r"Number=([^,>]+)", line)
+            return found[1] if found else ""
+    return ""
+
+
+# Plain INFO annotations that name one allele's change: a multi-allelic record must give
+# each allele its own value (Number=A or R), never the first allele's for all of them.
+PER_ALLELE_TEXT = {"HGVSP", "HGVS_P", "HGVSC", "HGVS_C"}
+
+
+def _info_of_allele(key: str, value, alt_index: int, n_alts: int, header_lines: list[str]):
+    """One INFO value for ALT allele `alt_index` of `n_alts` (DESIGN §6: per-allele fields
+    go to their allele). A change annotation that cannot be tied to one allele of a
+    multi-allelic record is dropped (the call is then matched by position and allele)."""
+    values = value if isinstance(value, list) else [value]
+    number = _info_number(header_lines, key)
+    if number == "A" and len(values) == n_alts:
+        return values[alt_index]
+    if number == "R" and len(values) == n_alts + 1:
+        return values[alt_index + 1]
+    if n_alts > 1 and key in PER_ALLELE_TEXT:
+        return values[alt_index] if len(values) == n_alts else None
+    return values[0] if values else value
+
+
+def annotation(
+    info: dict, alt: str, header_lines: list[str], *, alt_index: int = 0, n_alts: int = 1
+) -> dict[str, str]:
     """gene, hgvs_p, hgvs_c, transcript of one allele from the record's INFO."""
     out: dict[str, str] = {}
     entries: list[dict[str, str]] = []
@@ -318,7 +350,7 @@ def annotation(info: dict, alt: str, header_lines: list[str]) -> dict[str, str]:
                 out[field] = unquote(best[field])
         if out.get("hgvs_c") and ":" in out["hgvs_c"]:
             out["hgvs_c"] = out["hgvs_c"].split(":", 1)[1]
-    text = {k: (v[0] if isinstance(v, list) and v else v) for k, v in info.items()}
+    text = {k: _info_of_allele(k, v, alt_index, n_alts, header_lines) for k, v in info.items()}
     gene = text.get("GENE") or text.get("SYMBOL") or ""
     if not gene and text.get("GENEINFO"):
         gene = str(text["GENEINFO"]).split("|")[0].partition(":")[0]
