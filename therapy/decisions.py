@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -66,19 +67,23 @@ def _latest_evidence_collection(alert: Alert):
 
 
 def _imaging_needed(alert: Alert, latest_collected) -> bool:
-    """Flagged by the rule, and no no-progression scan recorded since the blood test (the
-    latest scan on or after it must be clear: an indeterminate one does not confirm)."""
+    """Flagged by the rule, and no confirmatory scan since the blood test: every scan of the
+    latest day on or after it must be no_progression (an indeterminate one does not confirm;
+    two scans of one day count by the worse, whatever order they were recorded in), as the
+    reconcile judges it (therapy.reconcile._clear_scan_since)."""
     if not alert.needs_confirmatory_imaging:
         return False
     if latest_collected is None:
         return True
-    latest = (
-        ImagingAssessment.objects.filter(patient=alert.patient, performed_on__gte=latest_collected)
-        .order_by("-performed_on", "-id")
-        .values_list("outcome", flat=True)
-        .first()
+    since = ImagingAssessment.objects.filter(
+        patient=alert.patient, performed_on__gte=latest_collected
     )
-    return latest != ImagingAssessment.Outcome.NO_PROGRESSION
+    outcomes = set(
+        since.filter(
+            performed_on=Subquery(since.order_by("-performed_on").values("performed_on")[:1])
+        ).values_list("outcome", flat=True)
+    )
+    return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
 
 
 @transaction.atomic

@@ -100,9 +100,7 @@ def why(
     )
     declined = dict(facts.get("declined") or [])
     if kind in declined:
-        checks.append(
-            Check(OK, "New or risen since the last declined alert of this kind")
-        )
+        checks.append(Check(OK, "New or risen since the last declined alert of this kind"))
     else:
         checks.append(Check(OK, "First alert of this kind for these variants"))
     if facts.get("line_progressed"):
