@@ -50,6 +50,9 @@ class Alert(TimeStampedModel):
     rule_version = models.CharField(max_length=32)
     facts_snapshot = models.JSONField()  # the facts of the latest evaluation that fed it
     variants = models.JSONField(default=list)  # [[protein, allele fraction], ...]
+    # Every variant its evidence showed, each at its strongest fraction: what a decline or an
+    # acceptance is taken to have seen (a persisting variant then does not re-alert).
+    evidence_variants = models.JSONField(default=list)  # [[protein, allele fraction], ...]
     needs_confirmatory_imaging = models.BooleanField(default=False)
     opened_at = models.DateTimeField()
     escalation_level = models.PositiveSmallIntegerField(default=0)

@@ -193,9 +193,20 @@ def _declines(alerts: list[Alert]) -> tuple:
             if best is None or key > (best.decided_at or best.updated_at, best.pk):
                 latest[alert.kind] = alert
     return tuple(
-        (kind, tuple((p, Decimal(str(v))) for p, v in alert.variants))
+        (kind, tuple((p, Decimal(str(v))) for p, v in alert.evidence_variants or alert.variants))
         for kind, alert in sorted(latest.items())
     )
+
+
+def _strongest_per_variant(evidence: list[_Report]) -> list[list[str]]:
+    """The union of the evidence's qualifying variants, each at its highest fraction,
+    strongest first (a decline covers every report the oncologist saw, not only the latest)."""
+    best: dict[str, Decimal] = {}
+    for report in evidence:
+        for protein, vaf in report.decision.variants:
+            if protein not in best or vaf > best[protein]:
+                best[protein] = vaf
+    return _variants_json(sorted(best.items(), key=lambda pv: (-pv[1], pv[0])))
 
 
 class _Run:
@@ -274,6 +285,7 @@ class _Run:
         decision = latest.decision
         shown = {
             "variants": _variants_json(decision.variants),
+            "evidence_variants": _strongest_per_variant(evidence),
             "facts_snapshot": latest.snapshot(),
             "needs_confirmatory_imaging": decision.needs_confirmatory_imaging
             and not _clear_scan_since(scans, latest.collected_on),
