@@ -200,9 +200,20 @@ def switch_facts(
 ) -> SwitchFacts:
     """Build the facts as of collection from the patient's whole history (pure)."""
     regimen = regimen_on(regimens, collected_on)
+    lines = lines_of(regimens, config.allowed_ais)
     line = None
     if regimen is not None:
-        line = next(ln for ln in lines_of(regimens, config.allowed_ais) if regimen in ln.regimens)
+        line = next(ln for ln in lines if regimen in ln.regimens)
+    # On a change day two lines were in force (the blood is usually drawn before the new
+    # line's first dose): if the one ending that day progressed, the result is ESR1 with
+    # progression (clause 1), never "no alert" because the second line had started.
+    ending_progressed = any(
+        ln is not line
+        and ln.ended_on == collected_on
+        and ln.started_on <= collected_on
+        and line_progressed(ln, scans)
+        for ln in lines
+    )
     before = [s for s in scans if s.performed_on <= collected_on]
     latest = max(before, key=lambda s: s.performed_on, default=None)
     # Several scans on one day: the worst outcome counts (progression > indeterminate > clear).
@@ -226,7 +237,7 @@ def switch_facts(
         cdk46_inhibitor=regimen.cdk46_inhibitor if regimen else None,
         line_started_on=line.started_on if line else None,
         months_on_line=whole_months(line.started_on, collected_on) if line else None,
-        line_progressed=line_progressed(line, scans) if line else False,
+        line_progressed=(line_progressed(line, scans) if line else False) or ending_progressed,
         latest_scan_on=latest.performed_on if latest else None,
         latest_scan_outcome=outcome,
         declined=declined,

@@ -181,13 +181,13 @@ def test_same_day_indeterminate_and_clear_scans_gate_the_switch_as_the_alert_say
 
 
 # Blood drawn on the day the line ended for progression -------------------------------------------
-@pytest.mark.xfail(reason="DESIGN §5 does not say which regimen is in force on a change day")
 def test_blood_drawn_on_the_day_a_second_line_starts_for_progression(
     lab_token_api, eligible, oncologist_api, nurse
 ):
-    """AMBIGUOUS in DESIGN (not claimed as a defect): on 20 Nov letrozole ends for progression
-    and fulvestrant starts; blood drawn that morning. Both regimens are 'in force' on 20 Nov
-    (ended_on == started_on); the rule picks the new line, so no esr1_with_progression."""
+    """On 20 Nov letrozole ends for progression and fulvestrant starts; blood drawn that
+    morning. Both regimens were in force on 20 Nov (ended_on == started_on); DESIGN does not
+    rank them, and the product reads it the safe way: the line ending that day progressed, so
+    the ESR1 result goes to the progression pathway (clause 1) instead of raising nothing."""
     collect(eligible, "ACC-000124", dt.date(2026, 11, 20), nurse)
     response = regimen(
         oncologist_api, eligible, endocrine_agent="fulvestrant", cdk46_inhibitor="",
