@@ -102,7 +102,7 @@ def test_the_lab_sees_what_is_awaited_from_it_and_nothing_of_the_patient(page):
     old = _collected(1, lab="central", prefix="O", days_ago=20)[0]
     UserFactory(username="lab_lims", role=Role.LAB)
     login(page, "lab_lims")
-    page.get_by_role("link", name="Awaiting results").click()
+    page.get_by_role("link", name="Awaiting results", exact=True).click()
     page.get_by_role("heading", name="Awaiting results").wait_for()
     assert page.get_by_text("4 accessions awaiting a result").is_visible()
     cells = page.locator("tbody td.mono").all_inner_texts()
