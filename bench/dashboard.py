@@ -78,13 +78,14 @@ def _seed(cur, oncologist_id, other_id, lab_id, today, patients) -> None:
     cur.execute(
         """
         INSERT INTO therapy_alert (created_at, updated_at, patient_id, kind, state,
-            rule_version, facts_snapshot, variants, needs_confirmatory_imaging, opened_at,
+            rule_version, facts_snapshot, variants, evidence_variants, needs_confirmatory_imaging,
+            opened_at,
             escalation_level, decision, reason_code, comment, decided_at,
             attested_no_progression, withdrawn_reason, withdrawn_detail, flagged_for_review,
             flag_detail, episode, revision)
         SELECT now(), now(), p.id, 'switch_recommended',
             CASE WHEN mod(p.id, 3) = 0 THEN 'open' ELSE 'accepted' END, 'serena6-v1', '{}',
-            '[]', false, now() - interval '5 days', mod(p.id, 2),
+            '[]', '[]', false, now() - interval '5 days', mod(p.id, 2),
             CASE WHEN mod(p.id, 3) = 0 THEN '' ELSE 'switch' END, '', '',
             CASE WHEN mod(p.id, 3) = 0 THEN NULL ELSE now() - interval '3 days' END,
             false, '', '{}', false, '[]', 1, 0
