@@ -191,3 +191,36 @@ def login(page, username: str, password: str = "correct-horse-battery") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("networkidle")
+
+
+# --- Scenario helpers over the REST API (alerts) ---------------------------------------------
+
+
+def post_report(api, body):
+    """POST one lab report; it must be stored (201) or be an identical re-send (200)."""
+    response = api.post(URL, body, format="json")
+    assert response.status_code in (200, 201), response.json()
+    return response.json()
+
+
+def ack(api, alert, **body):
+    return api.post(f"/api/v1/alerts/{alert.pk}/acknowledge/", body, format="json")
+
+
+def later_report(patient, nurse, accession="ACC-000124", day=dt.date(2026, 11, 20), **extra):
+    """A second draw collected on `day` and the payload of its report."""
+    collect(patient, accession, day, nurse)
+    return payload(
+        report_id=f"R-{accession}",
+        accession=accession,
+        collected_on=day.isoformat(),
+        reported_on=(day + dt.timedelta(days=2)).isoformat(),
+        **extra,
+    )
+
+
+def pending(patient, kind=None):
+    from therapy.models import Alert
+
+    qs = Alert.objects.filter(patient=patient, state__in=Alert.PENDING_STATES)
+    return qs.filter(kind=kind) if kind else qs

@@ -7,12 +7,21 @@ import time_machine
 
 from tests.builders import LONDON, collect
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
+from therapy.config import rule_config
 
 
 @pytest.fixture(autouse=True)
 def _clinic_today():
     with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_config():
+    """Tests that override the rule's settings get a rule config read from them."""
+    rule_config.cache_clear()
+    yield
+    rule_config.cache_clear()
 
 
 @pytest.fixture

@@ -12,7 +12,17 @@ import time_machine
 
 from notifications.models import Notification
 from patients.models import Draw, Patient
-from tests.builders import LONDON, URL, collect, payload, variant
+from tests.builders import (
+    LONDON,
+    URL,
+    ack,
+    collect,
+    later_report,
+    payload,
+    pending,
+    post_report,
+    variant,
+)
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
 from therapy.models import Alert
 from therapy.sweep import alerts_sweep
@@ -20,39 +30,13 @@ from therapy.sweep import alerts_sweep
 pytestmark = pytest.mark.django_db
 
 
-def post(api, body):
-    response = api.post(URL, body, format="json")
-    assert response.status_code in (200, 201), response.json()
-    return response.json()
-
-
-def ack(api, alert, **body):
-    return api.post(f"/api/v1/alerts/{alert.pk}/acknowledge/", body, format="json")
-
-
-def second_report(patient, nurse, accession="ACC-000124", day=dt.date(2026, 11, 20), **extra):
-    collect(patient, accession, day, nurse)
-    return payload(
-        report_id=f"R-{accession}",
-        accession=accession,
-        collected_on=day.isoformat(),
-        reported_on=(day + dt.timedelta(days=2)).isoformat(),
-        **extra,
-    )
-
-
-def pending(patient, kind=None):
-    qs = Alert.objects.filter(patient=patient, state__in=Alert.PENDING_STATES)
-    return qs.filter(kind=kind) if kind else qs
-
-
 # 1 -------------------------------------------------------------------------------------------
 def test_cancelling_one_of_two_supporting_reports_keeps_the_alert(lab_token_api, eligible, nurse):
-    post(lab_token_api, payload())
-    post(lab_token_api, second_report(eligible, nurse))
+    post_report(lab_token_api, payload())
+    post_report(lab_token_api, later_report(eligible, nurse))
     alert = Alert.objects.get()
     assert alert.evidence.count() == 2
-    post(lab_token_api, payload(version=2, status="cancelled", variants=[]))
+    post_report(lab_token_api, payload(version=2, status="cancelled", variants=[]))
     alert.refresh_from_db()
     assert alert.state == "open"
     assert [e.report.report_id for e in alert.evidence.select_related("report")] == ["R-ACC-000124"]
@@ -71,14 +55,14 @@ def test_a_report_corrected_to_another_patient_leaves_the_first_one(
     RegimenFactory(patient=other, started_on=dt.date(2025, 11, 2))
     ScanFactory(patient=other, performed_on=dt.date(2026, 10, 20))
     collect(other, "ACC-000200", dt.date(2026, 11, 2), nurse)
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     moved = payload(
         version=2,
         status="corrected",
         accession="ACC-000200",
         patient={"mrn": "MRN-0002", "date_of_birth": "1970-01-01"},
     )
-    answer = post(lab_token_api, moved)
+    answer = post_report(lab_token_api, moved)
     first = Alert.objects.get(patient=eligible)
     assert (first.state, first.withdrawn_reason) == ("withdrawn", "evidence_retracted")
     assert first.withdrawn_detail["reports"][0]["moved_to_other_patient"] is True
@@ -95,7 +79,7 @@ def test_a_report_corrected_to_another_patient_leaves_the_first_one(
 def test_a_patient_who_died_or_withdrew_has_no_pending_alert(
     lab_token_api, eligible, nurse_api, oncologist_api, state
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     response = nurse_api.patch(
         f"/api/v1/patients/{eligible.pk}/", {"surveillance_state": state}, format="json"
@@ -110,7 +94,7 @@ def test_a_patient_who_died_or_withdrew_has_no_pending_alert(
     eligible.refresh_from_db()
     assert eligible.surveillance_state == state  # nothing resurrects her
     # A later report raises nothing either.
-    assert post(lab_token_api, payload(report_id="R-late"))["alerts"] == []
+    assert post_report(lab_token_api, payload(report_id="R-late"))["alerts"] == []
     assert not pending(eligible).exists()
 
 
@@ -119,7 +103,7 @@ def test_an_indeterminate_confirmatory_scan_does_not_allow_the_switch(
     lab_token_api, eligible, oncologist_api
 ):
     eligible.scans.all().delete()
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     assert alert.needs_confirmatory_imaging
     scan = {"performed_on": "2026-11-23", "modality": "ct", "outcome": "indeterminate"}
@@ -136,7 +120,7 @@ def test_an_indeterminate_confirmatory_scan_does_not_allow_the_switch(
 def test_a_reopened_alert_escalates_and_notifies_again(
     lab_token_api, eligible, oncologist_api, oncologist
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     with time_machine.travel(dt.datetime(2026, 11, 28, 12, tzinfo=LONDON)):
         assert alerts_sweep()["escalated"] == 1  # episode 1, level 1
@@ -182,7 +166,7 @@ def test_progression_and_a_second_line_before_the_report_arrives(
         f"/api/v1/patients/{eligible.pk}/regimens/", second, format="json"
     )
     assert response.status_code == 201, response.json()
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "esr1_with_progression"
 
 
@@ -202,7 +186,7 @@ def test_an_ai_changed_for_toxicity_after_collection_still_recommends_the_switch
         ).status_code
         == 201
     )
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "switch_recommended"
     stored = Alert.objects.get()
     assert stored.facts_snapshot["endocrine_agent"] == "letrozole"  # the one at collection
@@ -225,8 +209,8 @@ def test_changing_the_cdk46_inhibitor_does_not_reset_the_six_month_clock(
         ).status_code
         == 201
     )
-    body = second_report(eligible, nurse)
-    assert [a["kind"] for a in post(lab_token_api, body)["alerts"]] == ["switch_recommended"]
+    body = later_report(eligible, nurse)
+    assert [a["kind"] for a in post_report(lab_token_api, body)["alerts"]] == ["switch_recommended"]
 
 
 # 7 -------------------------------------------------------------------------------------------
@@ -245,7 +229,7 @@ def test_a_regimen_ended_for_progression_ends_surveillance(lab_token_api, eligib
     eligible.refresh_from_db()
     assert eligible.surveillance_state == "progressed"
     assert not Draw.objects.filter(patient=eligible, state="scheduled").exists()
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "esr1_with_progression"  # collected on the line that progressed
 
 
@@ -262,14 +246,14 @@ def test_a_declined_review_does_not_suppress_the_switch_once_eligible(
     RegimenFactory(patient=patient, started_on=dt.date(2026, 6, 1))
     ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20))
     collect(patient, "ACC-000123", dt.date(2026, 11, 2), nurse)
-    post(lab_token_api, payload())  # 5 months on the line: review
+    post_report(lab_token_api, payload())  # 5 months on the line: review
     review = Alert.objects.get(kind="review")
     declined = ack(oncologist_api, review, decision="decline", reason_code="patient_preference")
     assert declined.status_code == 200, declined.json()
     with time_machine.travel(dt.datetime(2026, 12, 10, 12, tzinfo=LONDON), tick=False):
-        later = second_report(patient, nurse, day=dt.date(2026, 12, 8))
+        later = later_report(patient, nurse, day=dt.date(2026, 12, 8))
         later["reported_on"] = "2026-12-10"
-        kinds = [a["kind"] for a in post(lab_token_api, later)["alerts"]]
+        kinds = [a["kind"] for a in post_report(lab_token_api, later)["alerts"]]
     assert kinds == ["switch_recommended"]
 
 
@@ -284,14 +268,14 @@ def test_a_declined_review_does_not_suppress_the_switch_once_eligible(
 def test_an_amendment_that_changes_nothing_material_flags_nothing(
     lab_token_api, eligible, oncologist_api, decision, extra
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     assert ack(oncologist_api, alert, decision=decision, **extra).status_code == 200
-    post(lab_token_api, payload(version=2, status="amended", reported_on="2026-11-12"))
+    post_report(lab_token_api, payload(version=2, status="amended", reported_on="2026-11-12"))
     alert.refresh_from_db()
     assert alert.flagged_for_review is False
     # A variant gone is material: flagged, and the flag says what changed.
-    post(lab_token_api, payload(version=3, status="corrected", variants=[]))
+    post_report(lab_token_api, payload(version=3, status="corrected", variants=[]))
     alert.refresh_from_db()
     assert alert.flagged_for_review is True
     assert "no longer reports p.Asp538Gly" in " ".join(alert.flag_detail)
@@ -301,8 +285,10 @@ def test_an_amendment_that_changes_nothing_material_flags_nothing(
 def test_after_an_amendment_progression_withdraws_with_reason_progression(
     lab_token_api, eligible, oncologist_api
 ):
-    post(lab_token_api, payload())
-    post(lab_token_api, payload(version=2, status="amended", variants=[variant(vaf_percent=0.6)]))
+    post_report(lab_token_api, payload())
+    post_report(
+        lab_token_api, payload(version=2, status="amended", variants=[variant(vaf_percent=0.6)])
+    )
     scan = {"performed_on": "2026-11-22", "modality": "ct", "outcome": "progression"}
     assert (
         oncologist_api.post(
@@ -343,7 +329,7 @@ def test_an_early_first_draw_is_alerted_once_the_patient_becomes_active(
             acting_user=nurse,
         )
     with time_machine.travel(dt.datetime(2026, 11, 5, 9, tzinfo=LONDON), tick=False):
-        assert post(lab_token_api, payload(reported_on="2026-11-05"))["alerts"] == []
+        assert post_report(lab_token_api, payload(reported_on="2026-11-05"))["alerts"] == []
     with time_machine.travel(dt.datetime(2026, 11, 9, 7, tzinfo=LONDON), tick=False):
         draws_plan_and_reconcile()  # the beat's planner makes her active
     patient.refresh_from_db()
@@ -358,7 +344,7 @@ def test_an_early_first_draw_is_alerted_once_the_patient_becomes_active(
 # 13 ------------------------------------------------------------------------------------------
 def test_an_indeterminate_scan_newer_than_the_clear_one_needs_imaging(lab_token_api, eligible):
     ScanFactory(patient=eligible, performed_on=dt.date(2026, 10, 28), outcome="indeterminate")
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["needs_confirmatory_imaging"] is True
 
 
@@ -373,12 +359,12 @@ def test_a_switch_alert_supersedes_the_open_review(lab_token_api, oncologist, nu
     RegimenFactory(patient=patient, started_on=dt.date(2026, 6, 1))
     ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20))
     collect(patient, "ACC-000123", dt.date(2026, 11, 2), nurse)
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     review = Alert.objects.get(kind="review")
     with time_machine.travel(dt.datetime(2026, 12, 10, 12, tzinfo=LONDON), tick=False):
-        later = second_report(patient, nurse, day=dt.date(2026, 12, 8))
+        later = later_report(patient, nurse, day=dt.date(2026, 12, 8))
         later["reported_on"] = "2026-12-10"
-        post(lab_token_api, later)
+        post_report(lab_token_api, later)
     review.refresh_from_db()
     assert (review.state, review.withdrawn_reason) == ("withdrawn", "superseded")
     assert pending(patient).get().kind == "switch_recommended"
@@ -386,7 +372,7 @@ def test_a_switch_alert_supersedes_the_open_review(lab_token_api, oncologist, nu
 
 # 15 ------------------------------------------------------------------------------------------
 def test_a_switch_cannot_be_dated_before_the_blood_test(lab_token_api, eligible, oncologist_api):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     response = ack(oncologist_api, alert, decision="switch", effective_on="2026-11-01")
     assert response.status_code == 400
@@ -407,15 +393,15 @@ def test_a_late_older_report_does_not_overwrite_what_the_alert_shows(
         reported_on="2026-11-22",
         variants=[variant(vaf_percent=1.5)],
     )
-    post(lab_token_api, newer)
-    post(lab_token_api, payload())  # the 2 Nov report arrives last, 0.42%
+    post_report(lab_token_api, newer)
+    post_report(lab_token_api, payload())  # the 2 Nov report arrives last, 0.42%
     alert = Alert.objects.get()
     assert alert.variants == [["p.Asp538Gly", "0.015"]]
     assert alert.facts_snapshot["collected_on"] == "2026-11-20"
 
 
 def test_a_switch_from_exemestane_is_refused(lab_token_api, eligible, oncologist_api):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     change = {
         "endocrine_agent": "exemestane",
@@ -438,7 +424,7 @@ def test_a_switch_from_exemestane_is_refused(lab_token_api, eligible, oncologist
 def test_the_inbox_shows_months_on_the_line_at_collection(
     client, lab_token_api, eligible, oncologist
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     client.force_login(oncologist)
     html = client.get("/alerts/").content.decode()
     assert "(12 months)" in html
@@ -446,7 +432,7 @@ def test_the_inbox_shows_months_on_the_line_at_collection(
 
 def test_a_progression_alert_is_acknowledged_not_switched(lab_token_api, eligible, oncologist_api):
     ScanFactory(patient=eligible, performed_on=dt.date(2026, 11, 1), outcome="progression")
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get(kind="esr1_with_progression")
     assert (
         ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24").status_code == 409
@@ -461,7 +447,7 @@ def test_a_progression_alert_is_acknowledged_not_switched(lab_token_api, eligibl
 def test_two_decisions_on_one_revision_give_one_200_and_one_409(
     lab_token_api, eligible, oncologist_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     seen = alert.revision
     first = ack(
@@ -482,7 +468,7 @@ def test_two_decisions_on_one_revision_give_one_200_and_one_409(
 def test_notices_name_the_patient_in_app_only_and_collapse_repeats(
     lab_token_api, eligible, nurse, oncologist
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     opened = Notification.objects.filter(key=f"alert:{alert.pk}:opened", recipient=oncologist)
     in_app, email = opened.get(channel="in_app"), opened.get(channel="email")
@@ -490,10 +476,10 @@ def test_notices_name_the_patient_in_app_only_and_collapse_repeats(
     assert eligible.family_name.upper() not in email.subject + email.body
     assert eligible.mrn not in email.subject + email.body
     assert "switch alert" in email.subject
-    post(lab_token_api, second_report(eligible, nurse))
-    post(
+    post_report(lab_token_api, later_report(eligible, nurse))
+    post_report(
         lab_token_api,
-        second_report(eligible, nurse, accession="ACC-000125", day=dt.date(2026, 11, 22)),
+        later_report(eligible, nurse, accession="ACC-000125", day=dt.date(2026, 11, 22)),
     )
     evidence = Notification.objects.filter(
         key=f"alert:{alert.pk}:evidence", recipient=oncologist, channel="in_app"

@@ -5,9 +5,8 @@ import datetime as dt
 import pytest
 
 from patients.models import Patient, Regimen
-from tests.builders import collect, payload, variant
+from tests.builders import ack, collect, payload, pending, post_report, variant
 from tests.factories import ScanFactory
-from tests.review.helpers import ack, pending, post
 from therapy.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +33,11 @@ def scan(api, patient, day, outcome):
 def test_an_amendment_removing_the_esr1_call_after_the_switch_flags_and_changes_no_therapy(
     lab_token_api, eligible, oncologist_api, amended_variants
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     done = ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24")
     assert done.status_code == 200, done.json()
-    post(
+    post_report(
         lab_token_api,
         payload(version=2, status="amended", reported_on="2026-11-20", variants=amended_variants),
     )
@@ -58,7 +57,7 @@ def test_a_clear_scan_on_the_day_of_collection_needs_no_confirmatory_imaging(
 ):
     eligible.scans.all().delete()
     ScanFactory(patient=eligible, performed_on=dt.date(2026, 11, 2), outcome="no_progression")
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert (alert["kind"], alert["needs_confirmatory_imaging"]) == ("switch_recommended", False)
 
 
@@ -66,7 +65,7 @@ def test_a_progression_scan_on_the_day_of_collection_is_progression(
     lab_token_api, eligible, oncologist_api
 ):
     assert scan(oncologist_api, eligible, "2026-11-02", "progression").status_code == 201
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "esr1_with_progression"
     assert Patient.objects.get(pk=eligible.pk).surveillance_state == "progressed"
 
@@ -75,7 +74,7 @@ def test_a_progression_scan_on_the_day_of_collection_is_progression(
 def test_an_ai_change_back_dated_before_the_draw_keeps_the_switch_on_the_line(
     lab_token_api, eligible, oncologist_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     response = regimen(
         oncologist_api, eligible, endocrine_agent="anastrozole", cdk46_inhibitor="palbociclib",
         started_on="2026-10-01", previous_end_reason="toxicity",
@@ -90,7 +89,7 @@ def test_an_ai_change_back_dated_before_the_draw_keeps_the_switch_on_the_line(
 def test_exemestane_back_dated_before_the_draw_withdraws_the_switch_alert(
     lab_token_api, eligible, oncologist_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     response = regimen(
         oncologist_api, eligible, endocrine_agent="exemestane", cdk46_inhibitor="palbociclib",
@@ -109,7 +108,7 @@ def test_exemestane_back_dated_before_the_draw_withdraws_the_switch_alert(
 def test_a_second_line_back_dated_before_the_draw_gives_no_switch(
     lab_token_api, eligible, oncologist_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     response = regimen(
         oncologist_api, eligible, endocrine_agent="fulvestrant", cdk46_inhibitor="",
         started_on="2026-10-15", previous_end_reason="progression",
@@ -124,7 +123,7 @@ def test_a_second_line_back_dated_before_the_draw_gives_no_switch(
 def test_a_patient_withdrawn_then_resumed_gets_her_switch_alert_back(
     lab_token_api, eligible, nurse_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     first = Alert.objects.get()
     url = f"/api/v1/patients/{eligible.pk}/"
     assert (
@@ -142,7 +141,7 @@ def test_a_patient_withdrawn_then_resumed_gets_her_switch_alert_back(
 def test_a_deceased_patient_cannot_be_resurrected_and_stays_alert_free(
     lab_token_api, eligible, nurse_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     url = f"/api/v1/patients/{eligible.pk}/"
     assert (
         nurse_api.patch(url, {"surveillance_state": "deceased"}, format="json").status_code == 200
@@ -168,7 +167,7 @@ def test_same_day_indeterminate_and_clear_scans_gate_the_switch_as_the_alert_say
     must then ask for a no_progression scan or the attestation, whatever order the two scans
     were recorded in (the same facts must give the same answer)."""
     eligible.scans.all().delete()
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     assert alert.needs_confirmatory_imaging
     for outcome in order:
@@ -198,5 +197,5 @@ def test_blood_drawn_on_the_day_a_second_line_starts_for_progression(
         report_id="R-2", accession="ACC-000124", collected_on="2026-11-20",
         reported_on="2026-11-23",
     )  # fmt: skip
-    kinds = [a["kind"] for a in post(lab_token_api, body)["alerts"]]
+    kinds = [a["kind"] for a in post_report(lab_token_api, body)["alerts"]]
     assert kinds == ["esr1_with_progression"]

@@ -7,8 +7,7 @@ import datetime as dt
 
 import pytest
 
-from tests.builders import payload, variant
-from tests.review.helpers import ack, later_report, pending, post
+from tests.builders import ack, later_report, payload, pending, post_report, variant
 from therapy.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +17,8 @@ def test_declining_an_alert_whose_vaf_fell_does_not_reopen_it_on_the_older_repor
     lab_token_api, eligible, nurse, oncologist_api
 ):
     # 2 Nov: D538G at 2.0%; 20 Nov: D538G at 0.42% (falling). One switch alert, two reports.
-    post(lab_token_api, payload(variants=[variant(vaf_percent=2.0)]))
-    post(lab_token_api, later_report(eligible, nurse, variants=[variant(vaf_percent=0.42)]))
+    post_report(lab_token_api, payload(variants=[variant(vaf_percent=2.0)]))
+    post_report(lab_token_api, later_report(eligible, nurse, variants=[variant(vaf_percent=0.42)]))
     alert = Alert.objects.get()
     assert alert.evidence.count() == 2
     declined = ack(oncologist_api, alert, decision="decline", reason_code="patient_preference")
@@ -35,8 +34,8 @@ def test_declining_an_alert_with_two_reports_of_different_variants_reopens_nothi
         hgvs_p="p.Tyr537Ser", hgvs_c="c.1610A>C", pos=152098788, ref="A", alt="C",
         vaf_percent=0.3,
     )  # fmt: skip
-    post(lab_token_api, payload(variants=[y537s]))  # 2 Nov: Y537S
-    post(lab_token_api, later_report(eligible, nurse))  # 20 Nov: D538G
+    post_report(lab_token_api, payload(variants=[y537s]))  # 2 Nov: Y537S
+    post_report(lab_token_api, later_report(eligible, nurse))  # 20 Nov: D538G
     alert = Alert.objects.get()
     assert alert.evidence.count() == 2
     declined = ack(oncologist_api, alert, decision="decline", reason_code="patient_preference")
@@ -47,7 +46,7 @@ def test_declining_an_alert_with_two_reports_of_different_variants_reopens_nothi
 def test_after_a_decline_a_new_variant_on_a_later_draw_re_alerts(
     lab_token_api, eligible, nurse, oncologist_api
 ):
-    post(lab_token_api, payload())
+    post_report(lab_token_api, payload())
     alert = Alert.objects.get()
     assert (
         ack(oncologist_api, alert, decision="decline", reason_code="toxicity_concern").status_code
@@ -58,7 +57,7 @@ def test_after_a_decline_a_new_variant_on_a_later_draw_re_alerts(
         vaf_percent=0.3,
     )  # fmt: skip
     # The same D538G persisting plus a new Y537S: a new switch alert.
-    answer = post(
+    answer = post_report(
         lab_token_api,
         later_report(eligible, nurse, day=dt.date(2026, 11, 20), variants=[variant(), y537s]),
     )

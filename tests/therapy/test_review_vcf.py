@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from liquidbiopsy.models import VariantCall
-from tests.review.helpers import pending
+from tests.builders import pending
 from therapy.models import Alert
 from therapy.owed import reconcile_owed_run
 

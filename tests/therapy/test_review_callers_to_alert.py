@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.review.helpers import pending
+from tests.builders import pending
 from therapy.models import Alert
 from therapy.owed import reconcile_owed_run
 

@@ -7,8 +7,7 @@ allele fraction at or above the floor"."""
 import pytest
 
 from liquidbiopsy.models import VariantCall
-from tests.builders import payload, variant
-from tests.review.helpers import ack, later_report, pending, post
+from tests.builders import ack, later_report, payload, pending, post_report, variant
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ PROTEIN_ONLY = {"genome_build": None, "chrom": None, "pos": None, "ref": None, "
 )
 def test_every_protein_spelling_raises_the_switch_alert(lab_token_api, eligible, hgvs_p, canonical):
     body = payload(variants=[variant(hgvs_p=hgvs_p, hgvs_c=None, **PROTEIN_ONLY)])
-    (alert,) = post(lab_token_api, body)["alerts"]
+    (alert,) = post_report(lab_token_api, body)["alerts"]
     assert alert["kind"] == "switch_recommended"
     assert pending(eligible).get().variants == [[canonical, "0.0042"]]
 
@@ -47,7 +46,7 @@ def test_a_non_listed_esr1_change_in_any_form_raises_nothing(lab_token_api, elig
             variant(hgvs_p="p.Glu380Ter", hgvs_c=None, **PROTEIN_ONLY),
         ]
     )
-    assert post(lab_token_api, body)["alerts"] == []
+    assert post_report(lab_token_api, body)["alerts"] == []
 
 
 def test_two_esr1_variants_one_below_the_floor_shows_only_the_qualifying_one(
@@ -58,7 +57,7 @@ def test_two_esr1_variants_one_below_the_floor_shows_only_the_qualifying_one(
         hgvs_p="p.Tyr537Ser", hgvs_c="c.1610A>C", pos=152098788, ref="A", alt="C",
         vaf_percent=0.05,
     )  # fmt: skip
-    (alert,) = post(lab_token_api, payload(variants=[variant(), y537s_low]))["alerts"]
+    (alert,) = post_report(lab_token_api, payload(variants=[variant(), y537s_low]))["alerts"]
     assert alert["kind"] == "switch_recommended"
     stored = pending(eligible).get()
     assert stored.variants == [["p.Asp538Gly", "0.0042"]]
@@ -71,17 +70,17 @@ def test_two_esr1_variants_one_below_the_floor_shows_only_the_qualifying_one(
         == 200
     )
     y537s = dict(y537s_low, vaf_percent=0.3)
-    answer = post(lab_token_api, later_report(eligible, nurse, variants=[variant(), y537s]))
+    answer = post_report(lab_token_api, later_report(eligible, nurse, variants=[variant(), y537s]))
     assert [a["kind"] for a in answer["alerts"]] == ["switch_recommended"]
 
 
 def test_only_a_variant_below_the_floor_raises_nothing(lab_token_api, eligible, settings):
     settings.ESR1_VAF_FLOOR = 0.005  # 0.5%
-    assert post(lab_token_api, payload())["alerts"] == []  # D538G at 0.42%
+    assert post_report(lab_token_api, payload())["alerts"] == []  # D538G at 0.42%
     assert not pending(eligible).exists()
 
 
 def test_a_variant_exactly_at_the_floor_qualifies(lab_token_api, eligible, settings):
     settings.ESR1_VAF_FLOOR = 0.0042
-    (alert,) = post(lab_token_api, payload())["alerts"]
+    (alert,) = post_report(lab_token_api, payload())["alerts"]
     assert alert["kind"] == "switch_recommended"

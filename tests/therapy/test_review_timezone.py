@@ -10,9 +10,8 @@ import time_machine
 
 from patients import scheduling
 from patients.models import Draw
-from tests.builders import LONDON, payload
+from tests.builders import LONDON, payload, pending, post_report
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
-from tests.review.helpers import pending, post
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +46,7 @@ def test_a_draw_just_after_midnight_in_summer_counts_six_months_on_the_clinic_da
         assert response.status_code == 200, response.json()
     draw.refresh_from_db()
     assert draw.collected_on == dt.date(2026, 7, 2)
-    post(lab_token_api, payload(collected_on=lab_day, reported_on="2026-07-10"))
+    post_report(lab_token_api, payload(collected_on=lab_day, reported_on="2026-07-10"))
     # 2 Jan + 6 months = 2 Jul: eligible on the clinic's date (on 1 July it would be a review).
     alert = pending(patient).get()
     assert alert.kind == "switch_recommended"
