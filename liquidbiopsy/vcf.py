@@ -287,8 +287,11 @@ def _info_of_allele(key: str, value, alt_index: int, n_alts: int, header_lines: 
     """One INFO value for ALT allele `alt_index` of `n_alts` (DESIGN §6: per-allele fields
     go to their allele). A change annotation that cannot be tied to one allele of a
     multi-allelic record is dropped (the call is then matched by position and allele)."""
-    values = value if isinstance(value, list) else [value]
-    number = _info_number(header_lines, key)
+    if not isinstance(value, list):
+        # One value: the record's (or, multi-allelic, no allele's own change annotation).
+        return None if n_alts > 1 and key in PER_ALLELE_TEXT else value
+    values = value
+    number = _info_number(header_lines, key)  # the header is read only for list values
     if number == "A" and len(values) == n_alts:
         return values[alt_index]
     if number == "R" and len(values) == n_alts + 1:
