@@ -1,5 +1,6 @@
 """A real Celery worker and beat against Redis: beat fires the planner and the digest, and the
-worker processes a lab file too large to answer at once.
+worker processes a lab file too large to answer at once; a worker killed (SIGKILL) in the
+middle of a file loses nothing: the work sweep queues it again and a new worker finishes it.
 
 The worker and beat run as separate processes on the test database, exactly as in
 production (only the schedules are shortened to "every 2 s"). Several beat ticks must
@@ -152,3 +153,124 @@ def test_beat_fires_planner_and_digest_on_a_real_worker(tmp_path, oncologist):
                 assert "Sending due task draws-plan (clinic.draws_plan)" in text, text[-3000:]
             else:
                 assert "clinic.draws_plan" in text, text[-3000:]
+
+
+def _worker(env, log, *extra):
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "surveillance",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_a_worker_killed_mid_upload_loses_nothing(tmp_path, oncologist, nurse):
+    """SIGKILL the worker while it processes a lab file: nothing of the file is stored, the
+    upload stays `processing`; the work sweep queues it again, a new worker stores every
+    report once and pays every alert reconcile the file owes."""
+    from clinic.tasks import work_sweep
+    from tests.builders import collect
+    from tests.factories import RegimenFactory
+    from therapy.models import Alert, ReconcileOwed
+
+    if not os.environ.get("REDIS_URL"):
+        pytest.fail("REDIS_URL is not set: scripts/test.sh starts a throwaway Redis.")
+    lab = UserFactory(username="live_lab_kill", role=Role.LAB)
+    today = timezone.localdate()
+    day = today - dt.timedelta(days=2)
+    rows = [UPLOAD_HEADER + ",genome_build,chrom,pos,ref,alt"]
+    reports = 150
+    for n in range(reports):
+        patient = PatientFactory(
+            oncologist=oncologist, surveillance_start_on=today - dt.timedelta(days=200)
+        )
+        RegimenFactory(
+            patient=patient,
+            endocrine_agent="letrozole",
+            cdk46_inhibitor="palbociclib",
+            started_on=today - dt.timedelta(days=400),
+        )
+        collect(patient, f"ACC-KILL-{n}", day, nurse)
+        base = (
+            f"KILL-{n},1,final,ACC-KILL-{n},{patient.mrn},{patient.date_of_birth},{day},{today},"
+            "G360,pass"
+        )
+        rows.append(f"{base},ESR1,D538G,0.5,GRCh38,6,152098791,T,C")
+        # Other genes' calls make the file long enough to be caught mid-way.
+        rows += [
+            f"{base},TP53,p.Arg{k + 1}His,1.2,GRCh38,17,{7_670_000 + k},C,T" for k in range(80)
+        ]
+    api = APIClient()
+    api.force_authenticate(lab)
+    env = child_env()
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    worker = _worker(env, log, "--purge")
+    try:
+        # Post only once the worker has purged its queue and listens.
+        _wait_for(lambda: "ready." in (tmp_path / "worker.log").read_text(), 60, "ready", [worker])
+        answer = api.post(
+            "/api/v1/reports/upload/",
+            {"file": SimpleUploadedFile("kill.csv", ("\n".join(rows) + "\n").encode())},
+            format="multipart",
+        )
+        assert answer.status_code == 202, answer.content
+        deadline = time.monotonic() + 60
+        while not Upload.objects.exclude(state="queued").exists():  # polled fast: kill mid-way
+            assert time.monotonic() < deadline, "the worker never claimed the upload"
+            assert worker.poll() is None, "the worker exited before claiming the upload"
+            time.sleep(0.01)
+        worker.kill()  # SIGKILL: no cleanup, no ack
+        worker.wait(timeout=20)
+        upload = Upload.objects.get()
+        assert upload.state == "processing", (upload.state, upload.errors[:3])
+        assert not LabReport.objects.filter(report_id__startswith="KILL-").exists()
+
+        with override_settings(UPLOAD_STALLED_MINUTES=0):
+            work_sweep()  # what beat runs every minute: queues the stalled upload again
+        upload.refresh_from_db()
+        assert upload.state == "queued"
+        worker = _worker(env, log)
+        _wait_for(
+            lambda: Upload.objects.filter(state__in=["done", "failed"]).exists(),
+            120,
+            "the redo",
+            [worker],
+        )
+        upload.refresh_from_db()
+        assert upload.state == "done", upload.errors
+        assert LabReport.objects.filter(report_id__startswith="KILL-").count() == reports
+        assert Draw.objects.filter(accession__startswith="ACC-KILL-", state="resulted").count() == (
+            reports
+        )
+        _wait_for(lambda: not ReconcileOwed.objects.exists(), 120, "the reconciles", [worker])
+        assert (
+            Alert.objects.filter(kind="switch_recommended", state__in=Alert.PENDING_STATES)
+            .values("patient")
+            .distinct()
+            .count()
+            == reports
+        )
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        log.seek(0)
+        text = log.read()
+        log.close()
+    assert "clinic.upload_process" in text, text[-3000:]
