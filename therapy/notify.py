@@ -34,19 +34,32 @@ def alert_notify(
 
 def alerts_notify(notices, *, recipients=None) -> None:
     """`alert_notify` for many (alert, event, subject, replace) at once: constant queries."""
-    messages = []
+    rows = []
     for alert, event, subject, replace in notices:
         patient = alert.patient
         name = getattr(patient, "display_name", "") if patient.family_name else ""
-        message = Message(
-            key=f"alert:{alert.pk}:{event}",
-            subject=subject,
-            body=f"{subject}.\nOpen the alert to review the evidence and record your decision.",
-            link=f"/alerts/{alert.pk}/",
-            in_app_subject=f"{subject}: {name}" if name else subject,
-            replace=replace,
+        to = recipients if recipients is not None else [patient.oncologist]
+        rows.append((alert.pk, event, subject, replace, name, to))
+    alert_notices_publish(rows)
+
+
+def alert_notices_publish(rows) -> None:
+    """Publish (alert id, event, subject, replace, patient's display name or "", recipients)
+    rows: the reconcile, which has the names and the oncologists at hand, calls this."""
+    messages = [
+        (
+            Message(
+                key=f"alert:{alert_id}:{event}",
+                subject=subject,
+                body=f"{subject}.\nOpen the alert to review the evidence and record your decision.",
+                link=f"/alerts/{alert_id}/",
+                in_app_subject=f"{subject}: {name}" if name else subject,
+                replace=replace,
+            ),
+            recipients,
         )
-        messages.append((message, recipients if recipients is not None else [patient.oncologist]))
+        for alert_id, event, subject, replace, name, recipients in rows
+    ]
     if not messages:
         return
     ids = notifications_publish(notices=messages)

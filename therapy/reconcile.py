@@ -24,21 +24,24 @@ Running it twice changes nothing the second time.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk
+from core.db import AnyOf, JsonText, rows_insert
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
-from therapy.notify import alerts_notify, noun
+from therapy.notify import alert_notices_publish, noun
 from therapy.rules import (
     ESR1_WITH_PROGRESSION,
     REVIEW,
@@ -78,9 +81,19 @@ def facts_snapshot(facts: SwitchFacts) -> dict:
     return _snapshot(facts)
 
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, read once
+
+
 def _snapshot(value):
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _snapshot(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if names is not None:
+        return {name: _snapshot(getattr(value, name)) for name in names}
     if isinstance(value, list | tuple):
         return [_snapshot(v) for v in value]
     if isinstance(value, dict):
@@ -105,11 +118,18 @@ class _Report:
     decision: SwitchDecision | None = None
     facts: SwitchFacts | None = None
     _snapshot: dict | None = None
+    _snapshot_json: JsonText | None = None
 
     def snapshot(self) -> dict:
         if self._snapshot is None:
             self._snapshot = facts_snapshot(self.facts)
         return self._snapshot
+
+    def snapshot_json(self) -> JsonText:
+        """The snapshot encoded once, for the alert and the evaluation that store it."""
+        if self._snapshot_json is None:
+            self._snapshot_json = JsonText(json.dumps(self.snapshot()))
+        return self._snapshot_json
 
 
 def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
@@ -117,7 +137,7 @@ def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
     extra = [f for f in ("filter", "genome_build", "transcript") if f in _VARIANT_FIELDS]
     out: dict[int, list[Esr1Call]] = defaultdict(list)
     call_fields = {f.name for f in dataclasses.fields(Esr1Call)}
-    for row in VariantCall.objects.filter(report_id__in=list(report_pks), gene="ESR1").values(
+    for row in VariantCall.objects.filter(AnyOf(F("report_id"), report_pks), gene="ESR1").values(
         *fields, *extra
     ):
         report_pk = row.pop("report_id")
@@ -128,15 +148,22 @@ def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
 
 def _gather(patient_ids: list[int], config: RuleConfig):
     """Everything the reconcile reads, in a constant number of queries."""
+    display_name = Patient.display_name.fget  # what the in-app notice names her by
     patients = {
-        pk: {"state": state, "oncologist_id": onc, "given_name": given, "family_name": family}
+        pk: {
+            "state": state,
+            "oncologist_id": onc,
+            "name": display_name(SimpleNamespace(given_name=given, family_name=family))
+            if family
+            else "",
+        }
         for pk, state, onc, given, family in Patient.objects.select_for_update()
-        .filter(pk__in=patient_ids)
+        .filter(AnyOf(F("pk"), patient_ids))
         .order_by("pk")
         .values_list("pk", "surveillance_state", "oncologist_id", "given_name", "family_name")
     }
     regimens: dict[int, list[RegimenFact]] = defaultdict(list)
-    for row in Regimen.objects.filter(patient_id__in=patient_ids).values(
+    for row in Regimen.objects.filter(AnyOf(F("patient_id"), patient_ids)).values(
         "id", "patient_id", "endocrine_agent", "cdk46_inhibitor", "started_on", "ended_on",
         "end_reason",
     ):  # fmt: skip
@@ -144,12 +171,12 @@ def _gather(patient_ids: list[int], config: RuleConfig):
         regimens[pid].append(RegimenFact(**row))
     scans: dict[int, list[ScanFact]] = defaultdict(list)
     for pid, day, outcome in ImagingAssessment.objects.filter(
-        patient_id__in=patient_ids
+        AnyOf(F("patient_id"), patient_ids)
     ).values_list("patient_id", "performed_on", "outcome"):
         scans[pid].append(ScanFact(day, outcome))
     reports: dict[int, list[_Report]] = defaultdict(list)
     rows = (
-        LabReport.objects.filter(patient_id__in=patient_ids, is_current=True)
+        LabReport.objects.filter(AnyOf(F("patient_id"), patient_ids), is_current=True)
         .exclude(status=LabReport.Status.CANCELLED)
         .values_list(
             "pk", "patient_id", "report_id", "version", "status", "qc_status",
@@ -166,7 +193,7 @@ def _gather(patient_ids: list[int], config: RuleConfig):
         by_pk[pk].calls = calls
     alerts: dict[int, list[Alert]] = defaultdict(list)
     alert_rows = list(
-        Alert.objects.filter(patient_id__in=patient_ids)
+        Alert.objects.filter(AnyOf(F("patient_id"), patient_ids))
         .exclude(state=Alert.State.WITHDRAWN)
         .order_by("pk")
     )
@@ -174,9 +201,9 @@ def _gather(patient_ids: list[int], config: RuleConfig):
         alert.evidence_ids = set()
         alerts[alert.patient_id].append(alert)
     by_alert = {a.pk: a for a in alert_rows}
-    for alert_id, report_pk in AlertEvidence.objects.filter(alert_id__in=by_alert).values_list(
-        "alert_id", "report_id"
-    ):
+    for alert_id, report_pk in AlertEvidence.objects.filter(
+        AnyOf(F("alert_id"), by_alert)
+    ).values_list("alert_id", "report_id"):
         by_alert[alert_id].evidence_ids.add(report_pk)
     return patients, regimens, scans, reports, alerts
 
@@ -209,21 +236,33 @@ def _strongest_per_variant(evidence: list[_Report]) -> list[list[str]]:
     return _variants_json(sorted(best.items(), key=lambda pv: (-pv[1], pv[0])))
 
 
+_ALERT_DEFAULTS = [(f.attname, f.get_default) for f in Alert._meta.concrete_fields]
+
+
+def _alert_new(values: dict) -> Alert:
+    """An unsaved Alert of `values`, every other field at its default: the model's
+    positional constructor, a quarter of the cost of keywords (a file opens 20,000)."""
+    return Alert(
+        *[values[name] if name in values else default() for name, default in _ALERT_DEFAULTS]
+    )
+
+
 class _Run:
     """One reconcile: the changes it makes and the alerts it touched."""
 
-    def __init__(self, acting_user, config: RuleConfig):
+    def __init__(self, acting_user, config: RuleConfig, patients: dict[int, dict]):
         self.acting_user = acting_user
         self.system = None if acting_user else "rule"
         self.config = config
+        self.patients = patients
         self.now = timezone.now()
         self.touched: list[Alert] = []
         self._touched: set[int] = set()
         self.oncologists: dict[int, object] = {}
         # Written set-based at the end (flush): new alerts with their evidence, evidence
         # changes, audit rows and notices, each in one statement for the whole batch.
-        self.opened: list[tuple[Alert, list[int]]] = []
-        self.evidence_added: list[AlertEvidence] = []
+        self.opened: list[tuple[Alert, list[int], _Report]] = []
+        self.evidence_added: list[tuple[Alert, int]] = []
         self.evidence_removed: list[tuple[Alert, set[int]]] = []
         self.audits: list[tuple[str, Alert, dict]] = []
         self.notices: list[tuple[Alert, str, str, bool]] = []
@@ -240,16 +279,42 @@ class _Run:
             self.touched.append(alert)
 
     def flush(self) -> None:
-        """The buffered writes, in a constant number of statements."""
+        """The buffered writes, in a constant number of statements, from tuples (no model
+        instances: core.db.rows_insert)."""
+        now = timezone.now()
         if self.opened:
-            Alert.objects.bulk_create([alert for alert, _ in self.opened])
-            for alert, wanted in self.opened:
-                self.evidence_added += [AlertEvidence(alert=alert, report_id=pk) for pk in wanted]
-                self.audits.insert(
-                    0, ("alert.open", alert, {"kind": alert.kind, "reports": wanted})
-                )
+            inserted = rows_insert(
+                Alert,
+                ("patient_id", "kind", "opened_at", "rule_version", "facts_snapshot",
+                 "variants", "evidence_variants", "needs_confirmatory_imaging"),
+                [
+                    (a.patient_id, a.kind, a.opened_at, a.rule_version, latest.snapshot_json(),
+                     a.variants, a.evidence_variants, a.needs_confirmatory_imaging)
+                    for a, _, latest in self.opened
+                ],
+                returning=("id", "patient_id", "kind"),
+                now=now,
+            )  # fmt: skip
+            # One pending alert per patient and kind (the partial unique index): the key.
+            ids = {(pid, kind): pk for pk, pid, kind in inserted}
+            opened_audits = []
+            for alert, wanted, _ in self.opened:
+                alert.pk = ids[(alert.patient_id, alert.kind)]
+                alert.created_at = alert.updated_at = now
+                alert._state.adding = False
+                alert._state.db = "default"
+                self.evidence_added += [(alert, pk) for pk in wanted]
+                opened_audits.append(("alert.open", alert, {"kind": alert.kind, "reports": wanted}))
+            opened_audits.reverse()  # the order they were always written in
+            self.audits[:0] = opened_audits
         if self.evidence_added:
-            AlertEvidence.objects.bulk_create(self.evidence_added, ignore_conflicts=True)
+            rows_insert(
+                AlertEvidence,
+                ("alert_id", "report_id"),
+                [(alert.pk, report_pk) for alert, report_pk in self.evidence_added],
+                ignore_conflicts=True,
+                now=now,
+            )
         removed = Q()
         for alert, pks in self.evidence_removed:
             removed |= Q(alert=alert, report_id__in=pks)
@@ -262,19 +327,15 @@ class _Run:
             )
         for action, rows in by_action.items():
             audit_bulk(action=action, rows=rows, acting_user=self.acting_user, system=self.system)
-        alerts_notify(self.notices)
+        alert_notices_publish(
+            [
+                (alert.pk, event, subject, replace, self.patients[alert.patient_id]["name"],
+                 [self.oncologists[self.patients[alert.patient_id]["oncologist_id"]]])
+                for alert, event, subject, replace in self.notices
+            ]
+        )  # fmt: skip
         self.opened, self.evidence_added, self.evidence_removed = [], [], []
         self.audits, self.notices = [], []
-
-    def attach_patient(self, alert: Alert, patient_id: int, pinfo: dict) -> None:
-        # The notices need the oncologist and the name; one user query for the whole run.
-        alert.patient = Patient(
-            pk=patient_id,
-            oncologist_id=pinfo["oncologist_id"],
-            given_name=pinfo["given_name"],
-            family_name=pinfo["family_name"],
-        )
-        alert.patient.oncologist = self.oncologists[pinfo["oncologist_id"]]
 
     # --- pending alerts ---------------------------------------------------------------------
 
@@ -295,19 +356,16 @@ class _Run:
         if alert is None:
             # The partial unique index allows one pending alert per patient and kind; the
             # patient's row lock makes this the only reconcile that can open it.
-            alert = Alert(patient_id=pid, kind=kind, opened_at=self.now, **shown)
+            alert = _alert_new({"patient_id": pid, "kind": kind, "opened_at": self.now, **shown})
             alert.evidence_ids = wanted
-            self.attach_patient(alert, pid, pinfo)
-            self.opened.append((alert, sorted(wanted)))
+            self.opened.append((alert, sorted(wanted), latest))
             self.notify(alert, "opened", f"A new {noun(alert)} needs your decision")
             self.touch(alert)
             return alert
         added = wanted - alert.evidence_ids
         removed = alert.evidence_ids - wanted
         if added:
-            self.evidence_added += [
-                AlertEvidence(alert=alert, report_id=pk) for pk in sorted(added)
-            ]
+            self.evidence_added += [(alert, pk) for pk in sorted(added)]
         if removed:
             self.evidence_removed.append((alert, removed))
         changed_fields = [k for k, v in shown.items() if getattr(alert, k) != v]
@@ -443,15 +501,17 @@ def _record_evaluations(reports: list[_Report], alert_by_kind: dict) -> None:
     """Store a report's decision when it differs from the last one stored for it."""
     if not reports:
         return
-    latest_ids = (
-        SwitchEvaluation.objects.filter(report_id__in=[r.pk for r in reports])
+    latest = (
+        SwitchEvaluation.objects.filter(AnyOf(F("report_id"), [r.pk for r in reports]))
         .values("report_id")
         .annotate(last=Max("id"))
-        .values_list("last", flat=True)
+        .values("last")
     )
     last = {
-        e.report_id: (e.rule_version, e.kind, tuple(e.reasons))
-        for e in SwitchEvaluation.objects.filter(pk__in=list(latest_ids))
+        report_pk: (rule_version, kind, tuple(reasons))
+        for report_pk, rule_version, kind, reasons in SwitchEvaluation.objects.filter(
+            pk__in=Subquery(latest)
+        ).values_list("report_id", "rule_version", "kind", "reasons")
     }
     rows = []
     for r in reports:
@@ -460,17 +520,15 @@ def _record_evaluations(reports: list[_Report], alert_by_kind: dict) -> None:
             continue
         alert = alert_by_kind.get((r.patient_id, d.kind)) if d.kind else None
         rows.append(
-            SwitchEvaluation(
-                report_id=r.pk,
-                patient_id=r.patient_id,
-                rule_version=d.rule_version,
-                kind=d.kind or "",
-                reasons=list(d.reasons),
-                facts_snapshot=r.snapshot(),
-                alert=alert,
-            )
-        )
-    SwitchEvaluation.objects.bulk_create(rows)
+            (r.pk, r.patient_id, d.rule_version, d.kind or "", list(d.reasons),
+             r.snapshot_json(), alert.pk if alert is not None else None)
+        )  # fmt: skip
+    rows_insert(
+        SwitchEvaluation,
+        ("report_id", "patient_id", "rule_version", "kind", "reasons", "facts_snapshot",
+         "alert_id"),
+        rows,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -483,7 +541,7 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
         return []
     config = rule_config()
     patients, regimens, scans, reports, alerts = _gather(ids, config)
-    run = _Run(acting_user, config)
+    run = _Run(acting_user, config, patients)
     users = get_user_model().objects.filter(pk__in={p["oncologist_id"] for p in patients.values()})
     run.oncologists = {u.pk: u for u in users}
     all_reports: list[_Report] = []
@@ -512,10 +570,7 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
         }
         progression_reports = desired[ESR1_WITH_PROGRESSION]
         pending = {a.kind: a for a in alerts[pid] if a.state in Alert.PENDING_STATES}
-        for alert in alerts[pid]:
-            run.attach_patient(alert, pid, pinfo)
-            if alert.state in Alert.ACTED_ON_STATES:
-                acted.append(alert)
+        acted += [alert for alert in alerts[pid] if alert.state in Alert.ACTED_ON_STATES]
 
         for kind in (ESR1_WITH_PROGRESSION, SWITCH_RECOMMENDED, REVIEW):
             evidence = desired[kind]

@@ -1,0 +1,75 @@
+"""core.db.rows_insert writes what the ORM's bulk_create writes; AnyOf filters as __in does."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from core.db import AnyOf, JsonText, rows_insert
+from tests.factories import PatientFactory
+from therapy.models import Alert, AlertEvidence
+
+pytestmark = pytest.mark.django_db
+
+SNAPSHOT = {"collected_on": "2026-11-02", "esr1_calls": [{"hgvs_p": 'p."x"\\', "vaf": "0.0042"}]}
+
+
+def _values(alert: Alert) -> dict:
+    values = model_to_dict(alert)
+    values.pop("id")
+    return values
+
+
+def test_rows_insert_matches_bulk_create(oncologist):
+    first, second = PatientFactory(oncologist=oncologist), PatientFactory(oncologist=oncologist)
+    now = timezone.now()
+    shown = {
+        "rule_version": "serena6-v2",
+        "variants": [["p.Asp538Gly", "0.0042"]],
+        "evidence_variants": [["p.Asp538Gly", "0.0042"]],
+        "needs_confirmatory_imaging": True,
+        "opened_at": now,
+        "kind": "switch_recommended",
+    }
+    expected = Alert.objects.bulk_create([Alert(patient=first, facts_snapshot=SNAPSHOT, **shown)])
+    columns = ("patient_id", *shown, "facts_snapshot")
+    inserted = rows_insert(
+        Alert,
+        columns,
+        [(second.pk, *shown.values(), JsonText('{"collected_on": "2026-11-02", "esr1_calls": '
+                                               '[{"hgvs_p": "p.\\"x\\"\\\\", "vaf": "0.0042"}]}'))],
+        returning=("id", "patient_id"),
+        now=now,
+    )  # fmt: skip
+    [(pk, patient_id)] = inserted
+    assert patient_id == second.pk
+    got = Alert.objects.get(pk=pk)
+    want = Alert.objects.get(pk=expected[0].pk)
+    assert got.created_at == got.updated_at == now
+    assert {**_values(got), "patient": first.pk} == _values(want)
+    assert got.facts_snapshot == SNAPSHOT
+    # No conflict is written twice; the rows inserted are the ones returned.
+    rows_insert(AlertEvidence, ("alert_id", "report_id"), [], ignore_conflicts=True)
+    assert Alert.objects.filter(AnyOf(F("patient_id"), [second.pk, 0])).get().pk == pk
+    assert list(Alert.objects.filter(AnyOf(F("kind"), []))) == []
+    assert Alert.objects.filter(AnyOf(F("kind"), ["switch_recommended", "x"])).count() == 2
+
+
+def test_rows_insert_types(oncologist):
+    patient = PatientFactory(oncologist=oncologist)
+    [(pk,)] = rows_insert(
+        Alert,
+        ("patient_id", "kind", "rule_version", "facts_snapshot", "opened_at", "defer_until",
+         "withdrawn_detail", "comment"),
+        [(patient.pk, "review", "v", {"vaf": str(Decimal("0.5"))}, timezone.now(),
+          dt.date(2026, 1, 2), {"a": [1, None, "é"]}, 'a "quoted", {braced} \\ text')],
+        returning=("id",),
+    )  # fmt: skip
+    alert = Alert.objects.get(pk=pk)
+    assert alert.defer_until == dt.date(2026, 1, 2)
+    assert alert.withdrawn_detail == {"a": [1, None, "é"]}
+    assert alert.comment == 'a "quoted", {braced} \\ text'
+    assert (alert.state, alert.episode, alert.revision, alert.flag_detail) == ("open", 1, 0, [])
