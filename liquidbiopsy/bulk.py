@@ -36,6 +36,7 @@ from liquidbiopsy.services import (
     draws_for_accessions,
     match_problems,
     payload_digest,
+    payload_json,
     variant_calls,
     variant_rows,
 )
@@ -112,26 +113,31 @@ class _Probe:
 @dataclass
 class _Item:
     clean: CleanReport
-    payload: dict
+    payload: str  # canonical JSON text (_canonical)
     digest: str
     lines: list[int]
     draw: DrawFacts | None = None
 
 
 def _split_lines(raw: dict) -> tuple[dict, list[int], list[int | None]]:
+    """The report as the lab sent it, and the file lines it came from. The parser's dicts
+    are its own (built for this call), so the line keys are taken out of them in place."""
     payload = {k: v for k, v in raw.items() if k != "_lines"}
     variant_lines: list[int | None] = []
     if isinstance(payload.get("variants"), list):
-        cleaned = []
         for variant in payload["variants"]:
-            if isinstance(variant, dict):
-                variant_lines.append(variant.get("_line"))
-                cleaned.append({k: v for k, v in variant.items() if k != "_line"})
-            else:
-                variant_lines.append(None)
-                cleaned.append(variant)
-        payload["variants"] = cleaned
+            variant_lines.append(variant.pop("_line", None) if isinstance(variant, dict) else None)
     return payload, list(raw.get("_lines") or []), variant_lines
+
+
+def _canonical(payload: dict) -> str | None:
+    """The payload's canonical JSON text (sorted keys, no spaces): hashed for the digest,
+    stored as the payload and read by the validator; None when it cannot be written (the
+    validator then says why)."""
+    try:
+        return payload_json(payload)
+    except (ValueError, RecursionError, TypeError):
+        return None
 
 
 def _line_for(path: str, lines: list[int], variant_lines: list[int | None]) -> int | None:
@@ -159,9 +165,11 @@ def _validate(
 ) -> tuple[list[_Item], list[FileError], list[_Probe]]:
     items, errors, probes = [], [], []
     first_line: dict[str, int | None] = {}
+    rows_checked = 0
     for count, raw in enumerate(reports, start=1):
         payload, lines, variant_lines = _split_lines(raw)
-        clean, problems = validate_report(payload, today=today)
+        text = _canonical(payload)
+        clean, problems = validate_report(payload, today=today, text=text)
         for path, messages in problems.items():
             line = _line_for(path, lines, variant_lines)
             column = csv_column(path) if columns else None
@@ -183,9 +191,11 @@ def _validate(
                     )
                 )
             first_line[clean.report_id] = lines[0] if lines else None
-            items.append(_Item(clean, payload, payload_digest(payload), lines))
+            text = text if text is not None else payload_json(payload)
+            items.append(_Item(clean, text, payload_digest(text), lines))
+            rows_checked += max(len(lines), 1)
         if progress is not None and count % 500 == 0:
-            progress(sum(max(len(i.lines), 1) for i in items))
+            progress(rows_checked)
     return items, errors, probes
 
 
@@ -372,7 +382,7 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                     i.clean.tumor_fraction,
                     i.clean.collected_on,
                     i.clean.reported_on,
-                    json.dumps(i.payload),
+                    i.payload,
                     i.digest,
                     now,
                 )
@@ -441,7 +451,7 @@ def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                 tumor_fraction=i.clean.tumor_fraction,
                 collected_on=i.clean.collected_on,
                 reported_on=i.clean.reported_on,
-                payload=i.payload,
+                payload=json.loads(i.payload),
                 payload_sha256=i.digest,
                 received_at=now,
             )
@@ -475,12 +485,15 @@ def reports_ingest_bulk(
     progress: Callable[[int], None] | None = None,
     file_errors: list[FileError] = (),
     columns: bool = False,
+    on_stored: Callable[[BulkResult], None] | None = None,
 ) -> BulkResult:
     """Validate a whole file of reports, then store all of it or nothing (FileRejected).
 
     `file_errors` are the parser's structural errors: they are reported together with the
     validator's, and any of either kind stores nothing. `columns`: a CSV file, whose errors
-    also name the CSV column.
+    also name the CSV column. `on_stored(result)` runs inside the storing transaction, for
+    what must be recorded with the reports or not at all (the reconciles they owe, the
+    upload's end).
     """
     items, errors, probes = _validate(reports, today or clinic_today(), progress, columns)
     # Every report is also matched (those with field errors for accession and identity),
@@ -516,4 +529,9 @@ def reports_ingest_bulk(
                     for report in stored
                 ],
             )
-    return BulkResult(stored=len(stored), unchanged=unchanged, report_ids=[r.pk for r in stored])
+        result = BulkResult(
+            stored=len(stored), unchanged=unchanged, report_ids=[r.pk for r in stored]
+        )
+        if on_stored is not None:
+            on_stored(result)
+    return result

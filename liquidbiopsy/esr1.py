@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from liquidbiopsy.coordinates import GRCH37, GRCH38, normalise_build, normalise_chrom
 from liquidbiopsy.hgvs import ProteinChange, parse_protein_change
@@ -75,6 +75,24 @@ class Allowlist:
     lbd_codons: tuple[int, int] = (310, 547)
     canonical_transcripts: tuple[str, ...] = ("NM_000125", "ENST00000206249")
     canonical_proteins: tuple[str, ...] = ("NP_000116", "ENSP00000206249")
+
+    def __hash__(self) -> int:
+        # Computed once: the list is a key of the per-call caches (services._flags_of), and
+        # hashing all of its variants on every lookup cost more than the lookup saved.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(
+            (
+                self.chrom,
+                self.variants,
+                self.any_lbd_missense,
+                self.lbd_codons,
+                self.canonical_transcripts,
+                self.canonical_proteins,
+            )
+        )
 
     def identify(self, call: Esr1Call) -> str | None:
         """The canonical protein change this call is, if it qualifies; else None."""

@@ -38,9 +38,10 @@ import math
 import re
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from liquidbiopsy import vcf
@@ -298,6 +299,32 @@ class _CsvReport:
     fields: dict[str, Any]
     report: dict[str, Any]
     empty_gene_lines: list[int]
+    cells: tuple[str, ...]  # the first row's report and patient cells, as written
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each known field sits in a row of this file (the header's order)."""
+
+    report: tuple[tuple[int, str], ...]  # report and patient fields, in REPORT_FIELDS order
+    variant: tuple[tuple[int, str], ...]  # variant fields, in VARIANT_FIELDS order
+    report_id: int
+    version: int | None
+    report_cells: Callable[[list[str]], tuple[str, ...]]  # a row's report and patient cells
+
+    @classmethod
+    def of(cls, columns: list[str]) -> _Layout:
+        at = {name: index for index, name in enumerate(columns)}
+        report = tuple((at[n], n) for n in REPORT_FIELDS + PATIENT_FIELDS if n in at)
+        indexes = [index for index, _ in report]
+        return cls(
+            report=report,
+            variant=tuple((at[n], n) for n in VARIANT_FIELDS if n in at),
+            report_id=at["report_id"],
+            version=at.get("version"),
+            # itemgetter of two or more indexes gives a tuple (the required columns ensure it)
+            report_cells=itemgetter(*indexes),
+        )
 
 
 def _read_csv(text: str, *, max_rows: int) -> ParseResult:
@@ -306,6 +333,7 @@ def _read_csv(text: str, *, max_rows: int) -> ParseResult:
     # strict: an unclosed quote is an error instead of silently swallowing the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     columns = _csv_header(_next_csv_row(reader, line=1, rows=0))
+    layout = _Layout.of(columns)
     groups: dict[tuple[Any, ...], _CsvReport] = {}
     errors: list[ParseError] = []
     rows = 0
@@ -327,7 +355,7 @@ def _read_csv(text: str, *, max_rows: int) -> ParseResult:
                 )
             )
             continue
-        _add_csv_row(groups, errors, line, dict(zip(columns, cells, strict=True)))
+        _add_csv_row(groups, errors, line, cells, layout)
     if rows == 0:
         errors.append(ParseError(None, None, "The file has a header but no data rows."))
     for group in groups.values():
@@ -403,20 +431,27 @@ def _add_csv_row(
     groups: dict[tuple[Any, ...], _CsvReport],
     errors: list[ParseError],
     line: int,
-    cells: dict[str, str],
+    cells: list[str],
+    layout: _Layout,
 ) -> None:
-    values = {
-        column: value
-        for column, cell in cells.items()
-        if (value := _value(column, cell)) is not None
-    }
-    fields = {key: values[key] for key in REPORT_FIELDS + PATIENT_FIELDS if key in values}
-    report_id = values.get("report_id")
-    key = (report_id, values.get("version")) if report_id is not None else ("", line)
+    report_id = _value("report_id", cells[layout.report_id])
+    version = _value("version", cells[layout.version]) if layout.version is not None else None
+    key = (report_id, version) if report_id is not None else ("", line)
+    report_cells = layout.report_cells(cells)
     group = groups.get(key)
     if group is None:
-        group = groups[key] = _CsvReport(line, fields, _new_report(fields), [])
-    else:
+        fields = {
+            name: value
+            for index, name in layout.report
+            if (value := _value(name, cells[index])) is not None
+        }
+        group = groups[key] = _CsvReport(line, fields, _new_report(fields), [], report_cells)
+    elif report_cells != group.cells:  # the same text gives the same values: nothing to compare
+        fields = {
+            name: value
+            for index, name in layout.report
+            if (value := _value(name, cells[index])) is not None
+        }
         errors.extend(
             ParseError(line, name, f"Report field '{name}' differs from line {group.first_line}.")
             for name in REPORT_FIELDS + PATIENT_FIELDS
@@ -424,9 +459,14 @@ def _add_csv_row(
         )
     group.report["_lines"].append(line)  # rows arrive in file order, so this stays sorted
 
-    variant = {key: values[key] for key in VARIANT_FIELDS if key in values}
+    variant = {
+        name: value
+        for index, name in layout.variant
+        if (value := _value(name, cells[index])) is not None
+    }
     if "gene" in variant:
-        group.report["variants"].append({**variant, "_line": line})
+        variant["_line"] = line
+        group.report["variants"].append(variant)
     elif variant:
         # Half a variant is more likely a lost gene than a "not detected" row; do not guess.
         errors.append(

@@ -142,8 +142,14 @@ def variant_calls(report: LabReport, variants) -> list[VariantCall]:
     ]
 
 
-def payload_digest(payload: dict) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+def payload_json(payload: dict) -> str:
+    """A payload's canonical JSON text (sorted keys, no spaces): what its digest hashes."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def payload_digest(payload: dict | str) -> str:
+    """The SHA-256 of a payload's canonical text (a dict, or its payload_json text)."""
+    canonical = payload if isinstance(payload, str) else payload_json(payload)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from liquidbiopsy import bounds as b
@@ -225,60 +227,22 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
     if not isinstance(raw, dict):
         errors.add(path, NOT_OBJECT)
         return None
+    key = _identity_key(raw)
+    identity, before_vaf, after_vaf = _identity(raw) if key is None else _identity_cached(key)
+    for suffix, message in before_vaf:
+        errors.add(path + suffix, message)
     before = sum(len(v) for v in errors.values())
-    gene = _text(raw, "gene", f"{path}.gene", errors, n=b.GENE_CHARS).upper()
-    hgvs_p, protein_accession = "", ""
-    if raw.get("hgvs_p") not in (None, ""):
-        try:
-            change = parse_protein_change(str(raw["hgvs_p"])[:400])
-        except ValueError as exc:
-            errors.add(f"{path}.hgvs_p", str(exc))
-        else:
-            hgvs_p, protein_accession = change.canonical, change.accession
-            if len(hgvs_p) > b.HGVS_CHARS:
-                errors.add(f"{path}.hgvs_p", HGVS_TOO_LONG.format(n=b.HGVS_CHARS))
-    given = [f for f in POSITION_FIELDS if raw.get(f) not in (None, "")]
-    if given and len(given) < len(POSITION_FIELDS):
-        missing = ", ".join(f for f in POSITION_FIELDS if f not in given)
-        errors.add(path, POSITION_PARTIAL.format(missing=missing))
-    elif not given and raw.get("hgvs_p") in (None, ""):
-        errors.add(path, NO_LOCATION)
-    build = ""
-    if raw.get("genome_build") not in (None, ""):
-        try:
-            build = normalise_build(_plain(raw["genome_build"]))
-        except ValueError as exc:
-            errors.add(f"{path}.genome_build", str(exc))
-    chrom = ""
-    if raw.get("chrom") not in (None, ""):
-        try:
-            chrom = normalise_chrom(_plain(raw["chrom"]), build or None)
-        except ValueError as exc:
-            errors.add(f"{path}.chrom", str(exc))
-    pos = None
-    if raw.get("pos") not in (None, ""):
-        pos = _int(raw["pos"], f"{path}.pos", errors, minimum=1, maximum=MAX_POSITION)
-    ref = _allele(raw, "ref", path, errors)
-    alt = _allele(raw, "alt", path, errors)
     vaf, given_vaf = _fraction(raw, "vaf", "vaf_percent", path, errors, allow_zero=False)
     if not given_vaf:
         errors.add(path, VAF_NONE)
     depth = None
     if raw.get("depth") not in (None, ""):
         depth = _int(raw["depth"], f"{path}.depth", errors, minimum=0, maximum=b.MAX_DEPTH)
-    filter_value = _text(raw, "filter", f"{path}.filter", errors, n=b.FILTER_CHARS, required=False)
-    hgvs_c = _text(raw, "hgvs_c", f"{path}.hgvs_c", errors, n=b.HGVS_CHARS, required=False)
-    transcript = _text(
-        raw, "transcript", f"{path}.transcript", errors, n=b.TRANSCRIPT_CHARS, required=False
-    )
-    if (
-        not transcript
-        and protein_accession.upper().startswith(("NP_", "XP_", "ENSP", "NM_", "ENST"))
-        and len(protein_accession) <= b.TRANSCRIPT_CHARS
-    ):
-        transcript = protein_accession  # "NP_000116.2:p.(...)": the protein it is numbered on
-    if sum(len(v) for v in errors.values()) != before or vaf is None:
+    for suffix, message in after_vaf:
+        errors.add(path + suffix, message)
+    if before_vaf or after_vaf or sum(len(v) for v in errors.values()) != before or vaf is None:
         return None
+    gene, hgvs_p, hgvs_c, transcript, build, chrom, pos, ref, alt, filter_value = identity
     return CleanVariant(
         gene=gene,
         hgvs_p=hgvs_p,
@@ -291,8 +255,118 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
         alt=alt,
         vaf=vaf,
         depth=depth,
-        filter="" if filter_value == "." else filter_value,
+        filter=filter_value,
     )
+
+
+# What a call names, as opposed to what was measured (vaf, depth): checked once per distinct
+# value in a file, since a file's hotspots recur across its reports.
+_IDENTITY_FIELDS = (
+    "gene",
+    "hgvs_p",
+    "hgvs_c",
+    "transcript",
+    "genome_build",
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "filter",
+)
+_CACHEABLE = frozenset((str, int, float, bool, type(None)))
+# Larger (odd) calls are checked uncached: the cache stays within ~16384 x 2 KB.
+_CACHE_MAX_BYTES = 1024
+
+_Problems = tuple[tuple[str, str], ...]  # (path suffix after "variants[i]", message)
+
+
+def _identity_key(raw: dict) -> tuple | None:
+    """The call's identity fields as a cache key, type included (1, 1.0, True and "1" are
+    different inputs); None when a value is not a small plain scalar. Absent and null read
+    alike, as in _identity."""
+    values = tuple(map(raw.get, _IDENTITY_FIELDS))
+    kinds = tuple(map(type, values))
+    if not _CACHEABLE.issuperset(kinds):
+        return None
+    if sum(map(sys.getsizeof, values)) > _CACHE_MAX_BYTES:
+        return None
+    return kinds, values
+
+
+@lru_cache(maxsize=16384)
+def _identity_cached(key: tuple) -> tuple[tuple, _Problems, _Problems]:
+    return _identity(dict(zip(_IDENTITY_FIELDS, key[1], strict=True)))
+
+
+def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
+    """(gene, hgvs_p, hgvs_c, transcript, build, chrom, pos, ref, alt, filter), with the
+    problems found before the allele fraction is read and after it (in that order, so a
+    report's errors list in the order of its fields)."""
+    errors = _Errors()
+    gene = _text(raw, "gene", ".gene", errors, n=b.GENE_CHARS).upper()
+    hgvs_p, protein_accession = "", ""
+    if raw.get("hgvs_p") not in (None, ""):
+        try:
+            change = parse_protein_change(str(raw["hgvs_p"])[:400])
+        except ValueError as exc:
+            errors.add(".hgvs_p", str(exc))
+        else:
+            hgvs_p, protein_accession = change.canonical, change.accession
+            if len(hgvs_p) > b.HGVS_CHARS:
+                errors.add(".hgvs_p", HGVS_TOO_LONG.format(n=b.HGVS_CHARS))
+    given = [f for f in POSITION_FIELDS if raw.get(f) not in (None, "")]
+    if given and len(given) < len(POSITION_FIELDS):
+        missing = ", ".join(f for f in POSITION_FIELDS if f not in given)
+        errors.add("", POSITION_PARTIAL.format(missing=missing))
+    elif not given and raw.get("hgvs_p") in (None, ""):
+        errors.add("", NO_LOCATION)
+    build = ""
+    if raw.get("genome_build") not in (None, ""):
+        try:
+            build = normalise_build(_plain(raw["genome_build"]))
+        except ValueError as exc:
+            errors.add(".genome_build", str(exc))
+    chrom = ""
+    if raw.get("chrom") not in (None, ""):
+        try:
+            chrom = normalise_chrom(_plain(raw["chrom"]), build or None)
+        except ValueError as exc:
+            errors.add(".chrom", str(exc))
+    pos = None
+    if raw.get("pos") not in (None, ""):
+        pos = _int(raw["pos"], ".pos", errors, minimum=1, maximum=MAX_POSITION)
+    ref = _allele(raw, "ref", "", errors)
+    alt = _allele(raw, "alt", "", errors)
+    before_vaf = _problems(errors)
+    errors = _Errors()
+    filter_value = _text(raw, "filter", ".filter", errors, n=b.FILTER_CHARS, required=False)
+    hgvs_c = _text(raw, "hgvs_c", ".hgvs_c", errors, n=b.HGVS_CHARS, required=False)
+    transcript = _text(
+        raw, "transcript", ".transcript", errors, n=b.TRANSCRIPT_CHARS, required=False
+    )
+    if (
+        not transcript
+        and protein_accession.upper().startswith(("NP_", "XP_", "ENSP", "NM_", "ENST"))
+        and len(protein_accession) <= b.TRANSCRIPT_CHARS
+    ):
+        transcript = protein_accession  # "NP_000116.2:p.(...)": the protein it is numbered on
+    identity = (
+        gene,
+        hgvs_p,
+        hgvs_c,
+        transcript,
+        build,
+        chrom,
+        pos,
+        ref,
+        alt,
+        "" if filter_value == "." else filter_value,
+    )
+    return identity, before_vaf, _problems(errors)
+
+
+def _problems(errors: _Errors) -> _Problems:
+    return tuple((path, message) for path, messages in errors.items() for message in messages)
 
 
 def _plain(value: Any) -> str:
@@ -331,17 +405,23 @@ def report_identity(payload: Any) -> tuple[str, str, dt.date] | None:
     return accession, mrn, dob
 
 
-def validate_report(payload: Any, *, today: dt.date) -> tuple[CleanReport | None, dict]:
-    """(the clean report, {}) or (None, {path: [messages]}) with every error found."""
+def validate_report(
+    payload: Any, *, today: dt.date, text: str | None = None
+) -> tuple[CleanReport | None, dict]:
+    """(the clean report, {}) or (None, {path: [messages]}) with every error found.
+
+    `text`: the payload as JSON text (json.dumps with default=str, any key order or
+    spacing), when the caller has made it already (a file's digests); else it is made here."""
     errors = _Errors()
     if not isinstance(payload, dict):
         errors.add("non_field_errors", "A report must be a JSON object.")
         return None, dict(errors)
-    try:
-        text = json.dumps(payload, default=str)
-    except (ValueError, RecursionError):  # a 5,000-digit number, or nesting past the limit
-        errors.add("non_field_errors", NOT_PAYLOAD)
-        return None, dict(errors)
+    if text is None:
+        try:
+            text = json.dumps(payload, default=str)
+        except (ValueError, RecursionError):  # a 5,000-digit number, or nesting past the limit
+            errors.add("non_field_errors", NOT_PAYLOAD)
+            return None, dict(errors)
     if "\\u0000" in text:  # the stored payload could not hold it
         errors.add("non_field_errors", "The report contains a NUL (\\u0000) character.")
         return None, dict(errors)
