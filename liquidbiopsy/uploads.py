@@ -9,7 +9,10 @@
 3. However it ends, it ends `done` or `failed` with its errors and its raw content wiped:
    a rejected file lists every error with its line; an unexpected exception is logged and
    recorded as the upload's error, never left `processing`.
-What happens after the reports are stored (the switch rule) is the caller's `then`.
+What happens after the reports are stored (the switch rule) is the caller's `then`: it runs
+in the storing transaction, with the upload's `done`, so a worker killed before the commit
+leaves none of the three (the work sweep queues the file again) and never reports without
+the alert reconciles they owe.
 """
 
 from __future__ import annotations
@@ -164,21 +167,25 @@ def _process(upload: Upload, then) -> Upload:
         # Outside the storing transaction: the uploader polls this while the file is checked.
         Upload.objects.filter(pk=upload.pk).update(rows_done=min(rows_checked, parsed.rows))
 
+    def stored(result) -> None:
+        # In the storing transaction: a worker that dies before its commit leaves neither the
+        # reports nor their reconciles (the sweep processes the file again), never one alone.
+        if then is not None:
+            then(result.report_ids)
+        _finish(upload, state=Upload.State.DONE, stored=result.stored, unchanged=result.unchanged)
+
     try:
-        result = reports_ingest_bulk(
+        reports_ingest_bulk(
             reports=parsed.reports,
             lab_account=upload.uploaded_by,
             upload=upload,
             progress=progress,
             file_errors=file_errors,
             columns=columns,
+            on_stored=stored,
         )
     except FileRejected as exc:
         upload.rows_done = upload.rows_total  # every row was checked
         report_match_failures_record(lab_account=upload.uploaded_by, failures=exc.match_failures)
         return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
-    if then is not None:
-        then(result.report_ids)
-    return _finish(
-        upload, state=Upload.State.DONE, stored=result.stored, unchanged=result.unchanged
-    )
+    return upload
