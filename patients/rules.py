@@ -91,10 +91,12 @@ def previous_clinic_day(day: dt.date, clinic_days: frozenset[int]) -> dt.date:
 
     `clinic_days` holds ISO weekdays (Monday 1 ... Sunday 7).
     """
-    for back in range(7):
-        candidate = day - dt.timedelta(days=back)
-        if candidate.isoweekday() in clinic_days:
-            return candidate
+    weekday = day.isoweekday()
+    if weekday in clinic_days:  # most days: no date arithmetic at all
+        return day
+    for back in range(1, 7):
+        if (weekday - back - 1) % 7 + 1 in clinic_days:  # the ISO weekday `back` days before
+            return day - dt.timedelta(days=back)
     raise ValueError("clinic_days is empty")
 
 
@@ -111,17 +113,45 @@ def plan_next_draw(
     4. A due date on a non-clinic day moves to the clinic day before it (a redraw does not:
        it is due at once).
     """
-    anchors = [d for d in (facts.last_collected_on, facts.last_missed_on) if d is not None]
-    anchor = max(anchors) if anchors else None
-    if facts.last_failed_on is not None and (anchor is None or facts.last_failed_on > anchor):
-        return PlannedDraw(due_on=today, is_redraw=True)
+    planned = next_draw(
+        facts.start_on,
+        facts.interval_weeks,
+        facts.last_collected_on,
+        facts.last_missed_on,
+        facts.last_failed_on,
+        today=today,
+        clinic_days=clinic_days,
+    )
+    return None if planned is None else PlannedDraw(*planned)
+
+
+def next_draw(
+    start_on: dt.date | None,
+    interval_weeks: int,
+    last_collected_on: dt.date | None,
+    last_missed_on: dt.date | None,
+    last_failed_on: dt.date | None,
+    *,
+    today: dt.date,
+    clinic_days: frozenset[int],
+) -> tuple[dt.date, bool] | None:
+    """`plan_next_draw` on the facts as plain values, answering (due_on, is_redraw): the
+    planner calls it once for every patient of a catch-up, without building objects."""
+    if last_collected_on is None or (
+        last_missed_on is not None and last_missed_on > last_collected_on
+    ):
+        anchor = last_missed_on
+    else:
+        anchor = last_collected_on
+    if last_failed_on is not None and (anchor is None or last_failed_on > anchor):
+        return today, True
     if anchor is not None:
-        due = anchor + dt.timedelta(weeks=facts.interval_weeks)
-    elif facts.start_on is not None:
-        due = max(facts.start_on, today)
+        due = anchor + dt.timedelta(weeks=interval_weeks)
+    elif start_on is not None:
+        due = max(start_on, today)
     else:
         return None
-    return PlannedDraw(due_on=previous_clinic_day(due, clinic_days), is_redraw=False)
+    return previous_clinic_day(due, clinic_days), False
 
 
 def draw_window(planned_on: dt.date, window_days: int) -> tuple[dt.date, dt.date]:

@@ -31,6 +31,8 @@ from patients.models import Draw, Patient
 
 # A constant key for PostgreSQL's advisory lock: full planner runs queue behind each other.
 PLANNER_LOCK_KEY = 7_318_422_001
+# Session settings of a full run (SET LOCAL: they end with its transaction).
+FULL_RUN_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
 SQLITE_INSERT_BATCH = 2000  # 12 columns a row stays under SQLite's 32,766 parameters
 
 NURSE_CANCEL_REASONS = frozenset(
@@ -169,7 +171,14 @@ def _schedule_candidates(ids: Sequence[int] | None, *, with_open: bool) -> list[
     )
     if ids is not None:
         patients = patients.filter(pk__in=ids)
-    rows = list(patients.values_list("id", "surveillance_start_on", "surveillance_interval_weeks"))
+    # In id order, not Patient's default (names): no sort by name spilling to disk, and the
+    # draws go in in patient order (their indexes on patient_id and the foreign-key checks
+    # at commit then touch neighbouring pages).
+    rows = list(
+        patients.order_by("pk").values_list(
+            "id", "surveillance_start_on", "surveillance_interval_weeks"
+        )
+    )
     if not rows:
         return []
     good = Q(state__in=[Draw.State.COLLECTED, Draw.State.RESULTED])
@@ -199,29 +208,30 @@ def _schedule_candidates(ids: Sequence[int] | None, *, with_open: bool) -> list[
 
 def _plan_rows(candidates, today: dt.date):
     window_days = settings.DRAW_WINDOW_DAYS
+    clinic_days = settings.CLINIC_DAYS  # read once, not once a patient (LazySettings)
+    next_draw, draw_window = rules.next_draw, rules.draw_window
     for pid, start_on, weeks, last_ok, last_missed, last_failed, last_failed_id in candidates:
-        planned = rules.plan_next_draw(
-            rules.ScheduleFacts(
-                start_on=start_on,
-                interval_weeks=weeks,
-                last_collected_on=last_ok,
-                last_missed_on=last_missed,
-                last_failed_on=last_failed,
-            ),
-            today=today,
-            clinic_days=settings.CLINIC_DAYS,
+        planned = next_draw(
+            start_on, weeks, last_ok, last_missed, last_failed, today=today, clinic_days=clinic_days
         )
         if planned is None:
             continue
-        opens, closes = rules.draw_window(planned.due_on, window_days)
+        due_on, is_redraw = planned
+        opens, closes = draw_window(due_on, window_days)
         yield (
             pid,
-            planned.due_on,
+            due_on,
             opens,
             closes,
-            planned.is_redraw,
-            last_failed_id if planned.is_redraw else None,
+            is_redraw,
+            last_failed_id if is_redraw else None,
         )
+
+
+def _plain_array(values) -> str:
+    """`core.db.pg_array` for numbers, dates, booleans and None only (the planner's columns:
+    no text, so nothing to quote): the same literal, built three times faster."""
+    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
 
 
 _INSERT_COLUMNS = (
@@ -272,7 +282,7 @@ def _insert_open_draws(
                     Draw.State.SCHEDULED,
                     now,
                     now,
-                    *(pg_array(col) for col in columns),
+                    *(_plain_array(col) for col in columns),
                     *audit_params,
                 ],
             )
@@ -401,6 +411,10 @@ def draws_plan(
     if patient_ids is None and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNER_LOCK_KEY])
+            # A full run is a bulk job: its sorts, hashes and the triggers' transition
+            # tables fit in memory instead of spilling to disk, and it does not pay JIT
+            # compilation (about 0.1 s) for statements that run once. For this transaction.
+            cursor.execute(FULL_RUN_SETTINGS)
             # The worklist's count rows of past days that no draw is in any more.
             cursor.execute("DELETE FROM patients_worklistcount WHERE n = 0")
     if patient_ids is not None and not patient_ids:

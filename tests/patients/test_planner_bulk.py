@@ -47,3 +47,18 @@ def test_a_run_killed_midway_leaves_nothing_and_the_next_run_does_it_all(oncolog
     assert scheduling.draws_plan().created == 6
     assert AuditEvent.objects.filter(action="draw.plan").count() == 6
     assert scheduling.draws_plan().created == 0
+
+
+def test_the_planners_array_literals_are_pg_arrays():
+    import datetime as dt
+
+    from core.db import pg_array
+
+    for column in (
+        [1, 22, 333],
+        [dt.date(2026, 1, 5), dt.date(2027, 12, 31)],
+        [True, False, True],
+        [None, 7, None],
+        [],
+    ):
+        assert scheduling._plain_array(column) == pg_array(column)

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from patients.rules import (
     DrawTiming,
@@ -111,3 +113,59 @@ def test_draw_timing(due, expected):
         )
         == expected
     )
+
+
+# --- The rule as first written (DESIGN.md §4, step by step): the planner's faster form must
+# give the same answer for any facts, any day and any set of clinic days.
+
+
+def _reference_previous_clinic_day(day, clinic_days):
+    for back in range(7):
+        candidate = day - dt.timedelta(days=back)
+        if candidate.isoweekday() in clinic_days:
+            return candidate
+    raise ValueError("clinic_days is empty")
+
+
+def _reference_plan_next_draw(f, *, today, clinic_days):
+    anchors = [d for d in (f.last_collected_on, f.last_missed_on) if d is not None]
+    anchor = max(anchors) if anchors else None
+    if f.last_failed_on is not None and (anchor is None or f.last_failed_on > anchor):
+        return PlannedDraw(due_on=today, is_redraw=True)
+    if anchor is not None:
+        due = anchor + dt.timedelta(weeks=f.interval_weeks)
+    elif f.start_on is not None:
+        due = max(f.start_on, today)
+    else:
+        return None
+    return PlannedDraw(due_on=_reference_previous_clinic_day(due, clinic_days), is_redraw=False)
+
+
+_days = st.one_of(st.none(), st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    start=_days,
+    weeks=st.integers(min_value=4, max_value=12),
+    ok=_days,
+    missed=_days,
+    failed=_days,
+    today=st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)),
+    clinic_days=st.frozensets(st.integers(min_value=1, max_value=7), min_size=1),
+)
+def test_plan_next_draw_agrees_with_the_rule_as_written(
+    start, weeks, ok, missed, failed, today, clinic_days
+):
+    f = facts(start=start, weeks=weeks, ok=ok, missed=missed, failed=failed)
+    assert plan_next_draw(f, today=today, clinic_days=clinic_days) == _reference_plan_next_draw(
+        f, today=today, clinic_days=clinic_days
+    )
+
+
+@given(
+    day=st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)),
+    clinic_days=st.frozensets(st.integers(min_value=1, max_value=7), min_size=1),
+)
+def test_previous_clinic_day_agrees_with_the_rule_as_written(day, clinic_days):
+    assert previous_clinic_day(day, clinic_days) == _reference_previous_clinic_day(day, clinic_days)
