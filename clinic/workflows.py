@@ -88,6 +88,11 @@ def _evaluate_later(report_ids: list[int]) -> None:
     )
     if not patient_ids:
         return
+    # cohort_refresh locks the patients' rows (id order) before the debt is recorded: a worker
+    # reconciling one of them holds her row, so this waits for it to commit (its claimed owed
+    # row deleted) and then records a debt of its own. Recorded first, the debt would merge
+    # into the row the worker is about to delete, and her new report would never be
+    # reconciled (tests/therapy/test_upload_atomic.py).
     cohort_refresh(patient_ids)  # the dashboard's ESR1 dates, set-based, in this transaction
     reconcile_owed_add(patient_ids=patient_ids)
     enqueue_on_commit(alerts_reconcile_owed)  # a nudge: the owed rows are the record

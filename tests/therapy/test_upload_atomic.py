@@ -67,3 +67,63 @@ def test_a_worker_dying_after_storing_the_reports_leaves_none_of_them(
     assert ReconcileOwed.objects.filter(patient=eligible).exists()
     reconcile_owed_run()
     assert Alert.objects.get(patient=eligible).kind == "switch_recommended"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_stored_while_a_worker_reconciles_the_same_patient_keeps_its_debt(eligible):
+    """A worker has claimed her owed reconcile and read her facts; a file with a new report
+    for her is stored meanwhile. Its debt must survive the worker's delete of the claimed row:
+    the file waits for her row lock (the reconcile's), then records a debt of its own."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from accounts.roles import Role
+    from clinic.workflows import upload_receive
+    from tests.factories import UserFactory
+    from therapy.owed import reconcile_owed_add
+    from therapy.reconcile import alerts_reconcile
+
+    lab = UserFactory(username="lab_owed_race", role=Role.LAB)
+    reconcile_owed_add(patient_ids=[eligible.pk])  # an earlier file's debt, nothing to find
+    claimed, stored = threading.Event(), threading.Event()
+    errors = []
+
+    def worker():  # therapy.owed.reconcile_owed_run, held open between its steps
+        try:
+            with transaction.atomic():
+                rows = list(
+                    ReconcileOwed.objects.select_for_update(skip_locked=True).values_list(
+                        "id", "patient_id"
+                    )
+                )
+                alerts_reconcile([pid for _, pid in rows])
+                claimed.set()
+                stored.wait(timeout=3)  # the file stores meanwhile (or waits for her lock)
+                ReconcileOwed.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def lab_file():
+        try:
+            claimed.wait(timeout=10)
+            upload = upload_receive(filename="f.csv", data=CSV.encode(), lab_account=lab)
+            assert upload.state == "done", upload.errors
+            stored.set()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker), threading.Thread(target=lab_file)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert LabReport.objects.filter(patient=eligible).count() == 1
+    assert ReconcileOwed.objects.filter(patient=eligible).exists()  # the file's own debt
+    reconcile_owed_run()
+    assert Alert.objects.get(patient=eligible).kind == "switch_recommended"
