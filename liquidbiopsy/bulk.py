@@ -318,10 +318,11 @@ def _store(items: list[_Item], lab_account, upload) -> list[_Stored]:
 
 def _copy(cursor, table: str, columns: list[str], rows, nullable: list[str]) -> None:
     """COPY rows in CSV form; every value quoted, FORCE_NULL turns "" into NULL for the
-    nullable columns (text columns keep "" as an empty string)."""
+    nullable columns (text columns keep "" as an empty string). Rows carry "" for None
+    (written as they are, by the csv module's C loop)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerows(("" if value is None else value for value in row) for row in rows)
+    writer.writerows(rows)
     buffer.seek(0)
     force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
     cursor.cursor.copy_expert(
@@ -339,7 +340,16 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
             [len(items)],
         )
         report_pks = [row[0] for row in cursor.fetchall()]
-        upload_pk = upload.pk if upload else None
+        upload_pk = upload.pk if upload else ""
+        flags_json: dict[tuple[str, ...], str] = {}  # a file's calls share a few flag sets
+
+        def flags_text(flags: list[str]) -> str:
+            key = tuple(flags)
+            text = flags_json.get(key)
+            if text is None:
+                text = flags_json[key] = json.dumps(flags)
+            return text
+
         _copy(
             cursor,
             "liquidbiopsy_labreport",
@@ -379,7 +389,7 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                     upload_pk,
                     i.clean.assay,
                     i.clean.qc_status,
-                    i.clean.tumor_fraction,
+                    "" if i.clean.tumor_fraction is None else i.clean.tumor_fraction,
                     i.clean.collected_on,
                     i.clean.reported_on,
                     i.payload,
@@ -418,13 +428,13 @@ def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
                     v.transcript,
                     v.genome_build,
                     v.chrom,
-                    v.pos,
+                    "" if v.pos is None else v.pos,
                     v.ref,
                     v.alt,
                     v.vaf,
-                    v.depth,
+                    "" if v.depth is None else v.depth,
                     v.filter,
-                    json.dumps(flags),
+                    flags_text(flags),
                 )
                 for pk, i in zip(report_pks, items, strict=True)
                 for v, flags in variant_rows(i.clean.variants)

@@ -1,6 +1,7 @@
 """POST /api/v1/reports/upload/ with CSV and VCF files, and GET /api/v1/uploads/{id}/."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -267,3 +268,23 @@ def test_csv_errors_name_their_column(lab_token_api, cohort):
     stored = Upload.objects.get().errors
     assert {e["column"] for e in stored} >= {"collected_on", "status"}
     assert all({"line", "field", "message"} <= set(e) for e in stored)
+
+
+@pytest.mark.django_db
+def test_empty_cells_are_stored_as_null_not_as_zero_or_text(lab_token_api, cohort):
+    """The COPY path writes "" for what is absent; FORCE_NULL makes it NULL in the nullable
+    columns (a missing tumour fraction is unknown, not 0; a call without depth has none)."""
+    rows = [row(0).replace(",0.02,", ",,").removesuffix(",12000") + ",", row(1)]
+    response = lab_token_api.post(UPLOAD, {"file": csv_file(*rows)}, format="multipart")
+    assert response.status_code == 201, response.content
+    bare = LabReport.objects.get(report_id="R-0")
+    assert bare.tumor_fraction is None
+    call = VariantCall.objects.get(report=bare)
+    assert (call.depth, call.pos, call.chrom, call.hgvs_c, call.flags) == (None, None, "", "", [])
+    full = VariantCall.objects.get(report__report_id="R-1")
+    assert (full.depth, full.vaf, full.report.tumor_fraction) == (
+        12000,
+        Decimal("0.0042"),
+        Decimal("0.02"),
+    )
+    assert full.report.upload_id == bare.upload_id is not None
