@@ -20,6 +20,8 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+from core.db import pg_array
+
 COUNTED_STATES = ("collected", "resulted", "failed", "missed")
 TESTED_STATUSES = ("final", "amended", "corrected")
 
@@ -60,7 +62,7 @@ _UPSERT = """
 """
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a transaction of its own, or the caller's (no savepoint)
 def cohort_refresh(patient_ids: Iterable[int]) -> None:
     """Make these patients' CohortPatient rows what their current reports and scans give.
 
@@ -70,28 +72,27 @@ def cohort_refresh(patient_ids: Iterable[int]) -> None:
     ids = sorted({int(pk) for pk in patient_ids})
     if not ids or connection.vendor != "postgresql":
         return
+    # One round trip: the lock, JIT off (compiling costs ~0.4 s on a large set and gains
+    # nothing here; the caller's setting is kept in a placeholder and restored after), and
+    # one statement that computes the facts once, upserts them, and deletes the rows of
+    # patients who no longer have an ESR1 call (a report cancelled or moved).
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id FROM patients_patient WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE",
-            {"ids": ids},
-        )
-        # JIT compilation costs ~0.4 s on a large set and gains nothing here: off for this
-        # statement only (restored after: the caller's transaction keeps its setting).
-        cur.execute("SELECT current_setting('jit')")
-        jit = cur.fetchone()[0]
-        cur.execute("SELECT set_config('jit', 'off', true)")
-        # One statement: the facts once, upserted, and the rows of patients who no longer
-        # have an ESR1 call (a report cancelled or moved) deleted.
-        cur.execute(
             f"""
-            WITH facts AS ({_FACTS.format(where_report="AND r.patient_id = ANY(%(ids)s)")}),
+            SELECT id FROM patients_patient WHERE id = ANY(%(ids)s::bigint[])
+                ORDER BY id FOR NO KEY UPDATE;
+            SELECT set_config('surveillance.jit_before', current_setting('jit'), true);
+            SELECT set_config('jit', 'off', true);
+            WITH facts AS (
+                {_FACTS.format(where_report="AND r.patient_id = ANY(%(ids)s::bigint[])")}
+            ),
             upserted AS ({_UPSERT.format(facts="SELECT * FROM facts")} RETURNING 1)
-            DELETE FROM clinic_cohortpatient c WHERE c.patient_id = ANY(%(ids)s)
-                AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.patient_id = c.patient_id)
+            DELETE FROM clinic_cohortpatient c WHERE c.patient_id = ANY(%(ids)s::bigint[])
+                AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.patient_id = c.patient_id);
+            SELECT set_config('jit', current_setting('surveillance.jit_before'), true)
             """,  # noqa: S608 - constants and placeholders only
-            {"ids": ids},
+            {"ids": pg_array(ids)},
         )
-        cur.execute("SELECT set_config('jit', %s, true)", [jit])
 
 
 @transaction.atomic
