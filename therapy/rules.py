@@ -258,6 +258,28 @@ def qualifying_variants(facts: SwitchFacts, config: RuleConfig) -> tuple[tuple[s
     return qualifying_calls(facts.esr1_calls, config)
 
 
+# Allowlist.identify is pure: its answers for the calls seen lately, per allow-list (by
+# identity; the allow-list is kept with its answers so a reused id cannot mix them up).
+_IDENTIFIED: dict[int, tuple[Allowlist, dict[Esr1Call, str | None]]] = {}
+_IDENTIFIED_MAX = 4096
+
+
+def _identify(allowlist: Allowlist, call: Esr1Call) -> str | None:
+    entry = _IDENTIFIED.get(id(allowlist))
+    if entry is None or entry[0] is not allowlist:
+        if len(_IDENTIFIED) >= 8:
+            _IDENTIFIED.clear()
+        entry = _IDENTIFIED[id(allowlist)] = (allowlist, {})
+    answers = entry[1]
+    try:
+        return answers[call]
+    except KeyError:
+        if len(answers) >= _IDENTIFIED_MAX:
+            answers.clear()
+        protein = answers[call] = allowlist.identify(call)
+        return protein
+
+
 def qualifying_calls(
     calls: Sequence[Esr1Call], config: RuleConfig
 ) -> tuple[tuple[str, Decimal], ...]:
@@ -266,7 +288,7 @@ def qualifying_calls(
     for call in calls:
         if (call.filter or "") not in FILTER_PASS:
             continue  # a filtered call is shown on the report, never used by the rule
-        protein = config.allowlist.identify(call)
+        protein = _identify(config.allowlist, call)
         if protein is not None and call.vaf >= config.vaf_floor and call.vaf > 0:
             best[protein] = max(call.vaf, best.get(protein, Decimal(0)))
     return tuple(sorted(best.items(), key=lambda item: (-item[1], item[0])))

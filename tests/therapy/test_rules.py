@@ -430,3 +430,24 @@ def test_a_clear_scan_after_collection_does_not_lift_the_imaging_flag():
 )
 def test_whole_months(start, end, months):
     assert r.whole_months(start, end) == months
+
+
+def test_identify_memo_answers_as_the_allowlist_does():
+    """qualifying_calls remembers Allowlist.identify's answers per allow-list: a second
+    allow-list (other settings) gets its own answers, never the first one's."""
+    allowlist = rule_config().allowlist
+    narrow = dataclasses.replace(allowlist, variants=allowlist.variants[:1], any_lbd_missense=False)
+    calls = [
+        r.Esr1Call(hgvs_p=p, vaf=Dec("0.01"), chrom=c, pos=pos, ref=ref, alt=alt)
+        for p, c, pos, ref, alt in [
+            ("p.Asp538Gly", "6", 152098791, "A", "G"),
+            ("p.Tyr537Ser", "", None, "", ""),
+            ("p.Leu536His", "", None, "", ""),
+            ("p.Xyz1Abc", "", None, "", ""),
+            ("", "6", 152098791, "A", "G"),
+        ]
+    ]
+    for _ in range(2):
+        for a in (allowlist, narrow):
+            for call in calls:
+                assert r._identify(a, call) == a.identify(call)
