@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.context import current_channel
 from audit.models import AuditEvent
-from core.db import pg_array
+from core.db import WriteBatch, pg_array
 
 # SQLite limits the parameters of one statement; PostgreSQL takes any number of rows in one.
 SQLITE_BULK_BATCH_SIZE = 3000
@@ -66,11 +66,13 @@ def audit_bulk(
     rows: Iterable[AuditRow],
     acting_user=None,
     system: str | None = None,
+    batch: WriteBatch | None = None,
 ) -> int:
     """Record one event per row of a bulk write; returns the count.
 
     PostgreSQL: one INSERT with the rows as arrays (unnest), so 100,000 events cost one
-    statement and no model instances; each array is sent as one literal (core.db.pg_array).
+    statement and no model instances; each array is sent as one literal (core.db.pg_array);
+    with a `batch` (core.db.WriteBatch) the statement is added to it, to run with it.
     SQLite (the embedded demo): bulk_create in batches.
     """
     rows = list(rows)
@@ -80,24 +82,28 @@ def audit_bulk(
     channel = current_channel()
     actor_id = acting_user.pk if acting_user is not None else None
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO audit_auditevent (at, actor_id, actor_label, channel, action, "
-                "object_type, object_id, patient_id, detail) "
-                "SELECT %s, %s, %s, %s, %s, t, o, p, d::jsonb FROM unnest("
-                "%s::text[], %s::text[], %s::bigint[], %s::text[]) AS u(t, o, p, d)",
-                [
-                    timezone.now(),
-                    actor_id,
-                    label,
-                    channel,
-                    action,
-                    pg_array(row.object_type for row in rows),
-                    pg_array(row.object_id for row in rows),
-                    pg_array(row.patient_id for row in rows),
-                    pg_array(json.dumps(row.detail) for row in rows),
-                ],
-            )
+        sql = (
+            "INSERT INTO audit_auditevent (at, actor_id, actor_label, channel, action, "
+            "object_type, object_id, patient_id, detail) "
+            "SELECT %s, %s, %s, %s, %s, t, o, p, d::jsonb FROM unnest("
+            "%s::text[], %s::text[], %s::bigint[], %s::text[]) AS u(t, o, p, d)"
+        )
+        params = [
+            timezone.now(),
+            actor_id,
+            label,
+            channel,
+            action,
+            pg_array(row.object_type for row in rows),
+            pg_array(row.object_id for row in rows),
+            pg_array(row.patient_id for row in rows),
+            pg_array(json.dumps(row.detail) for row in rows),
+        ]
+        if batch is not None:
+            batch.add(sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
         return len(rows)
     AuditEvent.objects.bulk_create(
         [

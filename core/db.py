@@ -56,6 +56,7 @@ def rows_insert(
     returning: Sequence[str] = (),
     ignore_conflicts: bool = False,
     now=None,
+    batch: "WriteBatch | None" = None,
 ) -> list[tuple]:
     """Insert `rows` (tuples of the `columns`' values, by attname) into `model`'s table in
     one statement, with no model instances: every other field takes its default
@@ -65,7 +66,8 @@ def rows_insert(
 
     PostgreSQL: INSERT ... SELECT FROM unnest(one array literal per column) (pg_array), the
     other fields as one typed parameter each. Elsewhere (SQLite, the embedded demo): the
-    ORM's bulk_create of the same values, in batches."""
+    ORM's bulk_create of the same values, in batches. With a `batch` (PostgreSQL), the
+    statement is added to it instead of run (and nothing is returned)."""
     if not rows:
         return []
     meta = model._meta
@@ -110,6 +112,11 @@ def rows_insert(
         sql += " RETURNING " + ", ".join(
             connection.ops.quote_name(by_name[c].column) for c in returning
         )
+    if batch is not None:
+        if returning:
+            raise ValueError("a batched insert returns nothing")
+        batch.add(sql, params)
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()] if returning else []
@@ -153,3 +160,41 @@ class AnyOf(Lookup):
             return f"{lhs} = ANY(%s::{array})", [*params, pg_array(self.rhs)]
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - a column name
         return sql, [*params, json.dumps(self.rhs)]
+
+
+class WriteBatch:
+    """Writes whose answers are not needed at once, sent to PostgreSQL in one round trip by
+    `run` (the parameters interpolated by the driver, the statements joined by ";"), in the
+    order added; the one statement added with `then` runs last and `then` gets its rows.
+
+    `write_batch()` gives one on PostgreSQL and None elsewhere (SQLite, the embedded demo),
+    where the writers given None execute at once: the same statements, one by one."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list]] = []
+        self.last: tuple[str, list, object] | None = None
+
+    def add(self, sql: str, params, *, then=None) -> None:
+        if then is None:
+            self.statements.append((sql, params))
+            return
+        if self.last is not None:
+            raise ValueError("only one statement of a batch can return rows")
+        self.last = (sql, params, then)
+
+    def run(self) -> None:
+        statements = list(self.statements)
+        if self.last is not None:
+            statements.append(self.last[:2])
+        self.statements, last, self.last = [], self.last, None
+        if not statements:
+            return
+        sql = ";\n".join(connection.ops.compose_sql(s, p) for s, p in statements)
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            if last is not None:
+                last[2](cursor.fetchall())
+
+
+def write_batch() -> WriteBatch | None:
+    return WriteBatch() if connection.vendor == "postgresql" else None

@@ -18,7 +18,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.db import pg_array
+from core.db import WriteBatch, pg_array
 from notifications.models import Notification
 
 
@@ -51,9 +51,14 @@ def notification_publish(*, message: Message, recipients: Iterable) -> list[int]
 
 
 @transaction.atomic(savepoint=False)
-def notifications_publish(*, notices: Iterable[tuple[Message, Iterable]]) -> list[int]:
+def notifications_publish(
+    *, notices: Iterable[tuple[Message, Iterable]], batch: WriteBatch | None = None, then=None
+) -> list[int]:
     """`notification_publish` for many messages at once, in a constant number of statements
-    (a reconcile that opens 20,000 alerts tells 20,000 oncologist inboxes in three)."""
+    (a reconcile that opens 20,000 alerts tells 20,000 oncologist inboxes in three).
+
+    With a `batch` (core.db.WriteBatch, PostgreSQL) the statements are added to it and
+    `then` gets the new e-mail ids when it runs (nothing is returned now)."""
     now = timezone.now()
     in_app: dict[bool, list[tuple]] = {True: [], False: []}  # (recipient id, key, subject...)
     email: list[tuple] = []
@@ -73,38 +78,45 @@ def notifications_publish(*, notices: Iterable[tuple[Message, Iterable]]) -> lis
                     (user.pk, message.key, message.subject[:200], message.body, message.link)
                 )
     if connection.vendor != "postgresql":
-        return _publish_orm(in_app, email, now)
-    with connection.cursor() as cursor:
-        for replace, rows in in_app.items():
-            if not rows:
-                continue
-            if replace:  # one row may be touched once per statement: the last notice wins
-                rows = list({(r[0], r[1]): r for r in rows}.values())
-            on_conflict = (
-                "(recipient_id, key, channel) DO UPDATE SET subject = EXCLUDED.subject, "
-                "body = EXCLUDED.body, link = EXCLUDED.link, created_at = EXCLUDED.created_at, "
-                "sent_at = EXCLUDED.sent_at, read_at = NULL"
-                if replace
-                else "DO NOTHING"
-            )
-            cursor.execute(
-                _INSERT + f" ON CONFLICT {on_conflict}",
-                [
-                    Notification.Channel.IN_APP,
-                    Notification.State.DELIVERED,
-                    now,
-                    now,
-                    *_columns(rows),
-                ],
-            )
-        if not email:
-            return []
+        ids = _publish_orm(in_app, email, now)
+        if then is not None:
+            then(ids)
+        return ids
+    own = batch is None
+    batch = batch or WriteBatch()
+    created: list[int] = []
+    for replace, rows in in_app.items():
+        if not rows:
+            continue
+        if replace:  # one row may be touched once per statement: the last notice wins
+            rows = list({(r[0], r[1]): r for r in rows}.values())
+        on_conflict = (
+            "(recipient_id, key, channel) DO UPDATE SET subject = EXCLUDED.subject, "
+            "body = EXCLUDED.body, link = EXCLUDED.link, created_at = EXCLUDED.created_at, "
+            "sent_at = EXCLUDED.sent_at, read_at = NULL"
+            if replace
+            else "DO NOTHING"
+        )
+        batch.add(
+            _INSERT + f" ON CONFLICT {on_conflict}",
+            [Notification.Channel.IN_APP, Notification.State.DELIVERED, now, now, *_columns(rows)],
+        )
+    if email:
+
+        def emails_created(rows) -> None:
+            created.extend(row[0] for row in rows)
+            if then is not None:
+                then(created)
+
         # RETURNING gives only the rows inserted now: the e-mails this call created.
-        cursor.execute(
+        batch.add(
             _INSERT + " ON CONFLICT DO NOTHING RETURNING id",
             [Notification.Channel.EMAIL, Notification.State.PENDING, now, None, *_columns(email)],
+            then=emails_created,
         )
-        return [row[0] for row in cursor.fetchall()]
+    if own:  # the in-app notices and the e-mails in one round trip
+        batch.run()
+    return created
 
 
 _INSERT = (

@@ -73,3 +73,27 @@ def test_rows_insert_types(oncologist):
     assert alert.withdrawn_detail == {"a": [1, None, "é"]}
     assert alert.comment == 'a "quoted", {braced} \\ text'
     assert (alert.state, alert.episode, alert.revision, alert.flag_detail) == ("open", 1, 0, [])
+
+
+def test_write_batch_runs_in_one_round_trip_and_returns_the_last_rows(oncologist):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.db import write_batch
+
+    patient = PatientFactory(oncologist=oncologist)
+    batch = write_batch()
+    got = []
+    batch.add("SELECT %s AS one", ["it's; 50%"], then=lambda rows: got.extend(rows))
+    rows_insert(
+        Alert,
+        ("patient_id", "kind", "rule_version", "facts_snapshot", "opened_at"),
+        [(patient.pk, "review", "v", {"note": "a; b"}, timezone.now())],
+        batch=batch,
+    )
+    assert not Alert.objects.exists()  # nothing runs before the batch
+    with CaptureQueriesContext(connection) as ctx:
+        batch.run()
+    assert len(ctx.captured_queries) == 1
+    assert got == [("it's; 50%",)]  # the statement with `then` ran last
+    assert Alert.objects.get().facts_snapshot == {"note": "a; b"}

@@ -43,9 +43,10 @@ def alerts_notify(notices, *, recipients=None) -> None:
     alert_notices_publish(rows)
 
 
-def alert_notices_publish(rows) -> None:
+def alert_notices_publish(rows, *, batch=None) -> None:
     """Publish (alert id, event, subject, replace, patient's display name or "", recipients)
-    rows: the reconcile, which has the names and the oncologists at hand, calls this."""
+    rows: the reconcile, which has the names and the oncologists at hand, calls this (with
+    its core.db.WriteBatch: the notices are written when the batch runs)."""
     messages = [
         (
             Message(
@@ -60,9 +61,11 @@ def alert_notices_publish(rows) -> None:
         )
         for alert_id, event, subject, replace, name, recipients in rows
     ]
-    if not messages:
-        return
-    ids = notifications_publish(notices=messages)
+    if messages:
+        notifications_publish(notices=messages, batch=batch, then=_send_later)
+
+
+def _send_later(ids: list[int]) -> None:
     if ids:
         from notifications.tasks import notifications_send
 

@@ -37,7 +37,7 @@ from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk
-from core.db import AnyOf, JsonText, rows_insert
+from core.db import AnyOf, JsonText, rows_insert, write_batch
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
@@ -309,9 +309,10 @@ class _Run:
             self._touched.add(id(alert))
             self.touched.append(alert)
 
-    def flush(self) -> None:
+    def flush(self, batch) -> None:
         """The buffered writes, in a constant number of statements, from tuples (no model
-        instances: core.db.rows_insert)."""
+        instances: core.db.rows_insert); all but the new alerts (whose ids the rest need)
+        are added to `batch` (core.db.WriteBatch), run by the caller."""
         now = timezone.now()
         if self.opened:
             inserted = rows_insert(
@@ -345,11 +346,12 @@ class _Run:
                 [(alert.pk, report_pk) for alert, report_pk in self.evidence_added],
                 ignore_conflicts=True,
                 now=now,
+                batch=batch,
             )
         removed = Q()
         for alert, pks in self.evidence_removed:
             removed |= Q(alert=alert, report_id__in=pks)
-        if self.evidence_removed:
+        if self.evidence_removed:  # not batched: other pairs than those inserted
             AlertEvidence.objects.filter(removed).delete()
         by_action: dict[str, list[AuditRow]] = defaultdict(list)
         for action, alert, detail in self.audits:
@@ -357,13 +359,20 @@ class _Run:
                 AuditRow("therapy.alert", str(alert.pk), alert.patient_id, detail)
             )
         for action, rows in by_action.items():
-            audit_bulk(action=action, rows=rows, acting_user=self.acting_user, system=self.system)
+            audit_bulk(
+                action=action,
+                rows=rows,
+                acting_user=self.acting_user,
+                system=self.system,
+                batch=batch,
+            )
         alert_notices_publish(
             [
                 (alert.pk, event, subject, replace, self.patients[alert.patient_id]["name"],
                  [self.oncologists[self.patients[alert.patient_id]["oncologist_id"]]])
                 for alert, event, subject, replace in self.notices
-            ]
+            ],
+            batch=batch,
         )  # fmt: skip
         self.opened, self.evidence_added, self.evidence_removed = [], [], []
         self.audits, self.notices = [], []
@@ -528,7 +537,7 @@ def _material_changes(acted: list[Alert], config: RuleConfig) -> dict[int, tuple
     return out
 
 
-def _record_evaluations(reports: list[_Report], alert_by_kind: dict) -> None:
+def _record_evaluations(reports: list[_Report], alert_by_kind: dict, batch) -> None:
     """Store a report's decision when it differs from the last one stored for it."""
     if not reports:
         return
@@ -559,6 +568,7 @@ def _record_evaluations(reports: list[_Report], alert_by_kind: dict) -> None:
         ("report_id", "patient_id", "rule_version", "kind", "reasons", "facts_snapshot",
          "alert_id"),
         rows,
+        batch=batch,
     )  # fmt: skip
 
 
@@ -634,8 +644,13 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
     for alert_pk, (changes, trigger) in _material_changes(acted, config).items():
         alert = next(a for a in acted if a.pk == alert_pk)
         run.flag(alert, changes, trigger)
-    run.flush()
-    _record_evaluations(all_reports, alert_by_kind)
+    # Every write after the new alerts' INSERT goes in one round trip (PostgreSQL; elsewhere
+    # batch is None and each runs at once). The evaluations' read sees none of it.
+    batch = write_batch()
+    run.flush(batch)
+    _record_evaluations(all_reports, alert_by_kind, batch)
+    if batch is not None:
+        batch.run()
     return run.touched
 
 

@@ -1,0 +1,63 @@
+"""POST /api/v1/reports/ (one report that opens an alert) runs a fixed, small number of SQL
+statements, whatever the cohort's size (issue 14: the report, its reconcile, the notices,
+the audit rows and the dashboard's refresh)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.builders import URL, collect, payload
+from tests.factories import PatientFactory, RegimenFactory, ScanFactory, bulk_patients
+from therapy.models import Alert
+
+pytestmark = pytest.mark.django_db
+
+# Authentication 3, throttle 1, the report's storage 16 (with three savepoints), the report
+# chain's patients 1, the reconcile 11 (8 reads, the new alerts, the last evaluations, and
+# every other write in one round trip), the dashboard's refresh 1; and the savepoint of the
+# request's transaction, which this test runs inside (in production: BEGIN, not counted).
+MAX_QUERIES = 33
+
+
+def _eligible(i: int, oncologist, nurse):
+    patient = PatientFactory(
+        mrn=f"MRN-Q{i}",
+        date_of_birth=dt.date(1961, 4, 2),
+        oncologist=oncologist,
+        surveillance_start_on=dt.date(2026, 5, 2),
+    )
+    RegimenFactory(
+        patient=patient,
+        endocrine_agent="letrozole",
+        cdk46_inhibitor="palbociclib",
+        started_on=dt.date(2025, 11, 2),
+    )
+    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
+    collect(patient, f"ACC-Q{i}", dt.date(2026, 11, 2), nurse)
+    return patient
+
+
+def _post(api, i: int) -> int:
+    body = payload(
+        report_id=f"G360-Q{i}",
+        accession=f"ACC-Q{i}",
+        patient={"mrn": f"MRN-Q{i}", "date_of_birth": "1961-04-02"},
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post(URL, body, format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert [a["kind"] for a in response.json()["alerts"]] == ["switch_recommended"]
+    return len(ctx.captured_queries)
+
+
+def test_report_post_queries_are_few_and_do_not_grow(lab_token_api, oncologist, nurse):
+    _eligible(0, oncologist, nurse)
+    _eligible(1, oncologist, nurse)
+    first = _post(lab_token_api, 0)
+    bulk_patients(300, oncologist, "Q-")
+    second = _post(lab_token_api, 1)
+    assert Alert.objects.filter(state="open").count() == 2
+    assert first == second
+    assert second <= MAX_QUERIES, second
