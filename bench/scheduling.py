@@ -9,7 +9,9 @@ draws each (about 1,000,000 at 100,000 patients), spread so that their next draw
 from two months ago to two months ahead. It times the planner for a full catch-up (every
 patient needs a draw), a steady day (2% drawn yesterday) and a day with nothing to do, then
 the worklist page for every section (server time through Django's test client, logged in
-as a nurse), next to the floor: the same page of rows read by raw SQL. Prints ONE JSON
+as a nurse; also the Python process's own CPU time, which waiting for a busy CPU or for
+PostgreSQL does not inflate: the planner's `python_cpu_s`, a page's `cpu_p50_ms`), next to
+the floor: the same page of rows read by raw SQL. Prints ONE JSON
 line: both sizes' figures, the budgets (issue #14), the growth from 10k to 100k (pages
 flat: at most 1.3x; bulk paths at most linear, 10x) and whether each holds.
 
@@ -91,11 +93,12 @@ def measure(patients: int) -> dict:
 
     def timed_plan():
         with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             result = draws_plan(today=today)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         return {
             "seconds": round(seconds, 3),
+            "python_cpu_s": round(cpu, 3),
             "queries": len(ctx.captured_queries),
             "created": result.created,
         }
@@ -133,19 +136,21 @@ def measure(patients: int) -> dict:
     client.get("/worklist/")  # warm up (the session's idle refresh, compiled statements)
     pages = {}
     for section in SECTIONS:
-        times, queries = [], set()
+        times, cpu_times, queries = [], [], set()
         for i in range(REQUESTS):
             url = f"/worklist/?section={section}&page={1 + i % 3}"
             with CaptureQueriesContext(connection) as ctx:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append((time.perf_counter() - start) * 1000)
+                cpu_times.append((time.process_time() - cpu) * 1000)
             if response.status_code != 200:
                 sys.exit(f"{url} answered {response.status_code}")
             queries.add(len(ctx.captured_queries))
         pages[section] = {
             "p50_ms": round(statistics.median(times), 2),
             "p95_ms": round(percentile(times, 95), 2),
+            "cpu_p50_ms": round(statistics.median(cpu_times), 2),
             "queries": max(queries),
         }
 
