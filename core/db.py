@@ -25,6 +25,14 @@ def pg_array(values) -> str:
     literal is parsed by the array type's input function instead, ten times faster. Text
     elements are double-quoted with backslash escapes; numbers, dates and booleans need none.
     """
+    values = values if isinstance(values, list) else list(values)
+    types = set(map(type, values))
+    if types <= _PLAIN:  # whole numbers only (or nothing): the list's text, unbracketed
+        return "{" + str(values)[1:-1].replace(" ", "") + "}"
+    if len(types) == 1 and issubclass(next(iter(types)), str):  # text only: quoted at once
+        if '"' in (joined := "".join(values)) or "\\" in joined:
+            values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+        return '{"' + '","'.join(values) + '"}'
     parts = []
     append = parts.append
     for value in values:
@@ -35,6 +43,9 @@ def pg_array(values) -> str:
         else:  # numbers, dates, booleans: nothing in their text needs quoting
             append(str(value))
     return "{" + ",".join(parts) + "}"
+
+
+_PLAIN = frozenset({int})
 
 
 class JsonText(str):

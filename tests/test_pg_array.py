@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.db import pg_array
 
@@ -30,3 +32,28 @@ def test_numbers_dates_booleans_and_nulls():
 
 def test_empty():
     assert _roundtrip([], "bigint") == []
+
+
+def _reference(values) -> str:
+    """The element-by-element form the fast paths must equal."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, str):
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            parts.append(str(value))
+    return "{" + ",".join(parts) + "}"
+
+
+@given(
+    st.one_of(
+        st.lists(st.integers()),
+        st.lists(st.text()),
+        st.lists(st.one_of(st.none(), st.text(), st.integers(), st.booleans(), st.dates())),
+    )
+)
+def test_fast_paths_equal_the_element_by_element_literal(values):
+    assert pg_array(values) == _reference(values)
+    assert pg_array(iter(values)) == _reference(values)
