@@ -198,3 +198,47 @@ def test_a_json_report_while_a_files_debt_is_owed_then_the_debt_adds_no_second_a
     assert list(Alert.objects.values_list("pk", flat=True)) == [alert.pk]
     assert Notification.objects.filter(key=f"alert:{alert.pk}:opened").count() == opened
     assert not ReconcileOwed.objects.exists()
+
+
+def test_a_qc_pass_correction_in_a_file_cancels_the_redraw_and_raises_the_alert(
+    lab_token_api, eligible
+):
+    """The JSON path is tests/liquidbiopsy/test_ingestion_edges.py; a file must do the same,
+    and then its owed reconcile raises the alert the passing result gives."""
+    post_report(lab_token_api, payload(qc_status="fail", variants=[]))
+    redraw = Draw.objects.get(patient=eligible, state="scheduled")
+    assert redraw.is_redraw
+    assert not Alert.objects.exists()
+    assert send_file(lab_token_api, payload(version=2, status="corrected")).status_code == 201
+    redraw.refresh_from_db()
+    assert (redraw.state, redraw.reason_code) == ("cancelled", "redraw_not_needed")
+    assert Draw.objects.get(accession="ACC-000123").state == "resulted"
+    assert not Draw.objects.get(patient=eligible, state="scheduled").is_redraw
+    reconcile_owed_run()
+    assert [a.kind for a in pending(eligible)] == ["switch_recommended"]
+
+
+def test_a_decline_while_a_files_new_variant_is_owed_does_not_swallow_the_new_variant(
+    lab_token_api, oncologist_api, eligible, nurse
+):
+    """She declines the alert she sees (D538G) while a file with a new ESR1 variant (Y537S),
+    which she has not seen, is stored and its reconcile owed. The decline covers what she
+    saw: the new variant is new after the decline and raises a switch alert."""
+    from tests.builders import ack, later_report
+
+    post_report(lab_token_api, payload())
+    alert = Alert.objects.get()
+    newer = later_report(
+        eligible, nurse, variants=[{"gene": "ESR1", "hgvs_p": "p.Tyr537Ser", "vaf_percent": 1.5}]
+    )
+    assert send_file(lab_token_api, newer).status_code == 201
+    declined = ack(
+        oncologist_api,
+        alert,
+        decision="decline",
+        reason_code="possible_chip_or_low_vaf",
+        comment="low VAF",
+    )
+    assert declined.status_code == 200, declined.json()
+    reconcile_owed_run()
+    assert [a.kind for a in pending(eligible)] == ["switch_recommended"]
