@@ -127,16 +127,23 @@ ERROR_RESPONSES = {
     "403": "Your role does not allow this call.",
     "404": "No such object (or not yours to see).",
 }
+# Operations with a body: one not in a media type the operation reads (a JSON body for a
+# file upload, a body the multipart reader cannot take apart) is refused as such.
+BODY_MEDIA_TYPE = "The body is not in a media type this call reads (see its request body)."
 
 
 def document_error_responses(result, generator, request, public):
     """drf-spectacular hook: every operation may answer 400/401/403/404 in the one error
-    shape; document it everywhere so clients (and schemathesis) can rely on it."""
+    shape, and one with a body 415; document it everywhere so clients (and schemathesis)
+    can rely on it."""
     schema = {"$ref": "#/components/schemas/Error"}
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
-            for code, description in ERROR_RESPONSES.items():
+            codes = dict(ERROR_RESPONSES)
+            if "requestBody" in operation:
+                codes["415"] = BODY_MEDIA_TYPE
+            for code, description in codes.items():
                 responses.setdefault(
                     code,
                     {
