@@ -313,8 +313,17 @@ class Draw(TimeStampedModel):
                 condition=Q(state="collected"),
                 name="draw_awaiting_result",
             ),
-            # Patient page history and the planner's per-patient anchors.
+            # Patient page history.
             models.Index(fields=["patient", "state", "planned_on"], name="draw_patient_state"),
+            # The planner's per-patient anchors (scheduling._anchors): one index-only lookup
+            # a patient, carrying every column the aggregate reads. Open draws stay out
+            # (the anchors never read them), so the planner's inserts do not touch it.
+            models.Index(
+                fields=["patient"],
+                include=["state", "collected_on", "planned_on", "reason_code", "id"],
+                condition=~Q(state="scheduled"),
+                name="draw_patient_anchors",
+            ),
         ]
 
     def __str__(self) -> str:
