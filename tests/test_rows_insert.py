@@ -97,3 +97,36 @@ def test_write_batch_runs_in_one_round_trip_and_returns_the_last_rows(oncologist
     assert len(ctx.captured_queries) == 1
     assert got == [("it's; 50%",)]  # the statement with `then` ran last
     assert Alert.objects.get().facts_snapshot == {"note": "a; b"}
+
+
+def test_prepared_gives_what_the_orm_gives(oncologist):
+    from django.db import transaction
+
+    from core.db import Prepared
+    from patients.models import Patient
+
+    patients = [PatientFactory(oncologist=oncologist) for _ in range(3)]
+    for p in patients[:2]:
+        Alert.objects.create(
+            patient=p, kind="review", rule_version="v", facts_snapshot=SNAPSHOT,
+            opened_at=timezone.now(), defer_until=dt.date(2026, 1, 2),
+        )  # fmt: skip
+    columns = [f.attname for f in Alert._meta.concrete_fields]
+
+    def build(ids):
+        return (
+            Alert.objects.filter(AnyOf(F("patient_id"), ids)).order_by("pk").values_list(*columns)
+        )
+
+    query = Prepared(build)
+    for ids in ([patients[0].pk], [p.pk for p in patients], [], [0]):
+        assert query.rows(ids) == list(build(ids))
+    locked = Prepared(
+        lambda ids: (
+            Patient.objects.select_for_update(of=("self",))
+            .filter(AnyOf(F("pk"), ids))
+            .values_list("pk", "oncologist__email")
+        )
+    )
+    with transaction.atomic():
+        assert locked.rows([patients[1].pk]) == [(patients[1].pk, oncologist.email)]

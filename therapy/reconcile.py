@@ -37,7 +37,7 @@ from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk
-from core.db import AnyOf, JsonText, rows_insert, write_batch
+from core.db import AnyOf, JsonText, Prepared, rows_insert, write_batch
 from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
@@ -147,17 +147,81 @@ class _Report:
         return self._snapshot_json
 
 
+_CALL_COLUMNS = (
+    "hgvs_p", "vaf", "chrom", "pos", "ref", "alt",
+    *(f for f in ("filter", "genome_build", "transcript") if f in _VARIANT_FIELDS),
+)  # fmt: skip
+_CALL_FIELDS = {f.name for f in dataclasses.fields(Esr1Call)}
+_ALERT_COLUMNS = [f.attname for f in Alert._meta.concrete_fields]
+
+# The reconcile's reads, each compiled once (core.db.Prepared: the ORM's own SQL and
+# converters, without building and compiling the query at every call).
+_PATIENTS = Prepared(
+    lambda ids: Patient.objects.select_for_update(of=("self",))
+    .filter(AnyOf(F("pk"), ids))
+    .order_by("pk")
+    .values_list(
+        "pk", "surveillance_state", "oncologist_id", "oncologist__email", "given_name",
+        "family_name",
+    )
+)  # fmt: skip
+_REGIMENS = Prepared(
+    lambda ids: Regimen.objects.filter(AnyOf(F("patient_id"), ids)).values_list(
+        "patient_id", "id", "endocrine_agent", "cdk46_inhibitor", "started_on", "ended_on",
+        "end_reason",
+    )
+)  # fmt: skip
+_SCANS = Prepared(
+    lambda ids: ImagingAssessment.objects.filter(AnyOf(F("patient_id"), ids)).values_list(
+        "patient_id", "performed_on", "outcome"
+    )
+)
+_REPORTS = Prepared(
+    lambda ids: LabReport.objects.filter(AnyOf(F("patient_id"), ids), is_current=True)
+    .exclude(status=LabReport.Status.CANCELLED)
+    .values_list(
+        "pk", "patient_id", "report_id", "version", "status", "qc_status", "collected_on",
+        "draw__collected_on",
+    )
+)  # fmt: skip
+_CALLS = Prepared(
+    lambda pks: VariantCall.objects.filter(AnyOf(F("report_id"), pks), gene="ESR1").values_list(
+        "report_id", *_CALL_COLUMNS
+    )
+)
+_ALERTS = Prepared(
+    lambda ids: (
+        Alert.objects.filter(AnyOf(F("patient_id"), ids))
+        .exclude(state=Alert.State.WITHDRAWN)
+        .order_by("pk")
+        .values_list(*_ALERT_COLUMNS)
+    )
+)
+_EVIDENCE = Prepared(
+    lambda alert_ids: AlertEvidence.objects.filter(AnyOf(F("alert_id"), alert_ids)).values_list(
+        "alert_id", "report_id"
+    )
+)
+_LAST_EVALUATIONS = Prepared(
+    lambda report_pks: SwitchEvaluation.objects.filter(
+        pk__in=Subquery(
+            SwitchEvaluation.objects.filter(AnyOf(F("report_id"), report_pks))
+            .values("report_id")
+            .annotate(last=Max("id"))
+            .values("last")
+        )
+    ).values_list("report_id", "rule_version", "kind", "reasons")
+)
+
+
 def _esr1_calls(report_pks: Iterable[int]) -> dict[int, list[Esr1Call]]:
-    fields = ["report_id", "hgvs_p", "vaf", "chrom", "pos", "ref", "alt"]
-    extra = [f for f in ("filter", "genome_build", "transcript") if f in _VARIANT_FIELDS]
     out: dict[int, list[Esr1Call]] = defaultdict(list)
-    call_fields = {f.name for f in dataclasses.fields(Esr1Call)}
-    for row in VariantCall.objects.filter(AnyOf(F("report_id"), report_pks), gene="ESR1").values(
-        *fields, *extra
-    ):
-        report_pk = row.pop("report_id")
-        kwargs = {k: (v if v is not None or k == "pos" else "") for k, v in row.items()}
-        out[report_pk].append(Esr1Call(**{k: v for k, v in kwargs.items() if k in call_fields}))
+    for report_pk, *values in _CALLS.rows(report_pks):
+        kwargs = {
+            k: (v if v is not None or k == "pos" else "")
+            for k, v in zip(_CALL_COLUMNS, values, strict=True)
+        }
+        out[report_pk].append(Esr1Call(**{k: v for k, v in kwargs.items() if k in _CALL_FIELDS}))
     return out
 
 
@@ -166,16 +230,7 @@ def _gather(patient_ids: list[int], config: RuleConfig):
     display_name = Patient.display_name.fget  # what the in-app notice names her by
     patients = {}
     oncologists = {}
-    rows = (
-        Patient.objects.select_for_update(of=("self",))
-        .filter(AnyOf(F("pk"), patient_ids))
-        .order_by("pk")
-        .values_list(
-            "pk", "surveillance_state", "oncologist_id", "oncologist__email", "given_name",
-            "family_name",
-        )
-    )  # fmt: skip
-    for pk, state, onc, email, given, family in rows:
+    for pk, state, onc, email, given, family in _PATIENTS.rows(patient_ids):
         patients[pk] = {
             "state": state,
             "oncologist_id": onc,
@@ -186,28 +241,14 @@ def _gather(patient_ids: list[int], config: RuleConfig):
         if onc not in oncologists:  # a notice's recipient: what notifications_publish reads
             oncologists[onc] = get_user_model()(id=onc, email=email)
     regimens: dict[int, list[RegimenFact]] = defaultdict(list)
-    for row in Regimen.objects.filter(AnyOf(F("patient_id"), patient_ids)).values(
-        "id", "patient_id", "endocrine_agent", "cdk46_inhibitor", "started_on", "ended_on",
-        "end_reason",
-    ):  # fmt: skip
-        pid = row.pop("patient_id")
-        regimens[pid].append(RegimenFact(**row))
+    for pid, *regimen in _REGIMENS.rows(patient_ids):
+        regimens[pid].append(RegimenFact(*regimen))
     scans: dict[int, list[ScanFact]] = defaultdict(list)
-    for pid, day, outcome in ImagingAssessment.objects.filter(
-        AnyOf(F("patient_id"), patient_ids)
-    ).values_list("patient_id", "performed_on", "outcome"):
+    for pid, day, outcome in _SCANS.rows(patient_ids):
         scans[pid].append(ScanFact(day, outcome))
     reports: dict[int, list[_Report]] = defaultdict(list)
-    rows = (
-        LabReport.objects.filter(AnyOf(F("patient_id"), patient_ids), is_current=True)
-        .exclude(status=LabReport.Status.CANCELLED)
-        .values_list(
-            "pk", "patient_id", "report_id", "version", "status", "qc_status",
-            "collected_on", "draw__collected_on",
-        )
-    )  # fmt: skip
     by_pk = {}
-    for pk, pid, rid, version, status, qc, lab_day, draw_day in rows:
+    for pk, pid, rid, version, status, qc, lab_day, draw_day in _REPORTS.rows(patient_ids):
         # The clocks run from the nurse's recorded collection, the lab's date as a fallback.
         report = _Report(pk, pid, rid, version, status, qc, draw_day or lab_day)
         reports[pid].append(report)
@@ -215,18 +256,14 @@ def _gather(patient_ids: list[int], config: RuleConfig):
     for pk, calls in _esr1_calls(by_pk).items():
         by_pk[pk].calls = calls
     alerts: dict[int, list[Alert]] = defaultdict(list)
-    alert_rows = list(
-        Alert.objects.filter(AnyOf(F("patient_id"), patient_ids))
-        .exclude(state=Alert.State.WITHDRAWN)
-        .order_by("pk")
-    )
+    alert_rows = [
+        Alert.from_db("default", _ALERT_COLUMNS, row) for row in _ALERTS.rows(patient_ids)
+    ]
     for alert in alert_rows:
         alert.evidence_ids = set()
         alerts[alert.patient_id].append(alert)
     by_alert = {a.pk: a for a in alert_rows}
-    for alert_id, report_pk in AlertEvidence.objects.filter(
-        AnyOf(F("alert_id"), by_alert)
-    ).values_list("alert_id", "report_id"):
+    for alert_id, report_pk in _EVIDENCE.rows(by_alert):
         by_alert[alert_id].evidence_ids.add(report_pk)
     return patients, oncologists, regimens, scans, reports, alerts
 
@@ -541,17 +578,11 @@ def _record_evaluations(reports: list[_Report], alert_by_kind: dict, batch) -> N
     """Store a report's decision when it differs from the last one stored for it."""
     if not reports:
         return
-    latest = (
-        SwitchEvaluation.objects.filter(AnyOf(F("report_id"), [r.pk for r in reports]))
-        .values("report_id")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
     last = {
         report_pk: (rule_version, kind, tuple(reasons))
-        for report_pk, rule_version, kind, reasons in SwitchEvaluation.objects.filter(
-            pk__in=Subquery(latest)
-        ).values_list("report_id", "rule_version", "kind", "reasons")
+        for report_pk, rule_version, kind, reasons in _LAST_EVALUATIONS.rows(
+            [r.pk for r in reports]
+        )
     }
     rows = []
     for r in reports:
