@@ -10,7 +10,9 @@ conflicts, so two planners at once create nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -432,6 +434,22 @@ def _notify_redraws(redraws: list[tuple[int, int]]) -> None:
         enqueue_on_commit(notifications_send, ids)
 
 
+@contextlib.contextmanager
+def _gc_paused(pause: bool):
+    """Python's cycle collector off while a full run builds its rows. A catch-up allocates
+    some 500,000 row tuples (none in a reference cycle): the collector's passes over the
+    growing heap cost 0.3-0.4 s at 100,000 patients, superlinearly (nothing at 10,000).
+    The worker runs one task at a time; collection resumes, and catches up, at the end."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @transaction.atomic
 def draws_plan(
     *,
@@ -465,9 +483,10 @@ def draws_plan(
 
     activated = _activate(today, patient_ids, now)
     cancelled = _cancel_for_ended(patient_ids, now)
-    rows = list(_plan_rows(_schedule_candidates(patient_ids, with_open=False), today))
     system = None if acting_user else "planner"
-    created, redraws = _insert_open_draws(rows, now, acting_user, system) if rows else (0, [])
+    with _gc_paused(patient_ids is None):
+        rows = list(_plan_rows(_schedule_candidates(patient_ids, with_open=False), today))
+        created, redraws = _insert_open_draws(rows, now, acting_user, system) if rows else (0, [])
     _notify_redraws(redraws)
     replanned = _replan_open(patient_ids, today, now) if replan and patient_ids else []
 

@@ -62,3 +62,34 @@ def test_the_planners_array_literals_are_pg_arrays():
         [],
     ):
         assert scheduling._plain_array(column) == pg_array(column)
+
+
+def test_a_full_run_pauses_the_cycle_collector_and_always_resumes_it(oncologist, monkeypatch):
+    import gc
+
+    PatientFactory(oncologist=oncologist)
+    seen = []
+    insert = scheduling._insert_open_draws
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return insert(*args)
+
+    monkeypatch.setattr(scheduling, "_insert_open_draws", spy)
+    assert gc.isenabled()
+    scheduling.draws_plan()
+    assert seen == [False]
+    assert gc.isenabled()
+
+    def fails(*args):
+        raise RuntimeError("the insert failed")
+
+    PatientFactory(oncologist=oncologist)
+    monkeypatch.setattr(scheduling, "_insert_open_draws", fails)
+    with pytest.raises(RuntimeError):
+        scheduling.draws_plan()
+    assert gc.isenabled()
+    # A service's run for one patient leaves the collector alone.
+    monkeypatch.setattr(scheduling, "_insert_open_draws", spy)
+    scheduling.draws_plan(patient_ids=[PatientFactory(oncologist=oncologist).pk])
+    assert seen[-1] is True
