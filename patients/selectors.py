@@ -327,7 +327,9 @@ def worklist_page(
     else:
         statement = statement.replace("__PANELS__", ", '[]'::json")
     if unread_for is not None:  # the navigation's unread badge, in the same statement
-        unread_sql, unread_params = _sql(unread_qs(user=unread_for).values("pk"))
+        # Counted, not listed: no ORDER BY (Notification's default ordering sorted every
+        # unread notice of the nurse, some 0.6 ms for 500 of them, on every page).
+        unread_sql, unread_params = _sql(unread_qs(user=unread_for).order_by().values("pk"))
         statement = statement.replace(
             "__EXTRA__",
             f", (SELECT count(*) FROM ({unread_sql}) AS u)",  # noqa: S608
