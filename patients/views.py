@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from urllib.parse import urlencode
 
@@ -225,9 +226,10 @@ def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
 
-def _worklist_row(row: dict, today: dt.date, section: str) -> dict:
+def _worklist_row(row: dict, today: dt.date, section: str, day=clinic_day) -> dict:
     """One row as the template shows it: every label formatted here, once, as text (the
-    template then only escapes strings: no number localizing, no filters, per row)."""
+    template then only escapes strings: no number localizing, no filters, per row).
+    `day`: clinic_day, or the page's memo of it (a page's rows share most of their dates)."""
     flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
     days_to_due = (row["due_on"] - today).days
     collected_on = row["collected_on"]
@@ -245,15 +247,13 @@ def _worklist_row(row: dict, today: dt.date, section: str) -> dict:
         "patient_id": str(row["patient_id"]),
         "name": f"{row['family_name'].upper()}, {row['given_name']}",  # Patient.display_name
         "mrn": row["mrn"],
-        "born_label": clinic_day(row["date_of_birth"]),
+        "born_label": day(row["date_of_birth"]),
         "oncologist": onc,
         "is_redraw": row["is_redraw"],
-        "due_label": f"{row['due_on']:%a} {clinic_day(row['due_on'])}",
-        "due_day": clinic_day(row["due_on"]),
-        "window_label": (
-            f"{clinic_day(row['window_opens_on'])} \u2013 {clinic_day(row['window_closes_on'])}"
-        ),
-        "opens_label": clinic_day(row["window_opens_on"]),
+        "due_label": f"{row['due_on']:%a} {day(row['due_on'])}",
+        "due_day": day(row["due_on"]),
+        "window_label": f"{day(row['window_opens_on'])} \u2013 {day(row['window_closes_on'])}",
+        "opens_label": day(row["window_opens_on"]),
         "status": status,
         "early": today < row["window_opens_on"],
         "collected_label": day_time(row["collected_at"]) if row["collected_at"] else "",
@@ -302,7 +302,8 @@ def worklist(request):
         acting_user=request.user,
         detail={"section": section, "patient_ids": [row["patient_id"] for row in data.rows]},
     )
-    draws = [_worklist_row(row, today, section) for row in data.rows]
+    day = functools.lru_cache(maxsize=None)(clinic_day)  # this page's dates, formatted once
+    draws = [_worklist_row(row, today, section, day) for row in data.rows]
     found = _found_context(request, today, data.panel_draws)
     last = _last_collection(request, data.panel_draws)
     can_act = has_role(request.user, Role.NURSE)
