@@ -279,6 +279,7 @@ class _Stored:
     pk: int
     patient_id: int
     clean: CleanReport
+    moved_from_draw: int | None = None  # the draw its previous version was on, if another
 
 
 def _store(items: list[_Item], lab_account, upload) -> list[_Stored]:
@@ -313,7 +314,17 @@ def _store(items: list[_Item], lab_account, upload) -> list[_Stored]:
         superseded.append(old)
     if superseded:
         LabReport.objects.bulk_update(superseded, ["superseded_by"])
-    return [_Stored(new_ids[i.clean.report_id], i.draw.patient_id, i.clean) for i in items]
+    return [
+        _Stored(
+            new_ids[i.clean.report_id],
+            i.draw.patient_id,
+            i.clean,
+            moved_from_draw=old.draw_id
+            if (old := previous.get(i.clean.report_id)) is not None and old.draw_id != i.draw.pk
+            else None,
+        )
+        for i in items
+    ]
 
 
 def _copy(cursor, table: str, columns: list[str], rows, nullable: list[str]) -> None:
@@ -478,10 +489,18 @@ def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
     return {r.report_id: r.pk for r in reports}
 
 
-def _apply_to_draws(items: list[_Item], lab_account) -> None:
-    """The draws follow their reports: the same set-based service as report_ingest."""
+def _apply_to_draws(items: list[_Item], stored: list[_Stored], lab_account) -> None:
+    """The draws follow their reports: the same set-based service as report_ingest. A
+    version corrected to another draw (a wrong-patient fix) takes its result off the first
+    draw, as if cancelled there, unless another current report still results it."""
+    outcomes = [(i.draw.pk, i.clean.status, i.clean.qc_status) for i in items]
+    outcomes += [
+        (s.moved_from_draw, LabReport.Status.CANCELLED, "")
+        for s in stored
+        if s.moved_from_draw is not None
+    ]
     draws_apply_results(
-        results=draw_results_for([(i.draw.pk, i.clean.status, i.clean.qc_status) for i in items]),
+        results=draw_results_for(outcomes),
         acting_user=lab_account,
     )
 
@@ -519,7 +538,7 @@ def reports_ingest_bulk(
     with transaction.atomic():
         stored = _store(items, lab_account, upload) if items else []
         if items:
-            _apply_to_draws(items, lab_account)
+            _apply_to_draws(items, stored, lab_account)
             audit_bulk(
                 action="report.store",
                 acting_user=lab_account,
