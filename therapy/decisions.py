@@ -86,7 +86,6 @@ def _imaging_needed(alert: Alert, latest_collected) -> bool:
     return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
 
 
-@transaction.atomic
 def alert_acknowledge(
     *,
     alert: Alert,
@@ -100,7 +99,46 @@ def alert_acknowledge(
     attest_no_progression: bool = False,
     revision: int | None = None,
 ) -> Alert:
-    """Record the oncologist's decision; a switch changes therapy in this same transaction."""
+    """Record the oncologist's decision; a switch changes therapy in this same transaction.
+
+    A decision is judged on her current evidence. A file's reports may be stored with her
+    reconcile still owed (a worker pays it in a moment): the cancellation of the only report
+    behind this alert, say, or a new variant she has not seen. Her alerts are reconciled
+    first, in a transaction of their own, so that what the evidence gives stands even when
+    the decision is then refused (409: the alert changed, or is no longer pending) and the
+    alert she reloads is the one she must decide on."""
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=alert.patient_id)
+        alerts_reconcile([alert.patient_id], acting_user=None)
+    return _alert_decide(
+        alert=alert,
+        decision=decision,
+        acting_user=acting_user,
+        reason_code=reason_code,
+        comment=comment,
+        effective_on=effective_on,
+        defer_until=defer_until,
+        confirmatory_scan=confirmatory_scan,
+        attest_no_progression=attest_no_progression,
+        revision=revision,
+    )
+
+
+@transaction.atomic
+def _alert_decide(
+    *,
+    alert: Alert,
+    decision: str,
+    acting_user,
+    reason_code: str = "",
+    comment: str = "",
+    effective_on=None,
+    defer_until=None,
+    confirmatory_scan: dict | None = None,
+    attest_no_progression: bool = False,
+    revision: int | None = None,
+) -> Alert:
+    """The decision itself, in one transaction (alert_acknowledge)."""
     patient = Patient.objects.select_for_update().get(pk=alert.patient_id)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     alert.patient = patient

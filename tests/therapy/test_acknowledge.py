@@ -178,11 +178,11 @@ def test_bad_decision_fields(oncologist_api, alert_id):
 def test_a_clear_scan_recorded_after_the_alert_satisfies_imaging(
     oncologist_api, lab_token_api, eligible, oncologist
 ):
-    from patients import services as patient_services
+    from clinic.workflows import scan_receive  # the scan path, which reconciles her alerts
 
     eligible.scans.all().delete()
     alert_id = lab_token_api.post(URL, payload(), format="json").json()["alerts"][0]["id"]
-    patient_services.scan_record(
+    scan_receive(
         patient=eligible,
         performed_on=dt.date(2026, 11, 20),
         modality="ct",

@@ -222,8 +222,10 @@ def test_a_decline_while_a_files_new_variant_is_owed_does_not_swallow_the_new_va
     lab_token_api, oncologist_api, eligible, nurse
 ):
     """She declines the alert she sees (D538G) while a file with a new ESR1 variant (Y537S),
-    which she has not seen, is stored and its reconcile owed. The decline covers what she
-    saw: the new variant is new after the decline and raises a switch alert."""
+    which she has not seen, is stored and its reconcile owed. A decision is judged on her
+    current evidence (the owed reconcile is paid first): the alert she saw has changed, so
+    the decline is refused (409, reload) instead of covering a variant she never saw; the
+    decline she makes on the reloaded alert covers both."""
     from tests.builders import ack, later_report
 
     post_report(lab_token_api, payload())
@@ -239,6 +241,18 @@ def test_a_decline_while_a_files_new_variant_is_owed_does_not_swallow_the_new_va
         reason_code="possible_chip_or_low_vaf",
         comment="low VAF",
     )
+    assert declined.status_code == 409, declined.json()
+    alert.refresh_from_db()
+    assert alert.state == "open"
+    assert alert.evidence.count() == 2  # the file's report joined the alert she saw
+    declined = ack(
+        oncologist_api,
+        alert,
+        decision="decline",
+        reason_code="possible_chip_or_low_vaf",
+        comment="low VAF, both calls seen",
+        revision=alert.revision,
+    )
     assert declined.status_code == 200, declined.json()
     reconcile_owed_run()
-    assert [a.kind for a in pending(eligible)] == ["switch_recommended"]
+    assert not pending(eligible).exists()
