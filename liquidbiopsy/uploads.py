@@ -17,12 +17,13 @@ the alert reconciles they owe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -96,28 +97,36 @@ def upload_runs_now(upload: Upload) -> bool:
     return bytes(upload.content).count(b"\n") + 1 <= settings.UPLOAD_SYNC_MAX_ROWS
 
 
+class _ClaimLost(Exception):
+    """The upload is no longer this worker's (the sweep gave it up or queued it again): what
+    the worker did is rolled back and the upload keeps the state the sweep gave it."""
+
+
 def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> Upload:
-    upload.state = state
-    upload.errors = [e.as_dict() if hasattr(e, "as_dict") else e for e in errors][
-        :MAX_STORED_ERRORS
-    ]
-    upload.reports_stored = stored
-    upload.reports_unchanged = unchanged
-    if state == Upload.State.DONE:
-        upload.rows_done = upload.rows_total
-    upload.finished_at = timezone.now()
-    upload.content = b""  # finished either way: the stored reports keep their payloads
-    Upload.objects.filter(pk=upload.pk).update(
-        state=upload.state,
-        errors=upload.errors,
+    """End the upload, if it is still this worker's claim (`upload.updated_at` is the claim's
+    time, a fencing token: the sweep's requeue or give-up changes it); else _ClaimLost."""
+    finished_at = timezone.now()
+    kept = [e.as_dict() if hasattr(e, "as_dict") else e for e in errors][:MAX_STORED_ERRORS]
+    rows_done = upload.rows_total if state == Upload.State.DONE else upload.rows_done
+    ended = Upload.objects.filter(
+        pk=upload.pk, state=Upload.State.PROCESSING, updated_at=upload.updated_at
+    ).update(
+        state=state,
+        errors=kept,
         reports_stored=stored,
         reports_unchanged=unchanged,
         rows_total=upload.rows_total,
-        rows_done=upload.rows_done,
-        finished_at=upload.finished_at,
-        content=b"",
-        updated_at=upload.finished_at,
+        rows_done=rows_done,
+        finished_at=finished_at,
+        content=b"",  # finished either way: the stored reports keep their payloads
+        updated_at=finished_at,
     )
+    if ended != 1:
+        raise _ClaimLost
+    upload.state, upload.errors, upload.rows_done = state, kept, rows_done
+    upload.reports_stored, upload.reports_unchanged = stored, unchanged
+    upload.finished_at = upload.updated_at = finished_at
+    upload.content = b""
     return upload
 
 
@@ -129,25 +138,41 @@ def _parse(upload: Upload):
 
 def upload_process(*, upload: Upload, then: Callable[[list[int]], None] | None = None) -> Upload:
     """Claim, parse, validate and store one file (all or nothing); see the module docstring."""
+    claimed_at = timezone.now()  # the claim's fencing token (see _finish)
     claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.QUEUED).update(
-        state=Upload.State.PROCESSING, updated_at=timezone.now()
+        state=Upload.State.PROCESSING, updated_at=claimed_at
     )
     upload.refresh_from_db()
     if claimed != 1:
         return upload  # another worker has it, or it is finished
     try:
         return _process(upload, then)
+    except _ClaimLost:
+        upload.refresh_from_db()
+        return upload
+    except (OperationalError, InterfaceError):
+        # The database, not the file: hand the upload back (content kept) for the task's
+        # retry, or for the sweep if the database is still away, and let the task retry.
+        with contextlib.suppress(OperationalError, InterfaceError):
+            Upload.objects.filter(
+                pk=upload.pk, state=Upload.State.PROCESSING, updated_at=claimed_at
+            ).update(state=Upload.State.QUEUED, updated_at=timezone.now())
+        raise
     except Exception as exc:
         logger.exception("upload %s failed unexpectedly", upload.pk)
         error = FileError(None, "file", PROCESSING_FAILED)
-        with transaction.atomic():
-            finished = _finish(upload, state=Upload.State.FAILED, errors=[error])
-            audit_record(
-                action="upload.fail",
-                acting_user=upload.uploaded_by,
-                obj=upload,
-                detail={"error": type(exc).__name__},
-            )
+        try:
+            with transaction.atomic():
+                finished = _finish(upload, state=Upload.State.FAILED, errors=[error])
+                audit_record(
+                    action="upload.fail",
+                    acting_user=upload.uploaded_by,
+                    obj=upload,
+                    detail={"error": type(exc).__name__},
+                )
+        except _ClaimLost:
+            upload.refresh_from_db()
+            return upload
         return finished
 
 
@@ -186,6 +211,9 @@ def _process(upload: Upload, then) -> Upload:
         )
     except FileRejected as exc:
         upload.rows_done = upload.rows_total  # every row was checked
-        report_match_failures_record(lab_account=upload.uploaded_by, failures=exc.match_failures)
-        return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
+        with transaction.atomic():  # audited once: the failures and the end together
+            report_match_failures_record(
+                lab_account=upload.uploaded_by, failures=exc.match_failures
+            )
+            return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
     return upload
