@@ -1,6 +1,7 @@
 """The hourly sweep: deferred alerts come back on their date; unacknowledged alerts escalate.
 
-Idempotent: each change is a conditional UPDATE and each notice has a unique key. A reopened
+Idempotent: each change locks the rows that still meet its whole condition and changes,
+counts, audits and tells only those, and each notice has a unique key. A reopened
 alert starts a new episode (episode + 1, escalation level 0, a new SLA clock), so it escalates
 and notifies afresh; within one episode each level is delivered exactly once, however often
 the sweep runs.
@@ -35,15 +36,17 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
     sla = dt.timedelta(hours=settings.ALERT_ACK_SLA_HOURS)
     counts = {"reopened": 0, "escalated": 0}
     with transaction.atomic():
+        # Locked with the whole condition: PostgreSQL re-checks it on a row that another
+        # transaction (a decision, a second sweep) changed while this one waited for it, so
+        # `back` is exactly the alerts this sweep reopens and audits.
         back = list(
-            Alert.objects.filter(state=Alert.State.DEFERRED, defer_until__lte=today).values_list(
-                "pk", flat=True
-            )
+            Alert.objects.select_for_update()
+            .filter(state=Alert.State.DEFERRED, defer_until__lte=today)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         if back:
-            counts["reopened"] = Alert.objects.filter(
-                pk__in=back, state=Alert.State.DEFERRED
-            ).update(
+            counts["reopened"] = Alert.objects.filter(pk__in=back).update(
                 state=Alert.State.OPEN,
                 opened_at=now,
                 escalation_level=0,
@@ -51,11 +54,7 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
                 revision=F("revision") + 1,
                 updated_at=now,
             )
-            reopened = list(
-                Alert.objects.filter(pk__in=back, state=Alert.State.OPEN).select_related(
-                    "patient__oncologist"
-                )
-            )
+            reopened = list(Alert.objects.filter(pk__in=back).select_related("patient__oncologist"))
             audit_bulk(
                 action="alert.reopen",
                 rows=[
@@ -71,14 +70,20 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
     contacts = _escalation_contacts()
     for level, age in ((1, sla), (2, 2 * sla)):
         with transaction.atomic():
+            # Locked with the whole condition (as above): an alert declined, deferred or
+            # escalated by another sweep while this one waited for its row is not in `due`,
+            # so it is neither escalated nor counted, audited or told.
             due = list(
-                Alert.objects.filter(
+                Alert.objects.select_for_update()
+                .filter(
                     state=Alert.State.OPEN, escalation_level__lt=level, opened_at__lte=now - age
-                ).values_list("pk", flat=True)
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
             if not due:
                 continue
-            Alert.objects.filter(pk__in=due, escalation_level__lt=level).update(
+            Alert.objects.filter(pk__in=due).update(
                 escalation_level=level, revision=F("revision") + 1, updated_at=now
             )
             counts["escalated"] += len(due)
