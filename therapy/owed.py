@@ -12,7 +12,9 @@ import logging
 from collections.abc import Iterable
 
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 
+from core.db import AnyOf
 from therapy.models import ReconcileOwed
 from therapy.reconcile import alerts_reconcile
 
@@ -50,7 +52,7 @@ def reconcile_owed_run(*, batch: int = BATCH, max_batches: int | None = None) ->
             if not claimed:
                 break
             paid = _pay(claimed, failing)
-            ReconcileOwed.objects.filter(pk__in=[pk for pk, _ in paid]).delete()
+            ReconcileOwed.objects.filter(AnyOf(F("pk"), [pk for pk, _ in paid])).delete()
         done += len(paid)
         batches += 1
     return done

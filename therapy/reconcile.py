@@ -107,7 +107,12 @@ def _snapshot(value):
         out = {}
         for name in names:
             v = getattr(value, name)
-            out[name] = v if type(v) in _SCALARS else _snapshot(v)
+            cls = type(v)
+            if cls in _SCALARS:
+                out[name] = v
+            else:
+                leaf = _LEAVES.get(cls)
+                out[name] = _snapshot(v) if leaf is None else leaf(v)
         return out
     if isinstance(value, list | tuple):
         return [v if type(v) in _SCALARS else _snapshot(v) for v in value]
@@ -715,12 +720,17 @@ def _retracted_detail(alert: Alert) -> dict:
     return {"reports": reports}
 
 
+_CHAIN_PATIENTS = Prepared(
+    lambda labs, report_ids: (
+        LabReport.objects.filter(
+            AnyOf(F("lab_account_id"), labs), AnyOf(F("report_id"), report_ids)
+        )
+        .order_by()
+        .values_list("patient_id")
+    )
+)
+
+
 def patients_of_report_chain(*, lab_account_id: int, report_id: str) -> list[int]:
     """Every patient a version of this report chain belongs to (a moved report: both)."""
-    return sorted(
-        set(
-            LabReport.objects.filter(lab_account_id=lab_account_id, report_id=report_id)
-            .values_list("patient_id", flat=True)
-            .distinct()
-        )
-    )
+    return sorted({pid for (pid,) in _CHAIN_PATIENTS.rows([lab_account_id], [report_id])})

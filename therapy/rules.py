@@ -105,7 +105,7 @@ class Line:
 
     @property
     def ended_for_progression(self) -> bool:
-        return any(r.end_reason == "progression" for r in self.regimens)
+        return "progression" in [r.end_reason for r in self.regimens]
 
 
 def _is_ai_cdk46(regimen: RegimenFact, allowed_ais: frozenset[str]) -> bool:
