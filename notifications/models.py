@@ -18,10 +18,10 @@ class Notification(models.Model):
 
     class State(models.TextChoices):
         DELIVERED = "delivered", "Delivered"  # in-app: visible as soon as it is written
-        PENDING = "pending", "Waiting to be sent"
+        PENDING = "pending", "Waiting to be sent"  # or to be tried again (next_attempt_at)
         SENDING = "sending", "Being sent"  # claimed by a worker; never picked up twice
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # refused EMAIL_MAX_ATTEMPTS times
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications"
@@ -35,7 +35,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)  # the last try's, if it failed
+    # E-mail: tries so far (each one claimed first), and when a refused one is due again.
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,20 +2,25 @@
 
 1. `notification_publish` inserts one row per recipient and channel with ON CONFLICT DO
    NOTHING (the unique key makes a repeated event a no-op) and returns the new e-mail ids.
-2. `notification_send_emails` claims each pending e-mail with a conditional UPDATE
-   (pending -> sending) before sending, so two workers never send the same one; the
-   outcome is recorded as sent or failed. A crash mid-send leaves it visible as "sending"
+2. `notification_send_emails` claims each pending e-mail that is due with a conditional
+   UPDATE (pending -> sending, one more attempt) before sending, so two workers never send
+   the same one; the outcome is recorded as sent, or, when the mail server refused it (down,
+   restarting, a network blip), as pending again, due after a wait that doubles with each
+   try (the next work sweep, then 1, 2, 4 ... minutes, at most RETRY_MAX_WAIT), and failed
+   for good after EMAIL_MAX_ATTEMPTS tries. A crash mid-send leaves it visible as "sending"
    rather than sending it again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.db import WriteBatch, pg_array
@@ -181,20 +186,58 @@ def _publish_orm(in_app: dict[bool, list[tuple]], email: list[tuple], now) -> li
     return [pk for pk in after if pk not in before]
 
 
-def _claim(notification_id: int) -> bool:
+RETRY_FIRST_WAIT = dt.timedelta(minutes=1)
+RETRY_MAX_WAIT = dt.timedelta(hours=1)
+
+
+def retry_wait(attempts: int) -> dt.timedelta:
+    """How long an e-mail refused on its `attempts`-th try waits for the next: none after
+    the first (the next work sweep, a minute at most, tries it), then 1, 2, 4 ... minutes,
+    at most RETRY_MAX_WAIT."""
+    if attempts <= 1:
+        return dt.timedelta(0)
+    return min(RETRY_FIRST_WAIT * 2 ** min(attempts - 2, 16), RETRY_MAX_WAIT)
+
+
+def email_due(now) -> Q:
+    """Pending e-mails whose next try has come (a new one has no wait)."""
+    return Q(state=Notification.State.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def _claim(notification: Notification, now) -> bool:
+    """Pending, due and as read -> sending, counting the try (`notification.attempts` is
+    then this try's number); False if another worker has it or has tried it since."""
     claimed = Notification.objects.filter(
-        pk=notification_id, state=Notification.State.PENDING
-    ).update(state=Notification.State.SENDING)
+        email_due(now), pk=notification.pk, attempts=notification.attempts
+    ).update(state=Notification.State.SENDING, attempts=F("attempts") + 1)
+    notification.attempts += 1
     return claimed == 1
 
 
+def _refused(notification: Notification, exc: Exception, now) -> None:
+    attempts = notification.attempts
+    if attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        change = {"state": Notification.State.FAILED, "next_attempt_at": None}
+    else:
+        change = {
+            "state": Notification.State.PENDING,
+            "next_attempt_at": now + retry_wait(attempts),
+        }
+    Notification.objects.filter(pk=notification.pk, state=Notification.State.SENDING).update(
+        error=str(exc)[:500], **change
+    )
+
+
 def notification_send_emails(*, notification_ids: Iterable[int]) -> int:
-    """Send the given pending e-mails; returns how many this call sent."""
+    """Send the given pending e-mails that are due; returns how many this call sent."""
     sent = 0
+    now = timezone.now()
     for notification in Notification.objects.filter(
-        pk__in=list(notification_ids), state=Notification.State.PENDING
+        email_due(now), pk__in=list(notification_ids)
     ).select_related("recipient"):
-        if not _claim(notification.pk):
+        if not _claim(notification, now):
             continue  # another worker has it
         link = f"\n\n{settings.SITE_URL}{notification.link}" if notification.link else ""
         try:
@@ -205,12 +248,10 @@ def notification_send_emails(*, notification_ids: Iterable[int]) -> int:
                 [notification.recipient.email],
             )
         except Exception as exc:  # any transport error is recorded, not raised
-            Notification.objects.filter(pk=notification.pk).update(
-                state=Notification.State.FAILED, error=str(exc)[:500]
-            )
+            _refused(notification, exc, timezone.now())
             continue
         Notification.objects.filter(pk=notification.pk).update(
-            state=Notification.State.SENT, sent_at=timezone.now()
+            state=Notification.State.SENT, sent_at=timezone.now(), next_attempt_at=None, error=""
         )
         sent += 1
     return sent

@@ -238,6 +238,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="surveillance@localhost")
+# An e-mail the mail server refused is tried again (the next work sweep, then after 1, 2, 4 ...
+# minutes, at most an hour apart) and recorded failed after this many tries in all.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 
 # --- Celery ---------------------------------------------------------------------------------
 # Default: kombu's filesystem transport under var/, so the product runs with no broker

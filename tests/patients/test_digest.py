@@ -40,14 +40,22 @@ def test_digest_counts_and_delivers_once_per_day(oncologist):
 
 
 def test_failed_email_is_recorded_not_retried_blindly(settings, nurse):
+    """Refused: recorded and tried again later (tests/notifications), EMAIL_MAX_ATTEMPTS
+    times in all, then failed for good."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    settings.EMAIL_MAX_ATTEMPTS = 2
     ids = notification_publish(message=Message(key="k1", subject="s", body="b"), recipients=[nurse])
     assert notification_send_emails(notification_ids=ids) == 0
+    refused = Notification.objects.get(channel="email")
+    assert (refused.state, refused.attempts) == ("pending", 1)
+    assert refused.error
+    assert notification_send_emails(notification_ids=ids) == 0  # the last try
     failed = Notification.objects.get(channel="email")
-    assert failed.state == "failed"
+    assert (failed.state, failed.attempts) == ("failed", 2)
     assert failed.error
     assert notification_send_emails(notification_ids=ids) == 0  # not pending any more
+    assert Notification.objects.get(channel="email").attempts == 2
 
 
 def test_a_claimed_email_is_not_sent_again(nurse):
