@@ -457,10 +457,14 @@ def draws_plan(
     patient_ids: Sequence[int] | None = None,
     replan: bool = False,
     acting_user=None,
+    activate: bool | None = None,
 ) -> PlanResult:
     """Make every drawing patient (or only `patient_ids`) have exactly one open draw.
 
-    1. Awaiting patients whose start date has come become active.
+    1. Awaiting patients whose start date has come become active: on a full run, or when
+       the caller asks (`activate`) because it reconciles her alerts afterwards (her earlier
+       results are judged once she is active). A nurse's draw action re-plans one patient
+       without activating her: the planner's next run does, and reconciles.
     2. Open draws of patients who no longer draw are cancelled (surveillance ended).
     3. Patients with no open draw get one, dated by `rules.plan_next_draw`.
     4. With `replan` (a service changed the interval or start date), open regular draws
@@ -481,7 +485,9 @@ def draws_plan(
     if patient_ids is not None and not patient_ids:
         return PlanResult()
 
-    activated = _activate(today, patient_ids, now)
+    if activate is None:
+        activate = patient_ids is None
+    activated = _activate(today, patient_ids, now) if activate else []
     cancelled = _cancel_for_ended(patient_ids, now)
     system = None if acting_user else "planner"
     with _gc_paused(patient_ids is None):

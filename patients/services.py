@@ -131,7 +131,8 @@ def patient_create(
     except IntegrityError as exc:
         raise ValidationError({"mrn": [MRN_TAKEN]}) from exc
     audit_record(action="patient.create", acting_user=acting_user, obj=patient)
-    draws_plan(patient_ids=[patient.pk], acting_user=acting_user)
+    # No results yet to judge: active at once if her start date has come.
+    draws_plan(patient_ids=[patient.pk], acting_user=acting_user, activate=True)
     return patient
 
 
@@ -214,10 +215,11 @@ def patient_update(*, patient: Patient, acting_user, changes: dict[str, Any]) ->
             detail={"fields": sorted(set(changed))},
         )
     schedule_inputs = {"surveillance_start_on", "surveillance_interval_weeks"}
-    draws_plan(
+    draws_plan(  # its caller reconciles her alerts (clinic.workflows.patient_change)
         patient_ids=[patient.pk],
         replan=bool(schedule_inputs & set(changed)),
         acting_user=acting_user,
+        activate=True,
     )
     return patient
 
@@ -321,10 +323,11 @@ def regimen_start(
     )
     patient._history_user = acting_user
     patient.save(update_fields=["surveillance_start_on", "surveillance_state", "updated_at"])
-    draws_plan(
+    draws_plan(  # its callers reconcile her alerts (clinic.workflows, therapy.decisions)
         patient_ids=[patient.pk],
         replan=patient.surveillance_start_on != start_before,
         acting_user=acting_user,
+        activate=True,
     )
     return regimen
 

@@ -2,7 +2,8 @@
 counted twice), each a scenario that failed before its fix: a poison patient blocking every
 owed reconcile, a correction in a file leaving the first draw resulted, a give-up racing a
 worker, a switch accepted on evidence a file had cancelled, a database blip failing a file
-for good, match failures audited twice."""
+for good, match failures audited twice, a patient activated by a nurse's draw action whose
+earlier result was never judged."""
 
 import contextlib
 import csv
@@ -20,7 +21,7 @@ from liquidbiopsy.models import Upload
 from liquidbiopsy.parsers import CSV_COLUMNS
 from liquidbiopsy.upload_sweep import uploads_stalled_requeue
 from patients.models import Draw
-from tests.builders import collect, payload, pending, post_report
+from tests.builders import LONDON, collect, payload, pending, post_report
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
 from therapy import owed
 from therapy.models import Alert, ReconcileOwed
@@ -248,3 +249,51 @@ def test_a_worker_dying_after_a_rejected_file_was_audited_does_not_audit_it_twic
     upload.refresh_from_db()
     assert upload.state == "failed"
     assert AuditEvent.objects.filter(action="report.match_failed").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_patient_made_active_by_a_nurses_draw_action_has_her_earlier_esr1_judged(
+    lab_token_api, oncologist, nurse
+):
+    """She waits for the minimum duration (start 24 Nov) with an ESR1 result from 2 Nov: no
+    alert while not active (clause 2). On 24 Nov, before the 06:15 planner, a nurse records a
+    collection. draw_collect's own draws_plan used to make her active without reconciling her;
+    the planner then found her active already and reconciled no one, so the switch alert a
+    from-scratch reconcile gives was never raised. Now only callers that reconcile activate:
+    the nurse's action leaves her awaiting, the planner activates her and raises the alert."""
+    import time_machine
+
+    from clinic.workflows import draws_plan_and_reconcile
+    from patients import scheduling
+    from therapy.reconcile import alerts_reconcile
+
+    her = PatientFactory(
+        mrn="MRN-0001",
+        date_of_birth=dt.date(1961, 4, 2),
+        oncologist=oncologist,
+        surveillance_state="awaiting_minimum_duration",
+        surveillance_start_on=dt.date(2026, 11, 24),
+        surveillance_interval_weeks=4,
+    )
+    RegimenFactory(patient=her, started_on=dt.date(2025, 11, 2))
+    ScanFactory(patient=her, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
+    collect(her, "ACC-000123", dt.date(2026, 11, 2), nurse)
+    post_report(lab_token_api, payload())
+    assert not Alert.objects.exists()  # not active yet: no alert
+    next_draw = Draw.objects.get(patient=her, state="scheduled")
+    at_dawn = dt.datetime(2026, 11, 24, 5, 30, tzinfo=LONDON)
+    with time_machine.travel(at_dawn, tick=False):
+        scheduling.draw_collect(
+            draw=next_draw, collected_at=at_dawn, accession="ACC-000124", acting_user=nurse
+        )
+    her.refresh_from_db()
+    assert her.surveillance_state == "awaiting_minimum_duration"  # the planner's to activate
+    with time_machine.travel(dt.datetime(2026, 11, 24, 6, 15, tzinfo=LONDON), tick=False):
+        draws_plan_and_reconcile()
+    her.refresh_from_db()
+    assert her.surveillance_state == "active"
+    got = sorted(pending(her).values_list("kind", flat=True))
+    alerts_reconcile([her.pk])  # what a from-scratch reconcile of her facts gives
+    expected = sorted(pending(her).values_list("kind", flat=True))
+    assert expected == ["switch_recommended"]
+    assert got == expected
