@@ -5,7 +5,8 @@ broker may lose the message of a `queued` one (flushed, or down when it was post
 upload row records the work; this sweep finds what stalled:
 1. `processing` with no change for longer than UPLOAD_STALLED_MINUTES (more than the task's
    hard time limit, so no live worker can still hold it) goes back to `queued`;
-2. `queued` for longer than UPLOAD_QUEUED_GRACE_MINUTES is handed back to be enqueued again;
+2. `queued` for longer than UPLOAD_QUEUED_GRACE_MINUTES is handed back to be enqueued again
+   (its clock reset: once per grace period, not on every beat);
 3. an upload still unfinished UPLOAD_GIVE_UP_HOURS after it arrived ends `failed` with an
    error saying so, its raw content wiped: a file that kills every worker cannot loop.
 Each step is a conditional UPDATE, so two sweeps at once do each thing once.
@@ -73,9 +74,16 @@ def uploads_stalled_requeue(*, now: dt.datetime | None = None) -> list[int]:
             system="sweep",
         )
     grace = now - dt.timedelta(minutes=settings.UPLOAD_QUEUED_GRACE_MINUTES)
+    # Handed back with its clock reset, so its new message has a grace period to come (as a
+    # reset `processing` one has) instead of one more message on every beat while it waits.
+    # Locked with the whole condition, skipping rows another sweep or a claim holds: each
+    # is handed back once.
     lost = list(
-        Upload.objects.filter(state=Upload.State.QUEUED, updated_at__lt=grace).values_list(
-            "pk", flat=True
-        )
+        Upload.objects.select_for_update(skip_locked=True)
+        .filter(state=Upload.State.QUEUED, updated_at__lt=grace)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    if lost:
+        Upload.objects.filter(pk__in=lost).update(updated_at=now)
     return sorted({*reset, *lost})
