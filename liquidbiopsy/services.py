@@ -30,11 +30,12 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk, audit_record
 from core.clock import clinic_today
+from core.db import AnyOf, Prepared
 from core.exceptions import ApplicationError, Conflict, Mismatch
 from liquidbiopsy.esr1 import Esr1Call, call_flags, load_allowlist
 from liquidbiopsy.models import LabReport, VariantCall
@@ -178,20 +179,27 @@ DRAW_FACT_FIELDS = (
 )
 
 
-def draws_for_accessions(accessions, lab_account) -> dict[str, DrawFacts]:
-    """The draws this lab account may report on, by accession (one query for any number):
-    draws sent to its lab, and draws it already sent a report for."""
-    accessions = set(accessions)
-    lab = scheduling.lab_of_account(lab_account)
-    rows = (
-        Draw.objects.filter(accession__in=accessions)
+# Built and compiled once (core.db.Prepared): the accessions and the account are its values.
+_DRAWS_BY_ACCESSION = Prepared(
+    lambda accessions, accounts: (
+        Draw.objects.filter(AnyOf(F("accession"), accessions))
         .annotate(
             reported=Exists(
-                LabReport.objects.filter(lab_account=lab_account, draw_id=OuterRef("pk"))
+                LabReport.objects.filter(
+                    AnyOf(F("lab_account_id"), accounts), draw_id=OuterRef("pk")
+                )
             )
         )
         .values_list(*DRAW_FACT_FIELDS, "reported")
     )
+)
+
+
+def draws_for_accessions(accessions, lab_account) -> dict[str, DrawFacts]:
+    """The draws this lab account may report on, by accession (one query for any number):
+    draws sent to its lab, and draws it already sent a report for."""
+    lab = scheduling.lab_of_account(lab_account)
+    rows = _DRAWS_BY_ACCESSION.rows(sorted(set(accessions)), [lab_account.pk])
     return {
         row[0]: DrawFacts(*row[1:8])
         for row in rows
@@ -270,13 +278,17 @@ def draw_results_for(reports: list[tuple[int, str, str]]) -> list[scheduling.Dra
     uncancelled report of the draw is left (one query for all of them).
     """
     cancelled = [draw_id for draw_id, status, _ in reports if status == "cancelled"]
-    still_reported = set(
-        LabReport.objects.filter(
-            draw_id__in=cancelled,
-            is_current=True,
-            qc_status=LabReport.QcStatus.PASS,
-            status__in=["final", "amended", "corrected"],
-        ).values_list("draw_id", flat=True)
+    still_reported = (
+        set(
+            LabReport.objects.filter(
+                draw_id__in=cancelled,
+                is_current=True,
+                qc_status=LabReport.QcStatus.PASS,
+                status__in=["final", "amended", "corrected"],
+            ).values_list("draw_id", flat=True)
+        )
+        if cancelled
+        else set()
     )
     results = []
     for draw_id, status, qc_status in reports:
