@@ -158,6 +158,9 @@ class Upload(TimeStampedModel):
     reports_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When a worker first claimed it, as the work sweep saw it (the claim's time, updated_at,
+    # of an upload found `processing`): the give-up counts from here, not from its arrival.
+    first_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

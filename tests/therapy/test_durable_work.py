@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db.models import F
 from django.utils import timezone
 
 from clinic.tasks import upload_process as upload_process_task
@@ -65,6 +66,9 @@ def test_a_queued_upload_whose_message_was_lost_is_handed_back(lab_user):
 
 def test_an_upload_that_never_finishes_ends_failed_with_its_content_wiped(lab_user):
     stuck = _upload(lab_user, Upload.State.PROCESSING, age_minutes=30, created_hours=7)
+    # First claimed (and requeued by the sweep) 7 hours ago: the give-up counts from there
+    # (tests/liquidbiopsy/test_upload_sweep_edges.py), not from its arrival.
+    Upload.objects.filter(pk=stuck.pk).update(first_claimed_at=F("created_at"))
     assert uploads_stalled_requeue() == []
     stuck.refresh_from_db()
     assert stuck.state == "failed"
