@@ -224,3 +224,78 @@ def pending(patient, kind=None):
 
     qs = Alert.objects.filter(patient=patient, state__in=Alert.PENDING_STATES)
     return qs.filter(kind=kind) if kind else qs
+
+
+# --- Lab files ---------------------------------------------------------------------------------
+
+UPLOAD_URL = "/api/v1/reports/upload/"
+FILE_HEADER = (
+    "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
+    "qc_status,gene,hgvs_p,vaf_percent"
+)
+# One row each for `eligible` (tests/therapy/conftest.py) and `other`: a switch-level ESR1 call.
+HER_ROW = (
+    "F-1,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,ESR1,Y537S,0.8"
+)
+OTHER_ROW = (
+    "F-2,1,final,ACC-000200,MRN-0002,1970-01-01,2026-11-02,2026-11-10,G360,pass,ESR1,D538G,0.5"
+)
+# Her report corrected to `other` (a wrong-patient fix).
+MOVED = {
+    "version": 2,
+    "status": "corrected",
+    "accession": "ACC-000200",
+    "patient": {"mrn": "MRN-0002", "date_of_birth": "1970-01-01"},
+}
+
+
+class WorkerDied(BaseException):
+    """Stands for SIGKILL at that instant: nothing after it runs, no except clause sees it."""
+
+
+def file_of(*rows: str) -> bytes:
+    """A CSV file of FILE_HEADER and these rows."""
+    return ("\n".join([FILE_HEADER, *rows]) + "\n").encode()
+
+
+def queued_upload(api, settings, *rows: str):
+    """The rows posted as a file that goes to the worker (202): its Upload, still queued."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from liquidbiopsy.models import Upload
+
+    settings.UPLOAD_SYNC_MAX_ROWS = 1
+    response = api.post(
+        UPLOAD_URL, {"file": SimpleUploadedFile("f.csv", file_of(*rows))}, format="multipart"
+    )
+    assert response.status_code == 202, response.content
+    return Upload.objects.get()
+
+
+def csv_of(*bodies) -> bytes:
+    """JSON payloads as the lab's CSV: one row per variant call, report fields repeated, a row
+    with an empty gene for a report without variants."""
+    import csv
+    import io
+
+    from liquidbiopsy.parsers import CSV_COLUMNS
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for body in bodies:
+        report = {k: v for k, v in body.items() if k not in ("patient", "variants")}
+        report["mrn"] = body["patient"]["mrn"]
+        report["date_of_birth"] = body["patient"]["date_of_birth"]
+        for v in body.get("variants") or [{}]:
+            writer.writerow({**report, **v})
+    return out.getvalue().encode()
+
+
+def send_file(api, *bodies, name="f.csv"):
+    """The payloads posted as one CSV file (answered at once when small)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api.post(
+        UPLOAD_URL, {"file": SimpleUploadedFile(name, csv_of(*bodies))}, format="multipart"
+    )

@@ -41,3 +41,18 @@ def eligible(oncologist, nurse):
     ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
     collect(patient, "ACC-000123", dt.date(2026, 11, 2), nurse)
     return patient
+
+
+@pytest.fixture
+def other(oncologist, nurse):
+    """A second eligible patient with draw ACC-000200 collected on 2 Nov 2026."""
+    patient = PatientFactory(
+        mrn="MRN-0002",
+        date_of_birth=dt.date(1970, 1, 1),
+        oncologist=oncologist,
+        surveillance_start_on=dt.date(2026, 5, 2),
+    )
+    RegimenFactory(patient=patient, started_on=dt.date(2025, 11, 2))
+    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20))
+    collect(patient, "ACC-000200", dt.date(2026, 11, 2), nurse)
+    return patient

@@ -14,39 +14,13 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from clinic.tasks import upload_process as upload_process_task
-from liquidbiopsy.models import LabReport, Upload
+from liquidbiopsy.models import LabReport
 from liquidbiopsy.upload_sweep import uploads_stalled_requeue
 from notifications.models import Notification
+from tests.builders import HER_ROW, UPLOAD_URL, WorkerDied, file_of, queued_upload
 from therapy import owed
 from therapy.models import Alert, ReconcileOwed
 from therapy.owed import reconcile_owed_run
-
-UPLOAD = "/api/v1/reports/upload/"
-CSV_HEADER = (
-    "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
-    "qc_status,gene,hgvs_p,vaf_percent"
-)
-HER_ROW = (
-    "F-1,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,ESR1,Y537S,0.8"
-)
-
-
-class WorkerDied(BaseException):
-    """SIGKILL at that instant."""
-
-
-def _file(*rows) -> bytes:
-    return ("\n".join([CSV_HEADER, *rows]) + "\n").encode()
-
-
-def _queued(api, settings, *rows) -> Upload:
-    settings.UPLOAD_SYNC_MAX_ROWS = 1  # so the file goes to the worker
-    response = api.post(
-        UPLOAD, {"file": SimpleUploadedFile("f.csv", _file(*rows))}, format="multipart"
-    )
-    assert response.status_code == 202, response.content
-    return Upload.objects.get()
-
 
 # --- Owed reconciles -------------------------------------------------------------------------
 
@@ -58,7 +32,7 @@ def test_a_worker_dying_after_the_reconcile_before_the_delete_leaves_the_debt_wh
     """Claimed, reconciled, killed before its commit: nothing of the reconcile stays (no
     alert, no notice), the debt stays; the next run does it once."""
     response = lab_token_api.post(
-        UPLOAD, {"file": SimpleUploadedFile("f.csv", _file(HER_ROW))}, format="multipart"
+        UPLOAD_URL, {"file": SimpleUploadedFile("f.csv", file_of(HER_ROW))}, format="multipart"
     )
     assert response.status_code == 201, response.json()
     assert ReconcileOwed.objects.filter(patient=eligible).exists()
@@ -86,7 +60,7 @@ def test_a_worker_dying_after_the_reconcile_before_the_delete_leaves_the_debt_wh
 
 @pytest.mark.django_db
 def test_a_finished_upload_delivered_again_changes_nothing(lab_token_api, eligible, settings):
-    upload = _queued(lab_token_api, settings, HER_ROW)
+    upload = queued_upload(lab_token_api, settings, HER_ROW)
     upload_process_task(upload.pk)
     upload.refresh_from_db()
     assert upload.state == "done"
@@ -102,7 +76,7 @@ def test_a_finished_upload_delivered_again_changes_nothing(lab_token_api, eligib
 
 @pytest.mark.django_db(transaction=True)
 def test_two_deliveries_of_one_upload_at_once_store_it_once(lab_token_api, eligible, settings):
-    upload = _queued(lab_token_api, settings, HER_ROW)
+    upload = queued_upload(lab_token_api, settings, HER_ROW)
     barrier = threading.Barrier(2)
     errors = []
 

@@ -6,68 +6,17 @@ The file's reconciles are owed (therapy_reconcileowed) and paid by a worker; the
 them with `reconcile_owed_run`, as the worker or the work sweep does.
 """
 
-import csv
-import datetime as dt
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clinic.workflows import patient_change
 from liquidbiopsy.models import LabReport, Upload
-from liquidbiopsy.parsers import CSV_COLUMNS
 from notifications.models import Notification
 from patients.models import Draw
-from tests.builders import collect, payload, pending, post_report
-from tests.factories import PatientFactory, RegimenFactory, ScanFactory
+from tests.builders import MOVED, payload, pending, post_report, send_file
 from therapy.models import Alert, ReconcileOwed
 from therapy.owed import reconcile_owed_run
 
 pytestmark = pytest.mark.django_db
-
-UPLOAD = "/api/v1/reports/upload/"
-
-
-def csv_of(*bodies) -> bytes:
-    """The JSON payloads as the lab's CSV: one row per variant call, report fields repeated,
-    a row with an empty gene for a report without variants."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for body in bodies:
-        report = {k: v for k, v in body.items() if k not in ("patient", "variants")}
-        report["mrn"] = body["patient"]["mrn"]
-        report["date_of_birth"] = body["patient"]["date_of_birth"]
-        for v in body.get("variants") or [{}]:
-            writer.writerow({**report, **v})
-    return out.getvalue().encode()
-
-
-def send_file(api, *bodies, name="f.csv"):
-    return api.post(UPLOAD, {"file": SimpleUploadedFile(name, csv_of(*bodies))}, format="multipart")
-
-
-@pytest.fixture
-def other(oncologist, nurse):
-    """A second eligible patient with draw ACC-000200 collected on 2 Nov 2026."""
-    patient = PatientFactory(
-        mrn="MRN-0002",
-        date_of_birth=dt.date(1970, 1, 1),
-        oncologist=oncologist,
-        surveillance_start_on=dt.date(2026, 5, 2),
-    )
-    RegimenFactory(patient=patient, started_on=dt.date(2025, 11, 2))
-    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20))
-    collect(patient, "ACC-000200", dt.date(2026, 11, 2), nurse)
-    return patient
-
-
-MOVED = {
-    "version": 2,
-    "status": "corrected",
-    "accession": "ACC-000200",
-    "patient": {"mrn": "MRN-0002", "date_of_birth": "1970-01-01"},
-}
 
 
 def test_a_correction_in_a_file_moving_a_report_reconciles_both_patients(

@@ -6,9 +6,7 @@ for good, match failures audited twice, a patient activated by a nurse's draw ac
 earlier result was never judged."""
 
 import contextlib
-import csv
 import datetime as dt
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,82 +15,26 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from clinic.tasks import upload_process as upload_process_task
 from clinic.tasks import work_sweep
-from liquidbiopsy.models import Upload
-from liquidbiopsy.parsers import CSV_COLUMNS
 from liquidbiopsy.upload_sweep import uploads_stalled_requeue
 from patients.models import Draw
-from tests.builders import LONDON, collect, payload, pending, post_report
+from tests.builders import (
+    HER_ROW,
+    LONDON,
+    MOVED,
+    OTHER_ROW,
+    UPLOAD_URL,
+    WorkerDied,
+    collect,
+    file_of,
+    payload,
+    pending,
+    post_report,
+    queued_upload,
+    send_file,
+)
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
 from therapy import owed
 from therapy.models import Alert, ReconcileOwed
-
-UPLOAD = "/api/v1/reports/upload/"
-CSV_HEADER = (
-    "report_id,version,status,accession,mrn,date_of_birth,collected_on,reported_on,assay,"
-    "qc_status,gene,hgvs_p,vaf_percent"
-)
-HER_ROW = (
-    "F-1,1,final,ACC-000123,MRN-0001,1961-04-02,2026-11-02,2026-11-10,G360,pass,ESR1,Y537S,0.8"
-)
-OTHER_ROW = (
-    "F-2,1,final,ACC-000200,MRN-0002,1970-01-01,2026-11-02,2026-11-10,G360,pass,ESR1,D538G,0.5"
-)
-MOVED = {
-    "version": 2,
-    "status": "corrected",
-    "accession": "ACC-000200",
-    "patient": {"mrn": "MRN-0002", "date_of_birth": "1970-01-01"},
-}
-
-
-class WorkerDied(BaseException):
-    """SIGKILL at that instant."""
-
-
-def _file(*rows) -> bytes:
-    return ("\n".join([CSV_HEADER, *rows]) + "\n").encode()
-
-
-def _queued(api, settings, *rows) -> Upload:
-    settings.UPLOAD_SYNC_MAX_ROWS = 1  # so the file goes to the worker
-    response = api.post(
-        UPLOAD, {"file": SimpleUploadedFile("f.csv", _file(*rows))}, format="multipart"
-    )
-    assert response.status_code == 202, response.content
-    return Upload.objects.get()
-
-
-def csv_of(*bodies) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for body in bodies:
-        report = {k: v for k, v in body.items() if k not in ("patient", "variants")}
-        report["mrn"] = body["patient"]["mrn"]
-        report["date_of_birth"] = body["patient"]["date_of_birth"]
-        for v in body.get("variants") or [{}]:
-            writer.writerow({**report, **v})
-    return out.getvalue().encode()
-
-
-def send_file(api, *bodies):
-    return api.post(
-        UPLOAD, {"file": SimpleUploadedFile("f.csv", csv_of(*bodies))}, format="multipart"
-    )
-
-
-@pytest.fixture
-def other(oncologist, nurse):
-    patient = PatientFactory(
-        mrn="MRN-0002",
-        date_of_birth=dt.date(1970, 1, 1),
-        oncologist=oncologist,
-        surveillance_start_on=dt.date(2026, 5, 2),
-    )
-    RegimenFactory(patient=patient, started_on=dt.date(2025, 11, 2))
-    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20))
-    collect(patient, "ACC-000200", dt.date(2026, 11, 2), nurse)
-    return patient
 
 
 @pytest.mark.django_db
@@ -104,8 +46,8 @@ def test_one_patient_whose_reconcile_fails_does_not_block_the_others_debts(
     same batch (ordered by id) and fails again: every other patient's alert is never raised.
     The others' debts must be paid; hers stays owed."""
     response = lab_token_api.post(
-        UPLOAD,
-        {"file": SimpleUploadedFile("f.csv", _file(HER_ROW, OTHER_ROW))},
+        UPLOAD_URL,
+        {"file": SimpleUploadedFile("f.csv", file_of(HER_ROW, OTHER_ROW))},
         format="multipart",
     )
     assert response.status_code == 201, response.json()
@@ -153,7 +95,7 @@ def test_an_upload_given_up_while_a_worker_stores_it_does_not_end_done_with_its_
     from liquidbiopsy import uploads
     from liquidbiopsy.models import LabReport
 
-    upload = _queued(lab_token_api, settings, HER_ROW)
+    upload = queued_upload(lab_token_api, settings, HER_ROW)
     real = uploads.reports_ingest_bulk
 
     def sweep_meanwhile(**kwargs):
@@ -206,7 +148,7 @@ def test_a_database_blip_while_a_worker_stores_a_file_does_not_fail_the_file_for
 
     from liquidbiopsy import uploads
 
-    upload = _queued(lab_token_api, settings, HER_ROW)
+    upload = queued_upload(lab_token_api, settings, HER_ROW)
     real = uploads.reports_ingest_bulk
     calls = []
 
@@ -235,7 +177,7 @@ def test_a_worker_dying_after_a_rejected_file_was_audited_does_not_audit_it_twic
     from liquidbiopsy import uploads
 
     row = HER_ROW.replace("ACC-000123", "ACC-NOT-OURS")
-    upload = _queued(lab_token_api, settings, row)
+    upload = queued_upload(lab_token_api, settings, row)
 
     def die(*args, **kwargs):
         raise WorkerDied
