@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -140,7 +142,11 @@ def upload_process(*, upload: Upload, then: Callable[[list[int]], None] | None =
     """Claim, parse, validate and store one file (all or nothing); see the module docstring."""
     claimed_at = timezone.now()  # the claim's fencing token (see _finish)
     claimed = Upload.objects.filter(pk=upload.pk, state=Upload.State.QUEUED).update(
-        state=Upload.State.PROCESSING, updated_at=claimed_at
+        state=Upload.State.PROCESSING,
+        updated_at=claimed_at,
+        # The give-up clock (upload_sweep) starts at the first claim, also for an upload the
+        # sweep never sees processing (handed back after a database error each time).
+        first_claimed_at=Coalesce("first_claimed_at", Value(claimed_at)),
     )
     upload.refresh_from_db()
     if claimed != 1:

@@ -164,6 +164,7 @@ def test_a_database_blip_while_a_worker_stores_a_file_does_not_fail_the_file_for
     upload.refresh_from_db()
     assert upload.state in ("queued", "processing"), (upload.state, upload.errors)
     assert bytes(upload.content) != b""
+    assert upload.first_claimed_at is not None  # the give-up clock runs from the first claim
 
 
 @pytest.mark.django_db
