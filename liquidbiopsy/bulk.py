@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk
@@ -46,6 +46,10 @@ from patients.scheduling import draws_apply_results
 TWO_VERSIONS_IN_FILE = (
     "Report {report_id} appears in this file more than once (also from line {other}); "
     "send one version of a report per file."
+)
+STORED_MEANWHILE = (
+    "A report in this file was stored by another submission while the file was being "
+    "stored; nothing was stored. Send the file again: reports already received are skipped."
 )
 CHANGED_MEANWHILE = (
     "Report {report_id} changed while this file was being checked (another submission "
@@ -336,9 +340,11 @@ def _copy(cursor, table: str, columns: list[str], rows, nullable: list[str]) -> 
     writer.writerows(rows)
     buffer.seek(0)
     force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
-    cursor.cursor.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})", buffer
-    )
+    with connection.wrap_database_errors:  # Django's exceptions, as from cursor.execute
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})",
+            buffer,
+        )
 
 
 def _insert_pg(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
@@ -535,32 +541,47 @@ def reports_ingest_bulk(
     )
     if errors:
         raise FileRejected(errors, match_failures=failures)
-    with transaction.atomic():
-        stored = _store(items, lab_account, upload) if items else []
-        if items:
-            _apply_to_draws(items, stored, lab_account)
-            audit_bulk(
-                action="report.store",
-                acting_user=lab_account,
-                rows=[
-                    AuditRow(
-                        "liquidbiopsy.labreport",
-                        str(report.pk),
-                        report.patient_id,
-                        {
-                            "report_id": report.clean.report_id,
-                            "version": report.clean.version,
-                            "status": report.clean.status,
-                            "qc_status": report.clean.qc_status,
-                            "upload": upload.pk if upload else None,
-                        },
-                    )
-                    for report in stored
-                ],
-            )
-        result = BulkResult(
-            stored=len(stored), unchanged=unchanged, report_ids=[r.pk for r in stored]
+    try:
+        with transaction.atomic():
+            result = _store_all(items, unchanged, lab_account, upload, on_stored)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint not in _VERSION_CONSTRAINTS:
+            raise
+        # A version of a report in this file was stored by another submission (a JSON post)
+        # after this file was checked and before its rows were written: nothing is stored.
+        raise FileRejected([FileError(None, "file", STORED_MEANWHILE)]) from exc
+    return result
+
+
+_VERSION_CONSTRAINTS = ("one_report_version", "one_current_report_version")
+
+
+def _store_all(items, unchanged, lab_account, upload, on_stored) -> BulkResult:
+    """The storing transaction's work (reports_ingest_bulk)."""
+    stored = _store(items, lab_account, upload) if items else []
+    if items:
+        _apply_to_draws(items, stored, lab_account)
+        audit_bulk(
+            action="report.store",
+            acting_user=lab_account,
+            rows=[
+                AuditRow(
+                    "liquidbiopsy.labreport",
+                    str(report.pk),
+                    report.patient_id,
+                    {
+                        "report_id": report.clean.report_id,
+                        "version": report.clean.version,
+                        "status": report.clean.status,
+                        "qc_status": report.clean.qc_status,
+                        "upload": upload.pk if upload else None,
+                    },
+                )
+                for report in stored
+            ],
         )
-        if on_stored is not None:
-            on_stored(result)
+    result = BulkResult(stored=len(stored), unchanged=unchanged, report_ids=[r.pk for r in stored])
+    if on_stored is not None:
+        on_stored(result)
     return result

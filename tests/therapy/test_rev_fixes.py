@@ -25,6 +25,7 @@ from tests.builders import (
     UPLOAD_URL,
     WorkerDied,
     collect,
+    csv_of,
     file_of,
     payload,
     pending,
@@ -240,3 +241,44 @@ def test_a_patient_made_active_by_a_nurses_draw_action_has_her_earlier_esr1_judg
     expected = sorted(pending(her).values_list("kind", flat=True))
     assert expected == ["switch_recommended"]
     assert got == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_json_post_stored_while_a_file_writes_the_same_version_fails_the_file_plainly(
+    eligible, monkeypatch
+):
+    """The JSON path commits version 1 of a report after the file found no stored version
+    and before its COPY: the file's insert meets the unique version. It used to end
+    'internal error'; it is a rejected file saying what happened, with nothing stored."""
+    import threading
+
+    from django.db import connections
+
+    from accounts.roles import Role
+    from clinic.workflows import report_receive, upload_receive
+    from liquidbiopsy import bulk
+    from liquidbiopsy.models import LabReport
+    from tests.factories import UserFactory
+
+    lab = UserFactory(username="lab_race_file", role=Role.LAB)
+    body = payload(report_id="F-1")
+    real = bulk._insert_pg
+
+    def json_post_first(*args, **kwargs):
+        def post():
+            try:
+                report_receive(payload=body, lab_account=lab)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        thread.join(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_insert_pg", json_post_first)
+    upload = upload_receive(filename="f.csv", data=csv_of(body), lab_account=lab)
+    assert upload.state == "failed"
+    assert [e["message"] for e in upload.errors] == [bulk.STORED_MEANWHILE]
+    assert LabReport.objects.filter(upload=upload).count() == 0
+    assert LabReport.objects.filter(report_id="F-1").count() == 1  # the JSON post's
