@@ -86,20 +86,10 @@ def _imaging_needed(alert: Alert, latest_collected) -> bool:
     return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
 
 
-def alert_acknowledge(
-    *,
-    alert: Alert,
-    decision: str,
-    acting_user,
-    reason_code: str = "",
-    comment: str = "",
-    effective_on=None,
-    defer_until=None,
-    confirmatory_scan: dict | None = None,
-    attest_no_progression: bool = False,
-    revision: int | None = None,
-) -> Alert:
-    """Record the oncologist's decision; a switch changes therapy in this same transaction.
+def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
+    """Record the oncologist's decision (the keywords of _alert_decide: decision,
+    acting_user, reason_code, comment, effective_on, defer_until, confirmatory_scan,
+    attest_no_progression, revision); a switch changes therapy in this same transaction.
 
     A decision is judged on her current evidence. A file's reports may be stored with her
     reconcile still owed (a worker pays it in a moment): the cancellation of the only report
@@ -110,18 +100,7 @@ def alert_acknowledge(
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=alert.patient_id)
         alerts_reconcile([alert.patient_id], acting_user=None)
-    return _alert_decide(
-        alert=alert,
-        decision=decision,
-        acting_user=acting_user,
-        reason_code=reason_code,
-        comment=comment,
-        effective_on=effective_on,
-        defer_until=defer_until,
-        confirmatory_scan=confirmatory_scan,
-        attest_no_progression=attest_no_progression,
-        revision=revision,
-    )
+    return _alert_decide(alert=alert, **decision)
 
 
 @transaction.atomic
@@ -138,7 +117,7 @@ def _alert_decide(
     attest_no_progression: bool = False,
     revision: int | None = None,
 ) -> Alert:
-    """The decision itself, in one transaction (alert_acknowledge)."""
+    """The decision itself, in one transaction, after the reconcile (alert_acknowledge)."""
     patient = Patient.objects.select_for_update().get(pk=alert.patient_id)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     alert.patient = patient
