@@ -299,3 +299,23 @@ def send_file(api, *bodies, name="f.csv"):
     return api.post(
         UPLOAD_URL, {"file": SimpleUploadedFile(name, csv_of(*bodies))}, format="multipart"
     )
+
+
+def stale_upload(lab_user, state="queued", **ages):
+    """An upload row of a one-line CSV in `state`, with its timestamps moved back by `ages`
+    (updated_at=timedelta(minutes=30), created_at=..., first_claimed_at=...)."""
+    from django.utils import timezone
+
+    from liquidbiopsy.models import Upload
+
+    upload = Upload.objects.create(
+        uploaded_by=lab_user,
+        filename="f.csv",
+        file_format="csv",
+        content=b"report_id\n",
+        content_sha256="x",
+        state=state,
+    )
+    now = timezone.now()
+    Upload.objects.filter(pk=upload.pk).update(**{field: now - age for field, age in ages.items()})
+    return upload

@@ -10,22 +10,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from liquidbiopsy.models import Upload
 from liquidbiopsy.upload_sweep import GAVE_UP, uploads_stalled_requeue
+from tests.builders import stale_upload
 
 pytestmark = pytest.mark.django_db
-
-
-def _upload(lab_user, state=Upload.State.QUEUED, **ages) -> Upload:
-    upload = Upload.objects.create(
-        uploaded_by=lab_user,
-        filename="f.csv",
-        file_format="csv",
-        content=b"report_id\n",
-        content_sha256="x",
-        state=state,
-    )
-    now = timezone.now()
-    Upload.objects.filter(pk=upload.pk).update(**{field: now - age for field, age in ages.items()})
-    return upload
 
 
 def test_a_lost_upload_handed_back_is_not_handed_back_again_on_every_sweep(lab_user):
@@ -47,7 +34,7 @@ def test_a_lost_upload_handed_back_is_not_handed_back_again_on_every_sweep(lab_u
 
 
 def test_a_lost_upload_is_handed_back_again_after_another_grace_period(lab_user, settings):
-    upload = _upload(lab_user, updated_at=dt.timedelta(minutes=10))
+    upload = stale_upload(lab_user, updated_at=dt.timedelta(minutes=10))
     now = timezone.now()
     grace = dt.timedelta(minutes=settings.UPLOAD_QUEUED_GRACE_MINUTES)
     assert uploads_stalled_requeue(now=now) == [upload.pk]
@@ -83,7 +70,7 @@ def test_an_upload_first_claimed_after_a_backlog_that_kills_its_worker_is_tried_
     lab_user,
 ):
     """Seven hours in the queue, then its first worker died: one try, not a give-up."""
-    upload = _upload(
+    upload = stale_upload(
         lab_user,
         Upload.State.PROCESSING,
         created_at=dt.timedelta(hours=7),
@@ -96,7 +83,7 @@ def test_an_upload_first_claimed_after_a_backlog_that_kills_its_worker_is_tried_
 
 
 def test_a_file_that_kills_every_worker_ends_failed_hours_after_its_first_claim(lab_user, settings):
-    upload = _upload(lab_user, updated_at=dt.timedelta(minutes=10))
+    upload = stale_upload(lab_user, updated_at=dt.timedelta(minutes=10))
     start = timezone.now()
     claim = start
     hours = dt.timedelta(hours=settings.UPLOAD_GIVE_UP_HOURS)
@@ -126,7 +113,7 @@ def test_a_file_that_kills_every_worker_ends_failed_hours_after_its_first_claim(
 def test_a_processing_upload_seen_by_the_sweep_keeps_its_claim_time(lab_user):
     """A live claim (no change for less than UPLOAD_STALLED_MINUTES) is left alone, but its
     claim time is recorded as the first, so later deaths count from it."""
-    upload = _upload(lab_user, Upload.State.PROCESSING, updated_at=dt.timedelta(minutes=2))
+    upload = stale_upload(lab_user, Upload.State.PROCESSING, updated_at=dt.timedelta(minutes=2))
     claimed_at = Upload.objects.get(pk=upload.pk).updated_at
     assert uploads_stalled_requeue() == []
     upload.refresh_from_db()

@@ -21,32 +21,15 @@ from liquidbiopsy.upload_sweep import GAVE_UP, uploads_stalled_requeue
 from notifications.models import Notification
 from notifications.services import Message, notification_publish
 from surveillance.celery import app as celery_app
-from tests.builders import URL, payload
+from tests.builders import URL, payload, stale_upload
 from therapy.models import Alert, ReconcileOwed
 
 pytestmark = pytest.mark.django_db
 
 
-def _upload(lab_user, state, age_minutes, created_hours=0):
-    upload = Upload.objects.create(
-        uploaded_by=lab_user,
-        filename="f.csv",
-        file_format="csv",
-        content=b"report_id\n",
-        content_sha256="x",
-        state=state,
-    )
-    now = timezone.now()
-    Upload.objects.filter(pk=upload.pk).update(
-        updated_at=now - dt.timedelta(minutes=age_minutes),
-        created_at=now - dt.timedelta(hours=created_hours),
-    )
-    return upload
-
-
 def test_an_upload_whose_worker_died_is_queued_again(lab_user):
-    dead = _upload(lab_user, Upload.State.PROCESSING, age_minutes=30)
-    alive = _upload(lab_user, Upload.State.PROCESSING, age_minutes=2)
+    dead = stale_upload(lab_user, Upload.State.PROCESSING, updated_at=dt.timedelta(minutes=30))
+    alive = stale_upload(lab_user, Upload.State.PROCESSING, updated_at=dt.timedelta(minutes=2))
     assert uploads_stalled_requeue() == [dead.pk]
     dead.refresh_from_db()
     alive.refresh_from_db()
@@ -58,14 +41,19 @@ def test_an_upload_whose_worker_died_is_queued_again(lab_user):
 
 
 def test_a_queued_upload_whose_message_was_lost_is_handed_back(lab_user):
-    lost = _upload(lab_user, Upload.State.QUEUED, age_minutes=10)
-    fresh = _upload(lab_user, Upload.State.QUEUED, age_minutes=1)
+    lost = stale_upload(lab_user, Upload.State.QUEUED, updated_at=dt.timedelta(minutes=10))
+    fresh = stale_upload(lab_user, Upload.State.QUEUED, updated_at=dt.timedelta(minutes=1))
     assert uploads_stalled_requeue() == [lost.pk]
     assert fresh.pk not in uploads_stalled_requeue()
 
 
 def test_an_upload_that_never_finishes_ends_failed_with_its_content_wiped(lab_user):
-    stuck = _upload(lab_user, Upload.State.PROCESSING, age_minutes=30, created_hours=7)
+    stuck = stale_upload(
+        lab_user,
+        Upload.State.PROCESSING,
+        updated_at=dt.timedelta(minutes=30),
+        created_at=dt.timedelta(hours=7),
+    )
     # First claimed (and requeued by the sweep) 7 hours ago: the give-up counts from there
     # (tests/liquidbiopsy/test_upload_sweep_edges.py), not from its arrival.
     Upload.objects.filter(pk=stuck.pk).update(first_claimed_at=F("created_at"))

@@ -12,45 +12,10 @@ from clinic.tasks import work_sweep
 from notifications import services
 from notifications.models import Notification
 from notifications.sweep import notifications_owed
-from tests.builders import LONDON, URL, collect, payload
-from tests.factories import PatientFactory, RegimenFactory, ScanFactory
-from therapy.config import rule_config
+from tests.builders import LONDON, URL, payload
 from therapy.models import Alert
 
-NOON = dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON)
-
-
-@pytest.fixture(autouse=True)
-def _clinic_today():
-    with time_machine.travel(NOON, tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rule_config():
-    rule_config.cache_clear()
-    yield
-    rule_config.cache_clear()
-
-
-@pytest.fixture
-def eligible(oncologist, nurse):
-    """A patient on letrozole + palbociclib for a year with a clear scan and a collected draw."""
-    patient = PatientFactory(
-        mrn="MRN-0001",
-        date_of_birth=dt.date(1961, 4, 2),
-        oncologist=oncologist,
-        surveillance_start_on=dt.date(2026, 5, 2),
-    )
-    RegimenFactory(
-        patient=patient,
-        endocrine_agent="letrozole",
-        cdk46_inhibitor="palbociclib",
-        started_on=dt.date(2025, 11, 2),
-    )
-    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
-    collect(patient, "ACC-000123", dt.date(2026, 11, 2), nurse)
-    return patient
+NOON = dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON)  # tests/therapy/conftest.py's clock
 
 
 def refused(*args, **kwargs):
