@@ -9,9 +9,10 @@ upload row records the work; this sweep finds what stalled:
    (its clock reset: once per grace period, not on every beat);
 3. an upload still unfinished UPLOAD_GIVE_UP_HOURS after a worker first claimed it ends
    `failed` with an error saying so, its raw content wiped: a file that kills every worker
-   cannot loop. The hours count from the first claim the sweep saw (`first_claimed_at`, the
-   claim's time of an upload it found `processing`), not from the file's arrival: a file
-   that waited in a long queue is tried before it can be given up.
+   cannot loop. The hours count from the first claim (`first_claimed_at`: set by the claim
+   in liquidbiopsy.uploads; step 0 below fills it for an upload claimed before that column
+   existed), not from the file's arrival: a file that waited in a long queue is tried
+   before it can be given up.
 Each step locks the rows that meet its whole condition (skipping rows held elsewhere) and
 changes, audits and returns exactly those, so two sweeps at once do each thing once.
 """
