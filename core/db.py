@@ -30,7 +30,9 @@ def pg_array(values) -> str:
     types = set(map(type, values))
     if types <= _PLAIN:  # whole numbers only (or nothing): the list's text, unbracketed
         return "{" + str(values)[1:-1].replace(" ", "") + "}"
-    if len(types) == 1 and issubclass(next(iter(types)), str):  # text only: quoted at once
+    if not any(issubclass(t, str) for t in types):  # numbers, dates, booleans, NULLs
+        return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
+    if len(types) == 1:  # text only: quoted at once
         if '"' in (joined := "".join(values)) or "\\" in joined:
             values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
         return '{"' + '","'.join(values) + '"}'

@@ -273,12 +273,6 @@ def _plan_rows(candidates, today: dt.date):
         )
 
 
-def _plain_array(values) -> str:
-    """`core.db.pg_array` for numbers, dates, booleans and None only (the planner's columns:
-    no text, so nothing to quote): the same literal, built three times faster."""
-    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
-
-
 _INSERT_COLUMNS = (
     "patient_id, planned_on, due_on, window_opens_on, window_closes_on, state, is_redraw, "
     "redraw_of_id, reason_code, reason_note, created_at, updated_at"
@@ -327,7 +321,7 @@ def _insert_open_draws(
                     Draw.State.SCHEDULED,
                     now,
                     now,
-                    *(_plain_array(col) for col in columns),
+                    *(pg_array(col) for col in columns),
                     *audit_params,
                 ],
             )
