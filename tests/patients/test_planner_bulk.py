@@ -49,19 +49,27 @@ def test_a_run_killed_midway_leaves_nothing_and_the_next_run_does_it_all(oncolog
     assert scheduling.draws_plan().created == 0
 
 
-def test_the_planners_array_literals_are_pg_arrays():
+@pytest.mark.django_db
+def test_the_planners_columns_reach_postgresql_as_they_are():
+    """The planner's columns (ids, dates, booleans, NULLs) go as pg_array literals: each
+    literal is the expected text and PostgreSQL reads it back as the same values."""
     import datetime as dt
+
+    from django.db import connection
 
     from core.db import pg_array
 
-    for column in (
-        [1, 22, 333],
-        [dt.date(2026, 1, 5), dt.date(2027, 12, 31)],
-        [True, False, True],
-        [None, 7, None],
-        [],
+    for column, literal, cast in (
+        ([1, 22, 333], "{1,22,333}", "bigint[]"),
+        ([dt.date(2026, 1, 5), dt.date(2027, 12, 31)], "{2026-01-05,2027-12-31}", "date[]"),
+        ([True, False, True], "{True,False,True}", "boolean[]"),
+        ([None, 7, None], "{NULL,7,NULL}", "bigint[]"),
+        ([], "{}", "bigint[]"),
     ):
-        assert scheduling._plain_array(column) == pg_array(column)
+        assert pg_array(column) == literal
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT %s::{cast}", [literal])
+            assert cursor.fetchone()[0] == column
 
 
 def test_a_full_run_pauses_the_cycle_collector_and_always_resumes_it(oncologist, monkeypatch):
