@@ -11,13 +11,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, has_role, role_required
@@ -307,23 +304,6 @@ def worklist(request):
     found = _found_context(request, today, data.panel_draws)
     last = _last_collection(request, data.panel_draws)
     can_act = has_role(request.user, Role.NURSE)
-    found_draw_id = str(found["draw"].pk) if found and can_act else ""
-    draw_url = reverse("draw_collect", args=[0]).removesuffix("0/collect/")
-    patient_url = reverse("patient_detail", args=[0]).removesuffix("0/")
-    here = request.get_full_path()
-    csrf_token = get_token(request)  # one token for the page's every form
-    rows_html = _worklist_rows_html(
-        draws,
-        section=section,
-        can_act=can_act,
-        found_draw_id=found_draw_id,
-        here=here,
-        csrf_token=csrf_token,
-        patient_url=patient_url,
-        draw_url=draw_url,
-        scan_url=reverse("worklist_scan"),
-        flag_days=settings.AWAITING_RESULT_FLAG_DAYS,
-    )
     return render(
         request,
         "patients/worklist.html",
@@ -333,131 +313,29 @@ def worklist(request):
             "sections": selectors.Section.choices,
             "section": section,
             "draws": draws,
-            "rows_html": rows_html,
-            "csrf_token": csrf_token,
             "page": page,
             "search": search,
             "search_token": token,
             "oncologist_id": oncologist_id or 0,
             "oncologists": [{"pk": o["id"], "name": _person_name(o)} for o in data.oncologists],
-            "patient_url": patient_url,
-            "draw_url": draw_url,
-            "here": here,
-            # The dialog's and scan box's labels and choices, read from the form classes
-            # (no form instances, whose fields are deep-copied, on every page view).
-            "scan_label": WorklistScanForm.base_fields["code"].label,
+            "patient_url": reverse("patient_detail", args=[0]).removesuffix("0/"),
+            "draw_url": reverse("draw_collect", args=[0]).removesuffix("0/collect/"),
+            "here": request.get_full_path(),
+            "scan_form": WorklistScanForm(),
             "found": found if can_act else None,
             "last": last if can_act else None,
-            "miss_reasons": MissForm.base_fields["reason"].choices,
-            "cancel_reasons": CancelForm.base_fields["reason"].choices,
-            "reschedule_reasons": RescheduleForm.base_fields["reason"].choices,
+            "miss_form": MissForm(),
+            "cancel_form": CancelForm(),
+            "reschedule_form": RescheduleForm(),
             "flag_days": settings.AWAITING_RESULT_FLAG_DAYS,
             "window_days": settings.DRAW_WINDOW_DAYS,
             "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
             "undo_minutes": scheduling.COLLECT_UNDO_MINUTES,
             "can_act": can_act,
-            "found_draw_id": found_draw_id,
+            "found_draw_id": str(found["draw"].pk) if found and can_act else "",
             "unread_notifications": data.unread,  # read with the page (no query of its own)
         },
     )
-
-
-def _worklist_rows_html(
-    draws: list[dict],
-    *,
-    section: str,
-    can_act: bool,
-    found_draw_id: str,
-    here: str,
-    csrf_token: str,
-    patient_url: str,
-    draw_url: str,
-    scan_url: str,
-    flag_days: int,
-) -> SafeString:
-    """The table's rows (`_worklist_row` dicts) as HTML: what the row template rendered,
-    built in one pass (every value escaped, as the template's autoescape did) instead of
-    some thirty template nodes a row. tests/patients/test_worklist_rows_html.py holds it
-    equal to that template for every kind of row."""
-    here, patient_url, draw_url, scan_url = map(escape, (here, patient_url, draw_url, scan_url))
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
-    awaiting = section == selectors.Section.AWAITING
-    overdue = section == selectors.Section.OVERDUE
-    out = []
-    for d in draws:
-        pk, name, mrn = escape(d["pk"]), escape(d["name"]), escape(d["mrn"])
-        css = "row-overdue" if overdue else "row-flagged" if d["flagged"] else ""
-        if found_draw_id == d["pk"]:
-            css += " row-found"
-        redraw = ' <span class="badge badge-redraw">redraw</span>' if d["is_redraw"] else ""
-        lines = [
-            f'<tr id="draw-{pk}" class="{css}">',
-            f'<td><a href="{patient_url}{escape(d["patient_id"])}/">{name}</a>{redraw}</td>',
-            f'<td class="nowrap">{escape(d["born_label"])}</td>',
-            f'<td class="mono">{mrn}</td>',
-            f"<td>{escape(d['oncologist'])}</td>",
-        ]
-        if awaiting:
-            flag = (
-                f' <span class="flag">\u2691 over {flag_days} days: chase the lab</span>'
-                if d["flagged"]
-                else ""
-            )
-            lines += [
-                f'<td class="nowrap">{escape(d["collected_label"])}</td>',
-                f'<td class="mono">{escape(d["accession"])}</td>',
-                f"<td>{escape(d['waiting'])}{flag}</td>",
-            ]
-            if can_act and d["flagged"]:
-                lines += [
-                    '<td class="no-print">',
-                    '<details class="row-actions"><summary>Sample lost?</summary>',
-                    f'<form method="post" action="{draw_url}{pk}/lost/">',
-                    f'{csrf}<input type="hidden" name="next" value="{here}">',
-                    f'<label for="lost-{pk}">Note (optional)</label>'
-                    f'<input id="lost-{pk}" name="comment" maxlength="2000">',
-                    f'<button type="submit" class="danger">Sample lost: plan a redraw for {name}'
-                    "</button>",
-                    "</form>",
-                    "</details></td>",
-                ]
-            elif can_act:
-                lines.append('<td class="no-print"><span class="muted">\u2014</span></td>')
-        else:
-            status = escape(d["status"])
-            if overdue:
-                status = f'<strong class="overdue nowrap">{status}</strong>'
-            early = (
-                f'<br><span class="warn">window opens {escape(d["opens_label"])}</span>'
-                if d["early"]
-                else ""
-            )
-            window = escape(d["window_label"])
-            lines += [
-                f'<td class="nowrap">{escape(d["due_label"])}</td>',
-                f'<td class="muted nowrap">{window}</td>',
-                f'<td class="nowrap">{status}',
-                f"{early}</td>",
-            ]
-            if can_act:
-                collect = "Collect early\u2026" if d["early"] else "Collect\u2026"
-                lines += [
-                    '<td class="no-print actions-cell">',
-                    f'<form method="post" action="{scan_url}" class="inline">',
-                    f'{csrf}<input type="hidden" name="next" value="{here}">'
-                    f'<input type="hidden" name="draw" value="{pk}">',
-                    f'<button type="submit" class="collect" aria-label="Collect for {name}">'
-                    f"{collect}</button>",
-                    "</form>",
-                    f'<button type="button" class="secondary more" data-draw="{pk}" '
-                    f'data-patient="{name} ({mrn})" data-due="{escape(d["due_day"])}" '
-                    f'data-window="{window}" aria-label="More actions for {name}">'
-                    "More\u2026</button>",
-                    "</td>",
-                ]
-        lines.append("</tr>")
-        out.append("\n".join(lines))
-    return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
 
 
 def _back_to_worklist(request):
