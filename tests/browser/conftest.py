@@ -126,6 +126,7 @@ def page(browser, live_server, request):
     name = request.node.name
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     page.set_viewport_size(TABLET)
+    page.wait_for_timeout(400)  # plotly's responsive charts redraw after the resize, debounced
     page.screenshot(path=str(ARTIFACTS / f"{name}-tablet.png"), full_page=True)
     found = _axe_every_page(context, live_server.url, visited)
     context.close()
