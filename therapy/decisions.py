@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,7 +32,7 @@ from patients import services as patient_services
 from patients.formulary import get_formulary
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
-from therapy.models import Alert
+from therapy.models import Alert, ReconcileOwed
 from therapy.reasons import ReasonCode
 from therapy.reconcile import alerts_reconcile
 from therapy.rules import DecisionInput, decision_errors
@@ -97,10 +99,35 @@ def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
     first, in a transaction of their own, so that what the evidence gives stands even when
     the decision is then refused (409: the alert changed, or is no longer pending) and the
     alert she reloads is the one she must decide on."""
-    with transaction.atomic():
-        Patient.objects.select_for_update().get(pk=alert.patient_id)
-        alerts_reconcile([alert.patient_id], acting_user=None)
-    return _alert_decide(alert=alert, **decision)
+    for attempt in range(DECIDE_ATTEMPTS):
+        _reconcile_first(alert.patient_id)
+        try:
+            return _alert_decide(alert=alert, **decision)
+        except _EvidenceOwed:  # a file stored between the two: judge it, then decide
+            time.sleep(0.05 * (attempt + 1))
+    raise Conflict(STALE, extra={"revision": Alert.objects.get(pk=alert.pk).revision})
+
+
+DECIDE_ATTEMPTS = 3
+
+
+class _EvidenceOwed(Exception):
+    """Her alerts have evidence stored and not yet reconciled: the decision must wait."""
+
+
+@transaction.atomic
+def _reconcile_first(patient_id: int) -> None:
+    """Reconcile her alerts and pay her owed reconcile (unless a worker holds it: its
+    reconcile waits for her row and runs next)."""
+    Patient.objects.select_for_update().get(pk=patient_id)
+    alerts_reconcile([patient_id], acting_user=None)
+    ReconcileOwed.objects.filter(
+        pk__in=list(
+            ReconcileOwed.objects.select_for_update(skip_locked=True)
+            .filter(patient_id=patient_id)
+            .values_list("pk", flat=True)
+        )
+    ).delete()
 
 
 @transaction.atomic
@@ -119,6 +146,10 @@ def _alert_decide(
 ) -> Alert:
     """The decision itself, in one transaction, after the reconcile (alert_acknowledge)."""
     patient = Patient.objects.select_for_update().get(pk=alert.patient_id)
+    # Under her row lock no file can record new evidence for her (a file's store locks her
+    # row before recording its debt): a debt here is evidence not yet judged.
+    if ReconcileOwed.objects.filter(patient_id=patient.pk).exists():
+        raise _EvidenceOwed
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     alert.patient = patient
     if alert.state not in Alert.PENDING_STATES:
