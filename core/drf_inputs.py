@@ -51,11 +51,27 @@ class JSONParser(parsers.JSONParser):
         if json_depth_exceeds(text):
             raise exceptions.ParseError(JSON_TOO_DEEP)
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant)
         except RecursionError as exc:
             raise exceptions.ParseError(JSON_TOO_DEEP) from exc
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        # "\ud800" escapes a lone UTF-16 surrogate: valid JSON, but no UTF-8 text can hold
+        # it (PostgreSQL, the audit trail and the error answer echoing it would all fail).
+        if "\\u" in text and _has_lone_surrogate(data):
+            raise exceptions.ParseError(LONE_SURROGATE)
+        return data
+
+
+LONE_SURROGATE = "JSON parse error - a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)."
+
+
+def _has_lone_surrogate(data) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _reject_constant(name: str):
