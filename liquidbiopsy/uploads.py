@@ -104,11 +104,19 @@ class _ClaimLost(Exception):
     the worker did is rolled back and the upload keeps the state the sweep gave it."""
 
 
+def _storable(error: dict) -> dict:
+    """An error as the errors column can hold it: a NUL the file carried (in a column or
+    sample name the message echoes) is shown as \\x00; PostgreSQL text cannot hold NUL."""
+    return {k: v.replace("\x00", "\\x00") if isinstance(v, str) else v for k, v in error.items()}
+
+
 def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> Upload:
     """End the upload, if it is still this worker's claim (`upload.updated_at` is the claim's
     time, a fencing token: the sweep's requeue or give-up changes it); else _ClaimLost."""
     finished_at = timezone.now()
-    kept = [e.as_dict() if hasattr(e, "as_dict") else e for e in errors][:MAX_STORED_ERRORS]
+    kept = [_storable(e.as_dict() if hasattr(e, "as_dict") else e) for e in errors][
+        :MAX_STORED_ERRORS
+    ]
     rows_done = upload.rows_total if state == Upload.State.DONE else upload.rows_done
     ended = Upload.objects.filter(
         pk=upload.pk, state=Upload.State.PROCESSING, updated_at=upload.updated_at
