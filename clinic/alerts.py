@@ -60,6 +60,11 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
             initial={"effective_on": timezone.localdate(), "revision": alert.revision},
         )
     current = patient_selectors.current_regimen(patient=patient)
+    pending = alert.state in Alert.PENDING_STATES
+    switch_possible = _switch_possible(current, config.allowed_ais)
+    if form is not None and not switch_possible:  # never offer what the service refuses
+        decision = form.fields["decision"]
+        decision.choices = [c for c in decision.choices if c[0] != Alert.Decision.SWITCH]
     return render(
         request,
         "clinic/alert.html",
@@ -90,6 +95,10 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
             if alert.state in Alert.PENDING_STATES
             else [],
             "current": current,
+            "regimen_changed": pending and _regimen_changed(alert.facts_snapshot, current),
+            "switch_refused": pending
+            and alert.kind == Alert.Kind.SWITCH_RECOMMENDED
+            and not switch_possible,
             "form": form if can_decide else None,
             "confirm": confirm,
             "lookback_days": settings.SCAN_LOOKBACK_DAYS,
@@ -101,6 +110,23 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
         },
         status=status,
     )
+
+
+def _switch_possible(current, allowed_ais) -> bool:
+    """The service's own test: a switch starts from an allowed AI with a CDK4/6 inhibitor."""
+    return (
+        current is not None
+        and current.endocrine_agent in allowed_ais
+        and bool(current.cdk46_inhibitor)
+    )
+
+
+def _regimen_changed(facts: dict, current) -> bool:
+    """The regimen now is not the one the rule saw on the blood test's date."""
+    seen = (facts.get("endocrine_agent") or "", facts.get("cdk46_inhibitor") or "")
+    if current is None:
+        return True
+    return (current.endocrine_agent, current.cdk46_inhibitor or "") != seen
 
 
 def _alert(alert_id: int) -> Alert:
@@ -148,7 +174,7 @@ def alert_decide(request, alert_id: int):
         if (
             data["decision"] == "switch"
             and not data.get("confirmed")
-            and current is not None
+            and _switch_possible(current, rule_config().allowed_ais)
             and data.get("effective_on")
         ):
             summary = presentation.switch_summary(
