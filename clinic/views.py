@@ -17,11 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CLINIC_ROLES, Role, primary_role, role_required
 from clinic.timeline import patient_timeline_figure
 from clinic.workflows import patient_change, regimen_receive, scan_receive
+from core.clock import clinic_today
 from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm, add_service_errors
@@ -75,12 +77,28 @@ def patient_detail(request, patient_id: int):
                 }
             ),
             "min_therapy_months": settings.MIN_THERAPY_MONTHS,
+            "time_on_regimen": _time_on(regimens[0].started_on) if regimens else "",
+            "regimen_starts_later": bool(regimens) and regimens[0].started_on > clinic_today(),
             "timeline": patient_timeline_figure(
                 reports=reports, regimens=regimens, scans=scans, draws=draws, alerts=alerts
             ),
             "plotly_version": plotly.__version__,
         },
     )
+
+
+def _time_on(started_on) -> str:
+    """Time on a regimen in clinic days: 'started today', 'starts in 3 days', '1 year, 7 months'.
+
+    Django's `timesince` on a date counts from midnight UTC to now, so a regimen started
+    today read '20 hours, 41 minutes', and one starting later read '0 minutes'.
+    """
+    days = (clinic_today() - started_on).days
+    if days == 0:
+        return "started today"
+    if days < 0:
+        return f"starts in {-days} day{'s' if days < -1 else ''}"
+    return timesince(started_on, clinic_today())
 
 
 def not_found(request, exception=None):
