@@ -147,6 +147,8 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
 
     esr1: dict[str, list] = defaultdict(list)
     others: dict[str, list] = defaultdict(list)
+    # Calls the caller did not PASS: their own hollow markers, never on a detection line.
+    filtered: dict[str, list] = defaultdict(list)
     informative, non_informative, failed = [], [], []
     for report in reports:
         if report.qc_status != LabReport.QcStatus.PASS:
@@ -157,6 +159,9 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
             (informative if _informative(report) else non_informative).append(report)
         for call in calls:
             name = f"{call.gene} {call.hgvs_p or f'chr{call.chrom}:{call.pos}'}"
+            if getattr(call, "filter", "") not in ("", ".", "PASS"):
+                filtered[f"{name} (filtered call, not used)"].append((report, call))
+                continue
             (esr1 if call.gene == "ESR1" else others)[name].append((report, call))
 
     drawn_values = []
@@ -181,6 +186,25 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
                 row=1,
                 col=1,
             )
+    for name, points in sorted(filtered.items()):
+        values = [float(c.vaf) * 100 for _, c in points]
+        visible = True if name.startswith("ESR1 ") else "legendonly"
+        if visible is True:
+            drawn_values += values
+        fig.add_trace(
+            go.Scatter(
+                x=[r.collected_on.isoformat() for r, _ in points],
+                y=values,
+                mode="markers",
+                name=_text(name),
+                visible=visible,
+                marker={"size": 9, "symbol": "diamond-open"},
+                customdata=[f"{_hover(r)}<br>filter {_text(c.filter)}" for r, c in points],
+                hovertemplate="%{y:.3g}% on %{x}<br>%{customdata}<extra>%{fullData.name}</extra>",
+            ),
+            row=1,
+            col=1,
+        )
     axis_range = _fitted_range(drawn_values)
 
     for label, items, symbol, colour in (
