@@ -11,8 +11,10 @@ import json
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.signals import token_expired
 from rest_framework import exceptions, parsers
 
 # --- Bounds on what a request may carry (issue 12 item 7) ------------------------------------
@@ -91,6 +93,20 @@ class TokenAuthentication(KnoxTokenAuthentication):
         if not TOKEN_SHAPE.fullmatch(token):
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         return super().authenticate_credentials(token)
+
+    def _cleanup_token(self, auth_token) -> bool:
+        """Whether the presented token has expired (then deleted, as knox does).
+
+        knox's own version also loads every other token of the same user on every request
+        to delete the expired ones: one more query per API call for a lab account that
+        holds several tokens. Tokens are issued without expiry (TOKEN_TTL is None), and an
+        expired one is refused and deleted here when it is next presented."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            username = auth_token.user.get_username()
+            auth_token.delete()
+            token_expired.send(sender=self.__class__, username=username, source="auth_token")
+            return True
+        return False
 
 
 class TokenScheme(KnoxTokenScheme):
