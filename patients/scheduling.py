@@ -863,7 +863,7 @@ class ResultsApplied:
     redraws_cancelled: list[int] = field(default_factory=list)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # its callers' transaction; none recovers from its errors
 def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> ResultsApplied:
     """Move draws as their lab results say, for one report or a file of them.
 
