@@ -82,7 +82,9 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
                 vaf_floor=config.vaf_floor,
                 allowed_ais=config.allowed_ais,
             ),
-            "withdrawn": presentation.withdrawn_text(alert.withdrawn_reason, alert.withdrawn_detail)
+            "withdrawn": presentation.withdrawn_text(
+                alert.withdrawn_reason, alert.withdrawn_detail, drug_label=formulary.label
+            )
             if alert.state == Alert.State.WITHDRAWN
             else [],
             "evidence": [(r, [v for v in r.variants.all() if v.gene == "ESR1"]) for r in evidence],

@@ -8,6 +8,7 @@ from functools import cache
 from django.conf import settings
 
 from liquidbiopsy.esr1 import load_allowlist
+from patients.formulary import get_formulary
 from therapy.rules import RuleConfig
 
 
@@ -22,4 +23,5 @@ def rule_config() -> RuleConfig:
         allowlist=load_allowlist(
             settings.ESR1_ALLOWLIST_PATH, any_lbd_missense=settings.ESR1_ANY_LBD_MISSENSE
         ),
+        switch_target=get_formulary().switch_target,
     )

@@ -143,9 +143,22 @@ REASON_TEXT = {
 }
 
 
-def withdrawn_text(reason: str, detail: dict) -> list[str]:
+def withdrawn_text(reason: str, detail: dict, drug_label=str) -> list[str]:
     """Sentences saying why an alert was withdrawn and what did it."""
-    lines = [f"Withdrawn: {REASON_TEXT.get(reason, reason.replace('_', ' '))}."]
+    text = REASON_TEXT.get(reason, reason.replace("_", " "))
+    if reason == "patient_state" and detail.get("state") == "post_switch":
+        text = "the patient is in post-switch monitoring (no switch alerts)"
+    lines = [f"Withdrawn: {text}."]
+    regimen = detail.get("regimen")
+    if detail.get("switched_by_regimen") and isinstance(regimen, dict):
+        agents = [drug_label(regimen.get("endocrine_agent") or "")]
+        if regimen.get("cdk46_inhibitor"):
+            agents.append(drug_label(regimen["cdk46_inhibitor"]))
+        lines.append(
+            "The switch was recorded by hand as a new regimen: "
+            f"{' + '.join(agents)} from {_day(regimen.get('started_on'))}. "
+            "No decision was recorded on this alert."
+        )
     for r in detail.get("reports", []) if isinstance(detail.get("reports"), list) else []:
         if not isinstance(r, dict):
             continue
@@ -159,7 +172,7 @@ def withdrawn_text(reason: str, detail: dict) -> list[str]:
                 f"{name} was replaced by v{r.get('now_version')} ({r.get('now_status')}), "
                 "which no longer supports it."
             )
-    if detail.get("state"):
+    if detail.get("state") and not detail.get("switched_by_regimen"):
         lines.append(f"Surveillance state: {detail['state'].replace('_', ' ')}.")
     return lines
 

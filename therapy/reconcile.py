@@ -56,6 +56,7 @@ from therapy.rules import (
     evaluate_serena6_switch,
     qualifying_calls,
     switch_facts,
+    switched_by_hand,
 )
 
 W = Alert.WithdrawnReason
@@ -618,6 +619,7 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
         return []
     config = rule_config()
     patients, oncologists, regimens, scans, reports, alerts = _gather(ids, config)
+    _follow_switches_by_hand(patients, regimens, config, acting_user)
     run = _Run(acting_user, config, patients)
     run.oncologists = oncologists
     all_reports: list[_Report] = []
@@ -673,6 +675,8 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
                 kind != ESR1_WITH_PROGRESSION or pinfo["state"] in ("deceased", "withdrawn")
             ):
                 reason, detail = W.PATIENT_STATE, {"state": pinfo["state"]}
+                if "switched_by" in pinfo:
+                    detail.update(pinfo["switched_by"])
             else:
                 reason, detail = W.EVIDENCE_RETRACTED, _retracted_detail(alert)
             run.withdraw(alert, reason, detail)
@@ -688,6 +692,34 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
     if batch is not None:
         batch.run()
     return run.touched
+
+
+def _follow_switches_by_hand(patients: dict, regimens: dict, config: RuleConfig, acting_user):
+    """An active patient whose current regimen is the recommended switch, recorded by hand
+    (therapy.rules.switched_by_hand), is switched: post-switch monitoring, as accepting the
+    alert would have left her (DESIGN §3, §5). Her pending switch or review alert then has no
+    evidence (clause 2: she is not `active`) and is withdrawn for her state, the withdrawal
+    naming the regimen; it is not recorded as accepted, since nobody decided it.
+
+    Her row is locked already (_gather); only a patient this applies to costs a query."""
+    from patients.services import patient_mark_switched
+
+    for pid, pinfo in patients.items():
+        if pinfo["state"] != "active":
+            continue
+        regimen = switched_by_hand(regimens[pid], config)
+        if regimen is None:
+            continue
+        patient_mark_switched(patient=Patient(pk=pid), acting_user=acting_user)
+        pinfo["state"] = "post_switch"
+        pinfo["switched_by"] = {
+            "switched_by_regimen": regimen.id,
+            "regimen": {
+                "endocrine_agent": regimen.endocrine_agent,
+                "cdk46_inhibitor": regimen.cdk46_inhibitor,
+                "started_on": regimen.started_on.isoformat(),
+            },
+        }
 
 
 def _retracted_detail(alert: Alert) -> dict:

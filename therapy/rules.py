@@ -68,6 +68,7 @@ class RuleConfig:
     scan_lookback_days: int
     rise_factor: Decimal
     allowlist: Allowlist
+    switch_target: str = ""  # the formulary's switch target (camizestrant)
 
 
 # --- Therapy lines (facts as of collection) --------------------------------------------------
@@ -129,6 +130,29 @@ def lines_of(regimens: Sequence[RegimenFact], allowed_ais: frozenset[str]) -> li
         else:
             lines.append([regimen])
     return [Line(tuple(line)) for line in lines]
+
+
+def switched_by_hand(regimens: Sequence[RegimenFact], config: RuleConfig) -> RegimenFact | None:
+    """The current regimen when it is the switch an alert recommends, recorded as a regimen
+    (the regimen form or API) rather than by accepting the alert: the switch target with the
+    same CDK4/6 inhibitor as the allowed-AI regimen it replaced, which did not end for
+    progression (DESIGN §5: "switching <AI> to camizestrant, continue <CDK4/6i>").
+
+    Such a patient is switched, as an accepted switch leaves her: post-switch monitoring."""
+    if not config.switch_target or len(regimens) < 2:
+        return None
+    ordered = sorted(regimens, key=lambda r: (r.started_on, r.id))
+    current, before = ordered[-1], ordered[-2]
+    if (
+        current.ended_on is None
+        and current.endocrine_agent == config.switch_target
+        and current.cdk46_inhibitor
+        and _is_ai_cdk46(before, config.allowed_ais)
+        and before.cdk46_inhibitor == current.cdk46_inhibitor
+        and before.end_reason != "progression"
+    ):
+        return current
+    return None
 
 
 def regimen_on(regimens: Sequence[RegimenFact], day: dt.date) -> RegimenFact | None:

@@ -46,10 +46,12 @@ def test_the_alert_page_says_the_regimen_changed_after_the_blood_test(
 def test_no_switch_is_offered_when_the_patient_is_no_longer_on_an_allowed_ai(
     client, lab_token_api, eligible, oncologist
 ):
-    alert = _alert_with_new_regimen(lab_token_api, eligible, oncologist, "camizestrant")
+    # Fulvestrant: camizestrant with the same CDK4/6 inhibitor is the switch itself, which
+    # settles the alert (tests/therapy/test_clinfix_hand_switch.py).
+    alert = _alert_with_new_regimen(lab_token_api, eligible, oncologist, "fulvestrant")
     client.force_login(oncologist)
     html = client.get(f"/alerts/{alert.pk}/").content.decode()
-    assert "now Camizestrant + Palbociclib since 20 Nov 2026" in html
+    assert "now Fulvestrant + Palbociclib since 20 Nov 2026" in html
     assert 'value="switch"' not in html
     assert "A switch cannot be recorded from this regimen: decline or defer the alert" in html
     # A switch posted anyway is refused at once, with the reason, not after a summary.
