@@ -36,7 +36,6 @@ import gzip
 import io
 import math
 import re
-import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -543,10 +542,11 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
         reader = vcf.make_reader(header.lines)
     except Exception as exc:  # a header vcfpy cannot assemble
         raise _Abort(ParseError(chrom_index + 1, None, f"Unreadable VCF header ({exc}).")) from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an undeclared AD is read as Number=R
-        ad_info = reader.header.get_format_field_info("AD")
-    ad_number = getattr(ad_info, "number", None)
+    numbers = {
+        "ad_number": vcf.declared_number(reader, "FORMAT", "AD"),
+        "af_number": vcf.declared_number(reader, "FORMAT", "AF"),
+        "info_af_number": vcf.declared_number(reader, "INFO", "AF"),
+    }
     sample_index = samples.index(sample) if sample is not None else None
     variants: list[dict[str, Any]] = []
     rows = 0
@@ -562,7 +562,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
         if problem is not None:
             continue  # no sample to read: the error above says why
         variants += _vcf_calls(
-            number, line, columns, reader, sample_index, ad_number, build, header, errors
+            number, line, columns, reader, sample_index, numbers, build, header, errors
         )
 
     report = _new_report(fields)
@@ -617,7 +617,7 @@ def _in_esr1(chrom: str, pos: int, build: str | None) -> bool:
 
 
 def _vcf_calls(
-    number, line, columns, reader, sample_index, ad_number, build, header, errors
+    number, line, columns, reader, sample_index, numbers, build, header, errors
 ) -> list[dict[str, Any]]:
     """The calls of one record: one per ALT allele; [] with an error when it is broken."""
     cells = line.split("\t")
@@ -659,7 +659,7 @@ def _vcf_calls(
             alt_index=index,
             n_alts=len(record.ALT),
             alt=alt,
-            ad_number=ad_number,
+            **numbers,
         )
         if problem is not None:
             errors.append(ParseError(number, "vaf", problem))

@@ -9,7 +9,9 @@ its line; nothing here raises for any input.
    (Strelka2, VarScan2), else the only sample; several samples and none of these is an
    error naming them. A VCF without sample columns (LoFreq) uses INFO.
 2. Allele fraction, first that applies: the sample's FORMAT AF; its FORMAT AD (ref, alt...
-   depths, Number=R); the caller's own counts (Strelka2 tier-1 ``<ALT>U`` over AU+CU+GU+TU,
+   depths, Number=R); a per-allele AF is read only at the length its Number= gives (one per
+   ALT, or REF first for Number=R): a list of another length ("1,5" for 1.5) falls back to
+   AD, else is an error, never its first value; the caller's own counts (Strelka2 tier-1 ``<ALT>U`` over AU+CU+GU+TU,
    Strelka2 indels TIR/(TIR+TAR), FreeBayes AO/(AO+RO), VarScan2 FREQ in percent or
    AD/(AD+RD) with its one-value AD); INFO AF only without sample columns (INFO AF of a
    genotyped file is 0.5 for a heterozygote, never the sample's fraction).
@@ -167,12 +169,37 @@ def choose_sample(
     )
 
 
-def _per_allele(value: Any, index: int, n_alts: int) -> Any:
-    if isinstance(value, list):
-        return (
-            value[index] if len(value) == n_alts else (value[0] if n_alts == 1 and value else None)
-        )
-    return value if n_alts == 1 else None
+def _shown(values: list) -> str:
+    return ", ".join("." if v is None else str(_number(v)) for v in values)
+
+
+def _per_allele(value: Any, index: int, n_alts: int, number: Any, name: str):
+    """(ALT `index`'s value, None) of a per-allele field declared with Number=`number`;
+    (None, None) when the field is absent or "."; (None, why) when its length fits neither
+    one value per ALT (Number=A, or a one-value Number=1 on a one-ALT record) nor, for
+    Number=R, REF and each ALT. Never the first value whatever the length: "1,5" is not 1.0,
+    and a Number=R list's first value is the REF allele's."""
+    if value is None:
+        return None, None
+    values = value if isinstance(value, list) else [value]
+    if all(v is None for v in values):
+        return None, None
+    reference = number == "R"
+    wanted = n_alts + 1 if reference else n_alts
+    if len(values) == wanted:
+        return values[index + 1 if reference else index], None
+    plural = "s" if n_alts > 1 else ""
+    needs = (
+        f"one for REF and one per ALT allele (Number=R), {wanted} in all"
+        if reference
+        else "one per ALT allele (Number=A)"
+    )
+    comma = len(values) == 2 and n_alts == 1 and not reference
+    hint = " A decimal comma reads as two values: write 0.015, not 0,015." if comma else ""
+    return None, (
+        f"{name} has {len(values)} value{'s' if len(values) > 1 else ''} ({_shown(values)}) "
+        f"for {n_alts} ALT allele{plural}; it needs {needs}.{hint}"
+    )
 
 
 def _ints(value: Any) -> list[int] | None:
@@ -183,12 +210,24 @@ def _ints(value: Any) -> list[int] | None:
 
 
 def allele_fraction(
-    *, data: dict | None, info: dict, alt_index: int, n_alts: int, alt: str, ad_number
+    *,
+    data: dict | None,
+    info: dict,
+    alt_index: int,
+    n_alts: int,
+    alt: str,
+    ad_number,
+    af_number: Any = "A",
+    info_af_number: Any = "A",
 ) -> tuple[dict[str, Any], str | None]:
-    """({"vaf" or "vaf_percent": ..., "depth": ...}, problem) by DESIGN.md §6's precedence."""
+    """({"vaf" or "vaf_percent": ..., "depth": ...}, problem) by DESIGN.md §6's precedence.
+    `ad_number`, `af_number`, `info_af_number`: the Number= the header declares for FORMAT
+    AD, FORMAT AF and INFO AF."""
     out: dict[str, Any] = {}
     if data is None:  # no sample columns: the caller's INFO is the sample
-        af = _per_allele(info.get("AF"), alt_index, n_alts)
+        af, problem = _per_allele(info.get("AF"), alt_index, n_alts, info_af_number, "INFO/AF")
+        if problem is not None:
+            return out, problem
         if af is None:
             return out, "No allele fraction: a VCF without sample columns needs INFO/AF."
         out["vaf"] = _number(af)
@@ -197,7 +236,7 @@ def allele_fraction(
         return out, None
     depth = data.get("DP") if isinstance(data.get("DP"), int) else None
     counted: int | None = None
-    af = _per_allele(data.get("AF"), alt_index, n_alts)
+    af, af_problem = _per_allele(data.get("AF"), alt_index, n_alts, af_number, "FORMAT/AF")
     ad = data.get("AD")
     if af is not None:
         out["vaf"] = _number(af)
@@ -207,6 +246,8 @@ def allele_fraction(
             return out, "FORMAT/AD counts no reads, so it gives no allele fraction."
         out["vaf"] = _ratio(ad[alt_index + 1], total)
         counted = total
+    elif af_problem is not None:  # a malformed AF and no AD to read instead
+        return out, af_problem
     elif alt.upper() in _READ_BASES and all(f"{b}U" in data for b in _READ_BASES):
         tier1 = {
             b: (data[f"{b}U"] or [None])[0] if isinstance(data[f"{b}U"], list) else data[f"{b}U"]
@@ -377,6 +418,21 @@ def parse_record(reader, line: str):
             return reader.parser.parse_line(line), None
     except Exception as exc:  # vcfpy raises ValueError, IndexError, KeyError... by field
         return None, f"Unreadable record ({type(exc).__name__}: {exc})."
+
+
+def declared_number(reader, kind: str, key: str) -> Any:
+    """The Number= the header declares for an INFO or FORMAT field (vcfpy's default for an
+    undeclared one: AD is Number=R, FORMAT AF '.', INFO AF A); None for a declaration vcfpy
+    cannot read (a line without Type=, say)."""
+    get = (
+        reader.header.get_info_field_info if kind == "INFO" else reader.header.get_format_field_info
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(get(key), "number", None)
+    except Exception:  # vcfpy raises KeyError, ValueError... for a malformed declaration
+        return None
 
 
 def make_reader(header_lines: list[str]):

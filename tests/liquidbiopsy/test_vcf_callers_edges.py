@@ -1,0 +1,169 @@
+"""VCF records at the edges of what callers write (DESIGN.md §6), read as the lab meant them.
+
+Each case is a record a real caller or pipeline writes (Mutect2, Strelka2, VarScan2 and
+bcbio's rewrite of it, FreeBayes, LoFreq, SnpEff and VEP annotations). A value that cannot
+be tied to one allele, or whose unit is not stated, is an error naming its line and field;
+nothing is ever read as another allele's or as the REF allele's. The cases that worked before
+are pinned here too so that they keep working.
+"""
+
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from liquidbiopsy.models import VariantCall
+from liquidbiopsy.parsers import parse_vcf
+from tests.liquidbiopsy.test_vcf_callers import REPORT_LINES, line_of
+
+D = Decimal
+HEAD = "##fileformat=VCFv4.2\n" + REPORT_LINES
+GRCH38 = "##genome_build=GRCh38\n"
+D538G = 152098791  # ESR1 c.1613A>G on GRCh38
+Y537 = 152098788  # ESR1 c.1610A (Tyr537) on GRCh38
+
+
+def fmt(key: str, number: str, kind: str = "Integer") -> str:
+    return f'##FORMAT=<ID={key},Number={number},Type={kind},Description="{key}">\n'
+
+
+def info(key: str, number: str, kind: str = "String") -> str:
+    return f'##INFO=<ID={key},Number={number},Type={kind},Description="{key}">\n'
+
+
+def columns(*samples: str) -> str:
+    names = "\t".join(("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"))
+    return "#" + names + ("\tFORMAT\t" + "\t".join(samples) if samples else "") + "\n"
+
+
+def record(keys="", *values, pos=D538G, ref="A", alt="G", filt="PASS", notes=".", chrom="chr6"):
+    cells = [chrom, str(pos), ".", ref, alt, ".", filt, notes]
+    if keys:
+        cells += [keys, *values]
+    return "\t".join(cells) + "\n"
+
+
+def vcf(header: str, *records: str, samples=("TUMOR",), head=HEAD + GRCH38) -> bytes:
+    return (head + header + columns(*samples) + "".join(records)).encode()
+
+
+def parsed(data: bytes):
+    result = parse_vcf(data)
+    [report] = result.reports or [{"variants": []}]
+    return result, report["variants"]
+
+
+def fractions(variants) -> list[tuple[str, str | None]]:
+    return [(v["alt"], str(v.get("vaf", v.get("vaf_percent")))) for v in variants]
+
+
+def errors_of(result) -> list[tuple[int | None, str | None]]:
+    return [(e.line, e.field) for e in result.errors]
+
+
+def stored():
+    return list(VariantCall.objects.order_by("id"))
+
+
+AF_A = fmt("AF", "A", "Float")
+AF_R = fmt("AF", "R", "Float")
+AD_R = fmt("AD", "R")
+DP = fmt("DP", "1")
+
+
+# --- 1. Per-allele lists: read only at the length their Number= gives -------------------------
+
+
+def test_a_comma_decimal_af_is_not_read_as_its_first_value():
+    data = vcf(AF_A, record("GT:AF", "0/1:1,5"))  # "1,5" meant 1.5%, or 0.015
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert errors_of(result) == [(line_of(data, "chr6\t"), "vaf")]
+    assert "FORMAT/AF has 2 values (1.0, 5.0) for 1 ALT allele" in result.errors[0].message
+
+
+def test_an_af_that_does_not_fit_its_alleles_falls_back_to_ad():
+    data = vcf(AF_A + AD_R, record("GT:AF:AD", "0/1:1,5:990,10"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0100000000")]
+
+
+def test_a_number_r_af_skips_the_ref_fraction():
+    data = vcf(AF_R, record("GT:AF", "0/1:0.98,0.02"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.02")]
+
+
+def test_a_number_r_af_on_a_multiallelic_record_gives_each_allele_its_own():
+    data = vcf(AF_R, record("GT:AF", "0/1/2:0.97,0.02,0.01", pos=Y537, alt="C,G"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("C", "0.02"), ("G", "0.01")]
+
+
+def test_a_number_r_af_of_alt_length_is_an_error_not_the_ref_fraction():
+    data = vcf(AF_R, record("GT:AF", "0/1:0.02"))
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert errors_of(result) == [(line_of(data, "chr6\t"), "vaf")]
+    assert "Number=R" in result.errors[0].message
+
+
+def test_one_af_for_two_alts_is_an_error_never_both_alleles_fraction():
+    data = vcf(fmt("AF", "1", "Float"), record("GT:AF", "0/1/2:0.02", pos=Y537, alt="C,G"))
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    line = line_of(data, "chr6\t")
+    assert errors_of(result) == [(line, "vaf"), (line, "vaf")]
+
+
+def test_an_info_af_that_does_not_fit_its_alleles_is_an_error_naming_info_af():
+    lofreq = info("AF", "A", "Float") + info("DP", "1", "Integer")
+    data = vcf(lofreq, record(notes="DP=6021;AF=0,4484"), samples=())
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert errors_of(result) == [(line_of(data, "chr6\t"), "vaf")]
+    assert "INFO/AF has 2 values" in result.errors[0].message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_alts=st.integers(1, 3),
+    values=st.lists(st.integers(1, 99), min_size=1, max_size=5),
+    number=st.sampled_from(["A", "R"]),
+)
+def test_a_per_allele_af_is_read_at_its_allele_or_not_at_all(n_alts, values, number):
+    """Invariant: each call's fraction is the list's value for its own allele (Number=R skips
+    REF); a list of any other length gives no fraction, only errors naming the line."""
+    alts = ["C", "G", "T"][:n_alts]
+    text = ",".join(f"0.{v:02d}" for v in values)
+    data = vcf(fmt("AF", number, "Float"), record("AF", text, pos=Y537, alt=",".join(alts)))
+
+    result, variants = parsed(data)
+
+    wanted = n_alts if number == "A" else n_alts + 1
+    if len(values) == wanted:
+        own = values if number == "A" else values[1:]
+        assert result.errors == []
+        assert fractions(variants) == [
+            (a, f"0.{v:02d}".rstrip("0")) for a, v in zip(alts, own, strict=True)
+        ]
+    else:
+        assert variants == []
+        assert {(e.line, e.field) for e in result.errors} == {(line_of(data, "chr6\t"), "vaf")}
