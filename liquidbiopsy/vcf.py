@@ -7,7 +7,8 @@ its line; nothing here raises for any input.
 
 1. The sample: the one named by ``##tumor_sample=``, else the column named TUMOR
    (Strelka2, VarScan2), else the only sample; several samples and none of these is an
-   error naming them. A VCF without sample columns (LoFreq) uses INFO.
+   error naming them, and so are ##tumor_sample lines naming different samples. A VCF
+   without sample columns (LoFreq) uses INFO.
 2. Allele fraction, first that applies: the sample's FORMAT AF; its FORMAT AD (ref, alt...
    depths, Number=R); a per-allele AF is read only at the length its Number= gives (one per
    ALT, or REF first for Number=R): a list of another length ("1,5" for 1.5) falls back to
@@ -69,7 +70,7 @@ def _number(value: Any) -> Any:
 class _Header:
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.tumor_sample: tuple[str, int] | None = None
+        self.tumor_samples: list[tuple[str, int]] = []  # (name, line) of each ##tumor_sample
         self.builds: list[tuple[str, int, str]] = []  # (build, line, source)
 
 
@@ -113,7 +114,7 @@ def read_header(lines: list[str], field_keys) -> tuple[_Header, dict, list[Probl
                 continue
             header.lines.append(line)
             if key == "tumor_sample":
-                header.tumor_sample = (value, number)
+                header.tumor_samples.append((value, number))
             elif key in ("genome_build", "reference", "contig"):
                 _header_build(key, value, number, header, problems)
             if key in field_keys:
@@ -143,9 +144,20 @@ def genome_build(header: _Header, problems: list[Problem]) -> str | None:
 def choose_sample(
     header: _Header, samples: list[str], line: int
 ) -> tuple[str | None, Problem | None]:
-    """DESIGN.md §6: ##tumor_sample, else the TUMOR column, else the only sample."""
-    if header.tumor_sample is not None:
-        name, number = header.tumor_sample
+    """DESIGN.md §6: ##tumor_sample, else the TUMOR column, else the only sample. Several
+    ##tumor_sample lines naming different samples (a multi-tumour Mutect2 run) leave the
+    tumour unknown: an error naming them, never the last line's sample."""
+    names = {name for name, _ in header.tumor_samples}
+    if len(names) > 1:
+        where = ", ".join(f"{name} (line {number})" for name, number in header.tumor_samples)
+        return None, (
+            header.tumor_samples[-1][1],
+            "tumor_sample",
+            f"Several ##tumor_sample lines name different samples: {where}; which is the "
+            "tumour is not known. Give one ##tumor_sample line, naming this report's sample.",
+        )
+    if header.tumor_samples:
+        name, number = header.tumor_samples[0]
         if name in samples:
             return name, None
         listed = ", ".join(samples) or "none"

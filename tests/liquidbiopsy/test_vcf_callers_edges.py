@@ -9,12 +9,14 @@ are pinned here too so that they keep working.
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liquidbiopsy.models import VariantCall
 from liquidbiopsy.parsers import parse_vcf
-from tests.liquidbiopsy.test_vcf_callers import REPORT_LINES, line_of
+from tests.builders import counts
+from tests.liquidbiopsy.test_vcf_callers import REPORT_LINES, caller_vcf, line_of, upload
 
 D = Decimal
 HEAD = "##fileformat=VCFv4.2\n" + REPORT_LINES
@@ -167,3 +169,42 @@ def test_a_per_allele_af_is_read_at_its_allele_or_not_at_all(n_alts, values, num
     else:
         assert variants == []
         assert {(e.line, e.field) for e in result.errors} == {(line_of(data, "chr6\t"), "vaf")}
+
+
+# --- 2. Several ##tumor_sample lines: which sample is the tumour is not known ---------------
+
+
+@pytest.mark.django_db
+def test_two_different_tumor_sample_lines_are_refused_naming_both(lab_token_api, collected):
+    # Mutect2 multi-tumour: the second tumour's line was kept; the last no longer wins.
+    data = caller_vcf(
+        "mutect2_tumor_normal.vcf",
+        replace=(
+            "##tumor_sample=PT0001_cfDNA_T\n",
+            "##tumor_sample=PT0001_cfDNA_T\n##tumor_sample=PT0001_blood_N\n",
+        ),
+    )
+    before = counts()
+
+    response = upload(lab_token_api, data)
+
+    assert response.status_code == 400, response.json()
+    [error] = response.json()["extra"]["errors"]
+    assert (error["line"], error["field"]) == (
+        line_of(data, "##tumor_sample=PT0001_blood_N"),
+        "tumor_sample",
+    )
+    first = line_of(data, "##tumor_sample=PT0001_cfDNA_T")
+    assert f"PT0001_cfDNA_T (line {first})" in error["message"]
+    assert "PT0001_blood_N" in error["message"]
+    assert counts() == before
+
+
+def test_the_same_tumor_sample_line_twice_is_one_tumour():
+    header = "##tumor_sample=T\n##tumor_sample=T\n" + AF_A
+    data = vcf(header, record("GT:AF", "0/0:0.001", "0/1:0.0112"), samples=("N", "T"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0112")]
