@@ -214,6 +214,14 @@ def _per_allele(value: Any, index: int, n_alts: int, number: Any, name: str):
     )
 
 
+def _tier1(value: Any) -> Any:
+    """Strelka2's tier-1 count: the first of its "tier 1,tier 2" pair (Number=2), or the one
+    value when a pipeline declares it Number=1."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
 def _ints(value: Any) -> list[int] | None:
     values = value if isinstance(value, list) else [value]
     if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
@@ -261,10 +269,7 @@ def allele_fraction(
     elif af_problem is not None:  # a malformed AF and no AD to read instead
         return out, af_problem
     elif alt.upper() in _READ_BASES and all(f"{b}U" in data for b in _READ_BASES):
-        tier1 = {
-            b: (data[f"{b}U"] or [None])[0] if isinstance(data[f"{b}U"], list) else data[f"{b}U"]
-            for b in _READ_BASES
-        }
+        tier1 = {b: _tier1(data[f"{b}U"]) for b in _READ_BASES}
         if not _ints(list(tier1.values())):
             return out, "Strelka2 counts AU, CU, GU, TU are not read counts."
         total = sum(tier1.values())
@@ -273,7 +278,7 @@ def allele_fraction(
         out["vaf"] = _ratio(tier1[alt.upper()], total)
         counted = total
     elif "TIR" in data and "TAR" in data:
-        tir, tar = (data["TIR"] or [None])[0], (data["TAR"] or [None])[0]
+        tir, tar = _tier1(data["TIR"]), _tier1(data["TAR"])
         if not _ints([tir, tar]) or tir + tar == 0:
             return out, "Strelka2 indel counts TIR/TAR are missing or count no reads."
         out["vaf"] = _ratio(tir, tir + tar)
