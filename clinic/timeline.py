@@ -321,7 +321,8 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
             row=1,
             col=1,
             annotation_text=_text(label),
-            annotation_position="top left",
+            # At the band's foot: the top row holds the alert stars.
+            annotation_position="bottom left",
             annotation_font_size=11,
         )
         if regimen.end_reason == Regimen.EndReason.CTDNA_GUIDED_SWITCH and regimen.ended_on:
@@ -333,6 +334,7 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
                 text="ctDNA-guided switch",
                 showarrow=False,
                 yanchor="bottom",
+                yshift=14,  # a line above "today", which a switch made today would cover
                 font={"color": "#1d6b38", "size": 11},
             )
     fig.add_vline(x=today, line_dash="dash", line_color="#1d2433", line_width=1)
@@ -349,7 +351,7 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
     tickvals, ticktext = _ticks(axis_range)
     fig.update_layout(
         height=460,
-        margin={"l": 70, "r": 20, "t": 30, "b": 40},
+        margin={"l": 70, "r": 20, "t": 44, "b": 40},
         template="plotly_white",
         legend={"orientation": "h", "y": -0.12},
         hovermode="closest",
@@ -366,13 +368,16 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
         col=1,
     )
     for row, title in ((SAMPLE_ROW, "Samples"), (SCAN_ROW, "Scans")):
+        # Named by a level tick label: a rotated axis title is taller than its short row
+        # and runs into the next row's at tablet width.
         fig.update_yaxes(
             range=[-1, 1],
-            showticklabels=False,
+            tickvals=[0],
+            ticktext=[title],
+            ticks="",
             showgrid=False,
             zeroline=False,
             fixedrange=True,
-            title={"text": title, "font": {"size": 12}},
             row=row,
             col=1,
         )
