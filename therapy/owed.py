@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 
-from core.db import AnyOf
+from core.db import AnyOf, rows_insert
 from therapy.models import ReconcileOwed
 from therapy.reconcile import alerts_reconcile
 
@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 def reconcile_owed_add(*, patient_ids: Iterable[int]) -> int:
     """Record that these patients' alerts need reconciling (set-based, idempotent)."""
-    rows = [ReconcileOwed(patient_id=pid) for pid in sorted(set(patient_ids))]
-    ReconcileOwed.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = [(pid,) for pid in sorted(set(patient_ids))]
+    rows_insert(ReconcileOwed, ["patient_id"], rows, ignore_conflicts=True)  # no instances
     return len(rows)
 
 

@@ -155,3 +155,17 @@ def test_an_upload_posted_with_the_broker_down_is_accepted_and_swept_later(
     assert upload.state == "queued"
     later = timezone.now() + dt.timedelta(minutes=10)
     assert uploads_stalled_requeue(now=later) == [upload.pk]
+
+
+def test_owing_a_reconcile_twice_records_it_once(oncologist):
+    """A patient owed by two files (or twice in one) is one row, whoever added it first."""
+    from tests.factories import PatientFactory
+    from therapy.owed import reconcile_owed_add
+
+    a, b, c = (PatientFactory(mrn=f"MRN-OWE{i}", oncologist=oncologist) for i in range(3))
+    assert reconcile_owed_add(patient_ids=[a.pk, b.pk, a.pk]) == 2
+    first = dict(ReconcileOwed.objects.values_list("patient_id", "owed_since"))
+    reconcile_owed_add(patient_ids=[b.pk, c.pk])
+    owed = dict(ReconcileOwed.objects.values_list("patient_id", "owed_since"))
+    assert set(owed) == {a.pk, b.pk, c.pk}
+    assert owed[b.pk] == first[b.pk]  # the first debt's time is kept
