@@ -665,7 +665,13 @@ def _vcf_calls(
             errors.append(ParseError(number, "vaf", problem))
             continue
         notes = vcf.annotation(
-            record.INFO, alt, header.lines, alt_index=index, n_alts=len(record.ALT)
+            record.INFO,
+            alt,
+            header.lines,
+            alt_index=index,
+            n_alts=len(record.ALT),
+            ref=record.REF,
+            alts=cells[4].strip().split(","),
         )
         if not notes.get("gene") and _in_esr1(record.CHROM, record.POS, build):
             notes["gene"] = "ESR1"

@@ -20,7 +20,9 @@ its line; nothing here raises for any input.
 4. FILTER other than PASS or "." is kept as the call's ``filter`` (shown, never used by the
    rule); a multi-allelic record gives one call per ALT, per-allele fields to their allele.
 5. Gene and HGVS from INFO: GENE, GENEINFO, SYMBOL, HGVSP/HGVSC, SnpEff ANN or VEP CSQ
-   (the entry of the allele, the canonical ESR1 transcript first). A record in ESR1's span
+   (the entry of the allele, the canonical ESR1 transcript first: ANN names the ALT as
+   written, CSQ in VEP's form, "-" for a deletion and without the shared first base, or by
+   ALLELE_NUM; an ALT that no entry names gets no annotation, never another allele's). A record in ESR1's span
    without a gene annotation is ESR1.
 6. The build: ``##genome_build``, ``##reference`` (a build name, or a path naming one), or the
    length of chromosome 6 in ``##contig`` lines; sources that disagree are an error.
@@ -359,10 +361,85 @@ def _info_of_allele(key: str, value, alt_index: int, n_alts: int, header_lines: 
     return values[0] if values else value
 
 
+def _is_sequence(allele: str) -> bool:
+    return allele.isalpha()  # not "*", "<DEL>", a breakend or "."
+
+
+def _vep_default(ref: str, alts: list[str], *, star: bool) -> list[str]:
+    """The ALTs as VEP writes them in CSQ's Allele without --minimal: when an ALT differs
+    from REF in length and REF and every ALT share their first base, that base is removed
+    from each, an emptied allele being "-" (REF AC, ALT A,ACC: "-", "CC"). `star`: whether
+    "*" and symbolic alleles take part in the shared-base test (VEP versions differ)."""
+    taking = [a for a in alts if star or _is_sequence(a)]
+    indel = any(len(a) != len(ref) for a in taking)
+    if not (indel and ref and all(a[:1] == ref[:1] for a in taking)):
+        return list(alts)
+    return [(a[1:] or "-") if (star or _is_sequence(a)) else a for a in alts]
+
+
+def _vep_minimal(ref: str, alt: str, *, prefix_first: bool) -> str:
+    """An ALT as `vep --minimal` writes it: the bases it shares with REF at either end
+    removed, "-" when none is left."""
+    if not _is_sequence(alt):
+        return alt
+    r, a = ref, alt
+
+    def prefix():
+        nonlocal r, a
+        while r and a and r[0] == a[0]:
+            r, a = r[1:], a[1:]
+
+    def suffix():
+        nonlocal r, a
+        while r and a and r[-1] == a[-1]:
+            r, a = r[:-1], a[:-1]
+
+    for trim in (prefix, suffix) if prefix_first else (suffix, prefix):
+        trim()
+    return a or "-"
+
+
+def _vep_forms(ref: str, alts: list[str], alleles: set[str]) -> list[str]:
+    """Each ALT as this file's CSQ names it: the first of VEP's ways of writing alleles
+    (default, then --minimal) that tells the ALTs apart and names every CSQ allele; else
+    the default, under which an allele written otherwise annotates no ALT."""
+    schemes = [
+        _vep_default(ref, alts, star=True),
+        _vep_default(ref, alts, star=False),
+        [_vep_minimal(ref, a, prefix_first=True) for a in alts],
+        [_vep_minimal(ref, a, prefix_first=False) for a in alts],
+    ]
+    for forms in schemes:
+        if len(set(forms)) == len(forms) and alleles <= set(forms):
+            return forms
+    return schemes[0]
+
+
+def _entry_is_mine(entry: dict, alt_index: int, n_alts: int, mine: str) -> bool:
+    """Whether an ANN/CSQ entry annotates ALT `alt_index`: by VEP's ALLELE_NUM (1-based)
+    when it gives one, else by its allele (`mine`, the ALT in the annotator's form). An
+    entry without an allele annotates a one-ALT record's only allele, and nothing else."""
+    number = entry.get("allele_num", "")
+    if number.isdigit():
+        return int(number) == alt_index + 1
+    if not entry["allele"]:
+        return n_alts == 1
+    return entry["allele"] == mine
+
+
 def annotation(
-    info: dict, alt: str, header_lines: list[str], *, alt_index: int = 0, n_alts: int = 1
+    info: dict,
+    alt: str,
+    header_lines: list[str],
+    *,
+    alt_index: int = 0,
+    n_alts: int = 1,
+    ref: str = "",
+    alts: list[str] | None = None,
 ) -> dict[str, str]:
-    """gene, hgvs_p, hgvs_c, transcript of one allele from the record's INFO."""
+    """gene, hgvs_p, hgvs_c, transcript of one allele from the record's INFO. `ref` and
+    `alts` (the record's REF and every ALT as written) give VEP's form of each ALT; an ALT
+    that no ANN/CSQ entry names gets none of them, never another allele's."""
     out: dict[str, str] = {}
     entries: list[dict[str, str]] = []
     for key, names in (
@@ -395,14 +472,24 @@ def annotation(
             entry = dict(zip(names, values, strict=False))
             entries.append(
                 {
-                    "allele": entry.get("Allele", ""),
+                    "source": key,
+                    "allele": entry.get("Allele", "").strip(),
+                    "allele_num": entry.get("ALLELE_NUM", "").strip(),
                     "gene": entry.get("Gene_Name") or entry.get("SYMBOL", ""),
                     "transcript": entry.get("Feature_ID") or entry.get("Feature", ""),
                     "hgvs_c": entry.get("HGVS.c") or entry.get("HGVSc", ""),
                     "hgvs_p": entry.get("HGVS.p") or entry.get("HGVSp", ""),
                 }
             )
-    mine = [e for e in entries if e["allele"] in (alt, "")] or entries
+    alts = alts if alts is not None else [alt]
+    csq_alleles = {e["allele"] for e in entries if e["source"] == "CSQ" and e["allele"]}
+    vep = _vep_forms(ref, alts, csq_alleles)[alt_index] if csq_alleles else alt
+    mine = [
+        e
+        for e in entries
+        # SnpEff's ANN names the ALT as the VCF writes it; VEP's CSQ in its own form.
+        if _entry_is_mine(e, alt_index, n_alts, vep if e["source"] == "CSQ" else alt)
+    ]
     if mine:
         mine.sort(key=lambda e: not e["transcript"].startswith(ESR1_TRANSCRIPTS))
         best = mine[0]

@@ -266,3 +266,129 @@ def test_strelka2_indel_counts_declared_number_1_are_read_not_a_server_error(
     assert response.status_code == 201, response.json()
     [call] = stored()
     assert (call.alt, call.vaf, call.depth) == ("A", D(25) / D(2000), 2000)
+
+
+# --- 4. VEP CSQ alleles: VEP's form of each ALT, never another allele's annotation ------------
+
+VEP_FIELDS = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp"
+CSQ_HEAD = (
+    '##VEP="v110" time="2026-11-09 10:20:00" cache="homo_sapiens/110_GRCh38" ensembl=110.1\n'
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl '
+    'VEP. Format: {fields}">\n'
+)
+
+
+def csq_header(fields: str = VEP_FIELDS) -> str:
+    return CSQ_HEAD.replace("{fields}", fields) + AF_A
+
+
+def csq(allele: str, hgvs_c: str, hgvs_p: str, *extra: str) -> str:
+    cells = [allele, "frameshift_variant", "HIGH", "ESR1", "ENSG00000091831", "Transcript"]
+    cells += ["ENST00000206249", "protein_coding", f"ENST00000206249.8:{hgvs_c}"]
+    cells += [f"ENSP00000206249.3:{hgvs_p}", *extra]
+    return "|".join(cells)
+
+
+DEL = csq("-", "c.1602del", "p.Leu536CysfsTer10")
+INS = csq("CC", "c.1602_1603insCC", "p.Leu536ProfsTer20")
+
+
+def hgvs(variants) -> list[tuple[str, str]]:
+    return [(v["alt"], v.get("hgvs_p", "")) for v in variants]
+
+
+def test_vep_indel_alleles_are_matched_to_their_own_alt():
+    # REF AC, ALT A (deletion) and ACC (insertion): all share the first base, which VEP
+    # removes, writing the deletion's allele as "-" and the insertion's as CC.
+    line = record("GT:AF", "0/1/2:0.01,0.02", ref="AC", alt="A,ACC", notes=f"CSQ={INS},{DEL}")
+    data = vcf(csq_header(), line)
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert hgvs(variants) == [
+        ("A", "ENSP00000206249.3:p.Leu536CysfsTer10"),
+        ("ACC", "ENSP00000206249.3:p.Leu536ProfsTer20"),
+    ]
+    assert [v["hgvs_c"] for v in variants] == ["c.1602del", "c.1602_1603insCC"]
+
+
+def test_an_alt_without_its_own_vep_entry_gets_no_annotation_never_another_alleles():
+    line = record("GT:AF", "0/1/2:0.01,0.02", ref="AC", alt="A,ACC", notes=f"CSQ={INS}")
+    data = vcf(csq_header(), line)
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert hgvs(variants) == [("A", ""), ("ACC", "ENSP00000206249.3:p.Leu536ProfsTer20")]
+    assert [v["gene"] for v in variants] == ["ESR1", "ESR1"]  # the deletion: by ESR1's span
+
+
+def test_a_single_vep_deletion_is_annotated():  # pinned: it worked before
+    data = vcf(csq_header(), record("GT:AF", "0/1:0.01", ref="AC", alt="A", notes=f"CSQ={DEL}"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert hgvs(variants) == [("A", "ENSP00000206249.3:p.Leu536CysfsTer10")]
+
+
+def test_vep_allele_num_ties_each_entry_to_its_alt():
+    # vep --minimal --allele_number: alleles trimmed one by one (AT -> T), and ALLELE_NUM.
+    fields = VEP_FIELDS + "|ALLELE_NUM"
+    ins = csq("T", "c.1602_1603insT", "p.Leu536SerfsTer5", "1")
+    snv = csq("G", "c.1613A>G", "p.Asp538Gly", "2")
+    line = record("GT:AF", "0/1/2:0.01,0.02", alt="AT,G", notes=f"CSQ={snv},{ins}")
+    data = vcf(csq_header(fields), line)
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert hgvs(variants) == [
+        ("AT", "ENSP00000206249.3:p.Leu536SerfsTer5"),
+        ("G", "ENSP00000206249.3:p.Asp538Gly"),
+    ]
+
+
+def test_vep_minimal_alleles_are_matched_without_allele_num():
+    ins = csq("T", "c.1602_1603insT", "p.Leu536SerfsTer5")
+    snv = csq("G", "c.1613A>G", "p.Asp538Gly")
+    line = record("GT:AF", "0/1/2:0.01,0.02", alt="AT,G", notes=f"CSQ={snv},{ins}")
+    data = vcf(csq_header(), line)
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert hgvs(variants) == [
+        ("AT", "ENSP00000206249.3:p.Leu536SerfsTer5"),
+        ("G", "ENSP00000206249.3:p.Asp538Gly"),
+    ]
+
+
+ANN_HEAD = (
+    '##SnpEffVersion="5.1d (build 2022-04-19 15:49), by Pablo Cingolani"\n'
+    "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | "
+    "Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | "
+    "Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / "
+    "CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO' \">\n"
+)
+
+
+def ann(allele: str, hgvs_c: str, hgvs_p: str) -> str:
+    return (
+        f"{allele}|missense_variant|MODERATE|ESR1|ENSG00000091831|transcript|NM_000125.4|"
+        f"protein_coding|8/8|{hgvs_c}|{hgvs_p}|1610/6327|1610/1788|537/595||"
+    )
+
+
+def test_snpeff_ann_on_a_multiallelic_record_goes_to_each_allele():  # pinned
+    notes = "ANN=" + ",".join(
+        [ann("G", "c.1610A>G", "p.Tyr537Cys"), ann("C", "c.1610A>C", "p.Tyr537Ser")]
+    )
+    line = record("GT:AF", "0/1/2:0.0066,0.004", pos=Y537, alt="C,G", notes=notes)
+
+    result, variants = parsed(vcf(ANN_HEAD + AF_A, line))
+
+    assert result.errors == []
+    assert hgvs(variants) == [("C", "p.Tyr537Ser"), ("G", "p.Tyr537Cys")]
+    assert fractions(variants) == [("C", "0.0066"), ("G", "0.004")]
