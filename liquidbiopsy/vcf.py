@@ -224,6 +224,13 @@ def _tier1(value: Any) -> Any:
     return value
 
 
+def _one_value_for_alleles(counts: str, n_alts: int) -> str:
+    return (
+        f"{counts} count one allele, and this record has {n_alts} ALT alleles: which one they "
+        "belong to is not known. Write one record per ALT allele (bcftools norm -m-)."
+    )
+
+
 def _ints(value: Any) -> list[int] | None:
     values = value if isinstance(value, list) else [value]
     if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
@@ -280,6 +287,8 @@ def allele_fraction(
         out["vaf"] = _ratio(tier1[alt.upper()], total)
         counted = total
     elif "TIR" in data and "TAR" in data:
+        if n_alts > 1:
+            return out, _one_value_for_alleles("Strelka2 TIR/TAR", n_alts)
         tir, tar = _tier1(data["TIR"]), _tier1(data["TAR"])
         if not _ints([tir, tar]) or tir + tar == 0:
             return out, "Strelka2 indel counts TIR/TAR are missing or count no reads."
@@ -291,12 +300,16 @@ def allele_fraction(
             return out, "FreeBayes counts AO/RO are missing or count no reads."
         out["vaf"] = _ratio(ao[alt_index], sum(ao) + sum(ro))
         counted = sum(ao) + sum(ro)
-    elif data.get("FREQ") not in (None, "", "."):
+    elif data.get("FREQ") not in (None, "", ".", []):
+        if n_alts > 1:
+            return out, _one_value_for_alleles("VarScan2 FREQ", n_alts)
         freq = str(data["FREQ"] if not isinstance(data["FREQ"], list) else data["FREQ"][0])
         if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?%", freq.strip()):
             return out, f"VarScan2 FREQ '{freq}' is not a percentage such as 0.6%."
         out["vaf_percent"] = freq.strip().rstrip("%")
     elif "RD" in data and ad is not None:
+        if n_alts > 1:
+            return out, _one_value_for_alleles("VarScan2 AD/RD", n_alts)
         alt_reads, ref_reads = _ints(ad), _ints(data["RD"])
         if alt_reads is None or ref_reads is None or len(alt_reads) != 1:
             return out, "VarScan2 AD/RD are not read counts."

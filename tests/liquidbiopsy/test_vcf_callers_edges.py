@@ -392,3 +392,117 @@ def test_snpeff_ann_on_a_multiallelic_record_goes_to_each_allele():  # pinned
     assert result.errors == []
     assert hgvs(variants) == [("C", "p.Tyr537Ser"), ("G", "p.Tyr537Cys")]
     assert fractions(variants) == [("C", "0.0066"), ("G", "0.004")]
+
+
+# --- 5. One-value counts on a multi-allelic record: never the same fraction for each ALT -----
+
+
+def varscan2(alt: str = "G", tumor: str = "0/1:.:2900:2883:17:0.59%:1440,1443,9,8") -> bytes:
+    data = caller_vcf("varscan2_somatic.vcf").decode()
+    data = data.replace("\tA\tG\t", f"\tA\t{alt}\t")
+    return data.replace("0/1:.:2900:2883:17:0.59%:1440,1443,9,8", tumor).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "counts_named"),
+    [
+        (varscan2("G,C"), "VarScan2 FREQ"),
+        (varscan2("G,C", tumor="0/1:.:2900:2883:17:.:1440,1443,9,8"), "VarScan2 AD/RD"),
+        (
+            strelka2_indel(
+                "2", "900:910:900,905:0,0:2,3", "2000:2030:1975,1990:25,27:5,6", "A,ACC"
+            ),
+            "Strelka2 TIR/TAR",
+        ),
+    ],
+    ids=["varscan2-freq", "varscan2-ad-rd", "strelka2-tir-tar"],
+)
+def test_one_count_for_a_multiallelic_record_is_an_error_per_allele(data, counts_named):
+    result, variants = parsed(data)
+
+    assert variants == []
+    line = line_of(data, "chr6\t")
+    assert errors_of(result) == [(line, "vaf"), (line, "vaf")]
+    assert all(counts_named in e.message for e in result.errors)
+    assert "2 ALT alleles" in result.errors[0].message
+
+
+def test_freebayes_ao_gives_each_allele_its_own_fraction():  # pinned: AO is Number=A
+    header = fmt("RO", "1") + fmt("AO", "A") + DP
+    line = record("GT:DP:RO:AO", "0/1/2:5000:4950:30,20", pos=Y537, alt="C,G")
+
+    result, variants = parsed(vcf(header, line, samples=("cfDNA_07",)))
+
+    assert result.errors == []
+    assert fractions(variants) == [("C", "0.0060000000"), ("G", "0.0040000000")]
+
+
+def test_mutect2_ad_number_r_and_the_spanning_deletion_allele():  # pinned
+    # Mutect2 writes "*" for reads whose deletion spans the site: no call of its own.
+    line = record("GT:AD:AF:DP", "0/1/2:985,10,5:0.0099,0.0051:1000", alt="G,*")
+    data = vcf(AD_R + AF_A + DP, line, samples=("PT0004_cfDNA",))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0099")]
+    assert variants[0]["depth"] == 1000
+
+
+def test_ad_number_r_gives_each_allele_its_own_fraction():  # pinned
+    line = record("GT:AD", "0/1/2:950,30,20", pos=Y537, alt="C,G")
+
+    result, variants = parsed(vcf(AD_R, line))
+
+    assert result.errors == []
+    assert fractions(variants) == [("C", "0.0300000000"), ("G", "0.0200000000")]
+    assert [v["depth"] for v in variants] == [1000, 1000]
+
+
+CALLER_FIELDS = ["AF", "AD", "DP", "TIR", "TAR", "AU", "CU", "GU", "TU", "AO", "RO", "FREQ", "RD"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    declared=st.dictionaries(
+        st.sampled_from(CALLER_FIELDS),
+        st.tuples(
+            st.sampled_from(["1", "2", "A", "R", ".", "G"]),
+            st.sampled_from(["Integer", "Float", "String"]),
+        ),
+    ),
+    values=st.dictionaries(
+        st.sampled_from(CALLER_FIELDS),
+        st.one_of(st.sampled_from([".", ".,.", "0", ""]), st.text("0123456789.,%-", max_size=8)),
+        min_size=1,
+    ),
+    alt=st.sampled_from(["G", "C,G", "AT,G", "G,*"]),
+    samples=st.sampled_from([("TUMOR",), ()]),
+)
+def test_no_declaration_or_value_of_the_callers_fields_makes_the_reader_raise(
+    declared, values, alt, samples
+):
+    header = "".join(fmt(k, number, kind) for k, (number, kind) in declared.items())
+    keys, cells = ":".join(values), ":".join(values.values())
+    line = record(keys, cells, alt=alt) if samples else record(alt=alt, notes=f"AF={cells}")
+
+    result = parse_vcf(vcf(header, line, samples=samples))  # raises nothing
+
+    for report in result.reports:
+        for call in report["variants"]:
+            assert ("vaf" in call) != ("vaf_percent" in call)  # one fraction, with its unit
+    assert all(e.line is not None for e in result.errors)
+
+
+@pytest.mark.django_db
+def test_a_missing_freq_declared_per_allele_is_a_line_error_not_an_internal_error(
+    lab_token_api, collected
+):
+    data = vcf(fmt("FREQ", "A", "String"), record("GT:FREQ", "0/1:."))
+
+    response = upload(lab_token_api, data)
+
+    assert response.status_code == 400
+    [error] = response.json()["extra"]["errors"]
+    assert (error["line"], error["field"]) == (line_of(data, "chr6\t"), "vaf")
+    assert "No allele fraction" in error["message"]
