@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, has_role, role_required
 from audit.services import audit_record
 from clinic.timeline import patient_timeline_figure
+from clinic.views import NO_CURRENT_REGIMEN_STATES
 from core.exceptions import ApplicationError
 from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
@@ -97,6 +98,7 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
             if alert.state in Alert.PENDING_STATES
             else [],
             "current": current,
+            "regimen_is_current": patient.surveillance_state not in NO_CURRENT_REGIMEN_STATES,
             "regimen_changed": pending and _regimen_changed(alert.facts_snapshot, current),
             "switch_refused": pending
             and alert.kind == Alert.Kind.SWITCH_RECOMMENDED

@@ -28,7 +28,9 @@ from liquidbiopsy import selectors as report_selectors
 from patients import selectors as patient_selectors
 from patients.forms import RegimenForm, ScanForm, SurveillanceForm, add_service_errors
 from patients.formulary import get_formulary
+from patients.services import STATE_FINAL
 from therapy import selectors as alert_selectors
+from therapy.presentation import esr1_result
 
 
 @login_required
@@ -46,6 +48,23 @@ def home(request):
     return render(request, "clinic/home/no_role.html", status=403)
 
 
+# Surveillance has ended for these states (no draws: patients.rules.DRAWING_STATES), said at
+# the top of her page. Deceased and withdrawn get no alert of any kind (DESIGN §5 clause 0).
+END_STATE_TEXT = {
+    "deceased": "Deceased. Surveillance has ended: no draws are planned and no alerts are raised.",
+    "withdrawn": "Withdrawn from surveillance. Surveillance has ended: no draws are planned "
+    "and no alerts are raised.",
+    "off_therapy": "Off therapy. Surveillance has ended: no draws are planned and no switch "
+    "alerts are raised.",
+    "progressed": "Progressed on the line under surveillance. Drawing has stopped; ESR1 "
+    "results go to the progression pathway, not a switch.",
+}
+# States after which no regimen is called "current": she died, left surveillance or stopped
+# therapy, and the product no longer follows her treatment (a regimen without an end date
+# is only "not recorded as ended").
+NO_CURRENT_REGIMEN_STATES = frozenset({"deceased", "withdrawn", "off_therapy"})
+
+
 @role_required(*CLINIC_ROLES)
 def patient_detail(request, patient_id: int):
     patient = patient_selectors.patient_view(patient_id=patient_id, user=request.user, what="page")
@@ -53,6 +72,7 @@ def patient_detail(request, patient_id: int):
     scans = patient_selectors.scan_list(patient=patient)
     draws = patient_selectors.draw_history(patient=patient)
     reports = report_selectors.reports_for_patient(patient=patient)
+    _describe_reports(reports, draws)
     alerts = alert_selectors.patient_alerts(patient_id=patient.pk)
     return render(
         request,
@@ -66,6 +86,10 @@ def patient_detail(request, patient_id: int):
             "formulary": get_formulary(),
             "draws": draws,
             "reports": reports,
+            "end_state_text": END_STATE_TEXT.get(patient.surveillance_state, ""),
+            "regimen_is_current": patient.surveillance_state not in NO_CURRENT_REGIMEN_STATES,
+            # patients.services.patient_update refuses any state change of a deceased patient
+            "state_final": STATE_FINAL if patient.surveillance_state == "deceased" else "",
             "regimen_form": RegimenForm(),
             "scan_form": ScanForm(),
             "surveillance_form": SurveillanceForm(
@@ -85,6 +109,35 @@ def patient_detail(request, patient_id: int):
             "plotly_version": plotly.__version__,
         },
     )
+
+
+def _describe_reports(reports, draws) -> None:
+    """Each report's ESR1 result in words (`r.esr1`), what superseded an old version
+    (`r.superseded_note`), and on each draw awaiting a result, the cancelled report that sent
+    it back to waiting (`d.cancelled_report`). No query: the variants are prefetched."""
+    by_pk = {r.pk: r for r in reports}
+    for r in reports:
+        r.esr1 = esr1_result(
+            status=r.status,
+            qc_status=r.qc_status,
+            tumor_fraction=r.tumor_fraction,
+            calls=r.variants.all(),
+        )
+        r.superseded_note = ""
+        newer = by_pk.get(r.superseded_by_id) if not r.is_current else None
+        if newer is not None:
+            r.superseded_note = (
+                f"Superseded by v{newer.version} ({newer.get_status_display().lower()})"
+            )
+            if newer.status == "cancelled":
+                r.superseded_note += ": the lab retracted this result"
+        elif not r.is_current:
+            r.superseded_note = "Superseded by a later version"
+    cancelled = {
+        r.draw_id: r for r in reports if r.is_current and r.status == "cancelled" and r.draw_id
+    }
+    for d in draws:
+        d.cancelled_report = cancelled.get(d.pk) if d.state == "collected" else None
 
 
 def _time_on(started_on) -> str:

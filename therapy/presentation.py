@@ -202,3 +202,77 @@ def switch_summary(*, current, target_label: str, on: dt.date, drug_label) -> Sw
         continues=" and ".join(continues),
         on=on,
     )
+
+
+# --- A report's ESR1 result, in words (the patient page, the alert page's evidence) ---------
+
+# DESIGN §1, §6: "not detected" is non-informative unless ctDNA tumour fraction is >= 1%.
+INFORMATIVE_TUMOUR_FRACTION = Decimal("0.01")
+_FILTER_PASS = frozenset({"", ".", "PASS"})
+
+
+@dataclass(frozen=True)
+class Esr1Result:
+    """What one report version says about ESR1, for a reader who must not misread it.
+
+    kind: detected | not_detected | filtered_only | failed_qc | cancelled."""
+
+    kind: str
+    text: str
+    detail: str = ""  # the tumour fraction's reading, what a failure means
+    warning: str = ""  # non-informative
+
+    @property
+    def is_result(self) -> bool:
+        return self.kind in ("detected", "not_detected")
+
+
+def _tumour_fraction(tumor_fraction) -> tuple[str, str]:
+    """(detail, warning) for a "not detected" or a filtered-only report."""
+    if tumor_fraction is None:
+        return "", "Non-informative: ctDNA tumour fraction not reported."
+    tf = Decimal(str(tumor_fraction))
+    if tf < INFORMATIVE_TUMOUR_FRACTION:
+        return "", f"Non-informative: ctDNA tumour fraction {_pct(tf)}, below 1%."
+    return f"ctDNA tumour fraction {_pct(tf)}: informative.", ""
+
+
+def esr1_result(*, status: str, qc_status: str, tumor_fraction, calls) -> Esr1Result:
+    """The ESR1 result of one report version (calls: its variant calls, any gene, each with
+    gene, hgvs_p, vaf and filter). Cancelled and failed are never "not detected", and a
+    report whose ESR1 calls were all filtered by the caller is neither a detection nor "not
+    detected" (DESIGN §6)."""
+    if status == "cancelled":
+        return Esr1Result(
+            "cancelled",
+            "Cancelled by the lab: no ESR1 result from this report.",
+            'This is not "not detected".',
+        )
+    if qc_status != "pass":
+        label = " (insufficient sample)" if qc_status == "insufficient" else ""
+        return Esr1Result(
+            "failed_qc",
+            f"Failed QC{label}: no ESR1 result.",
+            'Sample failed: a redraw is planned. This is not "not detected".',
+        )
+    esr1 = [c for c in calls if c.gene == "ESR1"]
+    passed = [c for c in esr1 if (c.filter or "") in _FILTER_PASS]
+    if passed:
+        shown = ", ".join(f"{c.hgvs_p or 'ESR1'} (VAF {_pct(c.vaf)})" for c in passed)
+        filtered = len(esr1) - len(passed)
+        detail = (
+            f"{filtered} more ESR1 call{'s' if filtered > 1 else ''} filtered by the caller "
+            "(not used)."
+            if filtered
+            else ""
+        )
+        return Esr1Result("detected", f"ESR1 mutation detected: {shown}", detail)
+    detail, warning = _tumour_fraction(tumor_fraction)
+    if esr1:
+        return Esr1Result(
+            "filtered_only",
+            "ESR1: filtered calls only (not a detection).",
+            "The caller did not pass these calls: ESR1 is neither detected nor ruled out.",
+            warning,
+        )
+    return Esr1Result("not_detected", "ESR1 not detected.", detail, warning)

@@ -97,6 +97,8 @@ def test_the_regimen_form_records_the_switch_and_the_pages_say_so(
     page = client.get(f"/patients/{eligible.pk}/").content.decode()
     assert "Post-switch monitoring" in page
     assert "Open the alert" not in page  # no pending-alert banner
+    assert "Switch recorded by hand as a new regimen (post-switch monitoring)" in page
+    assert "surveillance ended" not in page
     html = client.get(f"/alerts/{alert.pk}/").content.decode().replace("\xa0", " ")
     assert (
         "The switch was recorded by hand as a new regimen: Camizestrant + Palbociclib "
