@@ -24,8 +24,10 @@ its line; nothing here raises for any input.
    written, CSQ in VEP's form, "-" for a deletion and without the shared first base, or by
    ALLELE_NUM; an ALT that no entry names gets no annotation, never another allele's). A record in ESR1's span
    without a gene annotation is ESR1.
-6. The build: ``##genome_build``, ``##reference`` (a build name, or a path naming one), or the
-   length of chromosome 6 in ``##contig`` lines; sources that disagree are an error.
+6. The build: ``##genome_build``, ``##reference`` (a build name, or a path naming one: hg38,
+   hs38DH, Homo_sapiens_assembly38, hs37d5, Homo_sapiens_assembly19...; a path naming two
+   builds is an error), or the length of chromosome 6 in ``##contig`` lines; sources that
+   disagree are an error.
 """
 
 from __future__ import annotations
@@ -49,10 +51,23 @@ ESR1_TRANSCRIPTS = ("NM_000125", "ENST00000206249")
 # ESR1's span on chromosome 6 (1-based, inclusive), for records without a gene annotation.
 ESR1_SPAN = {GRCH38: (151_656_691, 152_129_619), GRCH37: (151_977_826, 152_450_754)}
 _QUANTUM = Decimal("1e-10")
+# Build names in ##reference paths: the builds, UCSC's names, and the reference files that
+# pipelines use (bwa-kit's hs38/hs38DH, 1000 Genomes' hs37d5 and human_g1k_v37, Broad's
+# Homo_sapiens_assembly38 and its b37, Homo_sapiens_assembly19).
 _BUILD_IN_TEXT = re.compile(
-    r"(?<![A-Za-z0-9])(GRCh3[78]|hg19|hg38|b37|hs37d5|human_g1k_v37)(?![0-9])", re.IGNORECASE
+    r"(?<![A-Za-z0-9])(GRCh3[78]|hg19|hg38|b37|hs37d5|hs38DH|hs38d1|hs38|human_g1k_v37"
+    r"|Homo_sapiens_assembly38|Homo_sapiens_assembly19)(?![0-9])",
+    re.IGNORECASE,
 )
-_BUILD_WORDS = {"hs37d5": GRCH37, "human_g1k_v37": GRCH37}
+_BUILD_WORDS = {
+    "hs37d5": GRCH37,
+    "human_g1k_v37": GRCH37,
+    "homo_sapiens_assembly19": GRCH37,
+    "hs38": GRCH38,
+    "hs38d1": GRCH38,
+    "hs38dh": GRCH38,
+    "homo_sapiens_assembly38": GRCH38,
+}
 _READ_BASES = ("A", "C", "G", "T")
 
 Problem = tuple[int | None, str | None, str]  # (line, field, message)
@@ -83,11 +98,15 @@ def _header_build(key: str, value: str, number: int, header: _Header, problems) 
         except ValueError as exc:
             problems.append((number, "genome_build", str(exc)))
     elif key == "reference":
-        found = _BUILD_IN_TEXT.search(value)
-        if found:
+        named = {}  # build: the first word of the path that names it
+        for found in _BUILD_IN_TEXT.finditer(value):
             word = found[1].lower()
-            build = _BUILD_WORDS.get(word) or normalise_build(word)
-            header.builds.append((build, number, "##reference"))
+            named.setdefault(_BUILD_WORDS.get(word) or normalise_build(word), found[1])
+        if len(named) > 1:
+            words = ", ".join(f"{word} ({build})" for build, word in named.items())
+            problems.append((number, "genome_build", f"##reference names two builds ({words})."))
+        elif named:
+            header.builds.append((next(iter(named)), number, "##reference"))
     elif key == "contig":
         chrom = re.search(r"ID=(?:chr)?6[,>]", value, re.IGNORECASE)
         length = re.search(r"length=(\d+)", value)

@@ -506,3 +506,40 @@ def test_a_missing_freq_declared_per_allele_is_a_line_error_not_an_internal_erro
     [error] = response.json()["extra"]["errors"]
     assert (error["line"], error["field"]) == (line_of(data, "chr6\t"), "vaf")
     assert "No allele fraction" in error["message"]
+
+
+# --- 6. ##reference names as pipelines write them -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "build"),
+    [
+        ("file:///data/refs/hs38DH.fa", "GRCh38"),  # bwa-kit's GRCh38 with decoys and HLA
+        ("/refs/hs38.fa", "GRCh38"),
+        ("gs://gcp-public-data--broad-references/hg38/v0/Homo_sapiens_assembly38.fasta", "GRCh38"),
+        ("/broad/ref/Homo_sapiens_assembly38.fasta", "GRCh38"),
+        ("/broad/ref/Homo_sapiens_assembly19.fasta", "GRCh37"),  # Broad's b37
+        ("GCA_000001405.15_GRCh38_no_alt_analysis_set.fna", "GRCh38"),  # pinned
+        ("file:///refs/hs37d5.fa", "GRCh37"),  # pinned
+    ],
+)
+def test_reference_file_names_give_the_build(reference, build):
+    head = HEAD + f"##reference={reference}\n"
+    pos = D538G if build == "GRCh38" else 152419926
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042", pos=pos), head=head)
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert [(v["genome_build"], v["gene"]) for v in variants] == [(build, "ESR1")]
+
+
+def test_a_reference_path_naming_two_builds_is_an_error():
+    head = HEAD + "##reference=/refs/GRCh38/Homo_sapiens_assembly19.fasta\n"
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042"), head=head)
+
+    result, _ = parsed(data)
+
+    assert (line_of(data, "##reference="), "genome_build") in errors_of(result)
+    message = next(e.message for e in result.errors if e.field == "genome_build")
+    assert "GRCh38 (GRCh38), Homo_sapiens_assembly19 (GRCh37)" in message
