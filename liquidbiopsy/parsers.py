@@ -38,7 +38,7 @@ import math
 import re
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -121,6 +121,9 @@ class ParseResult:
     reports: list[dict[str, Any]]
     errors: list[ParseError]
     rows: int  # data rows (CSV) or variant records (VCF) read
+    # What was read but deliberately not made a call (a VCF's symbolic structural variant
+    # outside ESR1), for the uploader to be told; never a reason to refuse the file.
+    notes: list[ParseError] = field(default_factory=list)
 
 
 class _Abort(Exception):  # control flow inside this module; the public functions catch it
@@ -159,7 +162,9 @@ def parse_vcf(
        ``##genome_build``, ``##reference`` or the ``##contig`` length of chromosome 6.
     2. Records are read with vcfpy as the callers write them (liquidbiopsy.vcf): the tumour
        sample, the allele fraction by DESIGN.md §6's precedence, one call per ALT allele, a
-       FILTER other than PASS kept as the call's ``filter``.
+       FILTER other than PASS (any case) kept as the call's ``filter``. Empty cells after the
+       last column (a trailing tab) are ignored. A symbolic structural variant (<DEL>,
+       <DUP>...) outside ESR1 is no call and is listed in ``notes``; one in ESR1 is an error.
     3. A gzip- or bgzip-compressed file is read up to ``max_bytes`` of uncompressed content.
     4. ``_lines`` holds the ``##key=value`` lines that gave report fields and the records that
        became calls; a file without records is a report without variants.
@@ -549,6 +554,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
     }
     sample_index = samples.index(sample) if sample is not None else None
     variants: list[dict[str, Any]] = []
+    notes: list[ParseError] = []
     rows = 0
     for number, line in enumerate(lines[chrom_index + 1 :], start=chrom_index + 2):
         if not line.strip():
@@ -562,7 +568,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
         if problem is not None:
             continue  # no sample to read: the error above says why
         variants += _vcf_calls(
-            number, line, columns, reader, sample_index, numbers, build, header, errors
+            number, line, columns, reader, sample_index, numbers, build, header, errors, notes
         )
 
     report = _new_report(fields)
@@ -571,7 +577,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
     report["_lines"] = sorted(
         {*field_lines.values(), *build_lines, *(v["_line"] for v in variants)}
     )
-    return ParseResult(reports=[report], errors=_sorted(errors), rows=rows)
+    return ParseResult(reports=[report], errors=_sorted(errors), rows=rows, notes=notes)
 
 
 def _add_vcf_field(
@@ -607,20 +613,70 @@ def _vcf_header(number: int, line: str) -> list[str]:
     return columns
 
 
-def _in_esr1(chrom: str, pos: int, build: str | None) -> bool:
+def _in_esr1(chrom: str, pos: int, build: str | None, end: int | None = None) -> bool:
+    """Whether chrom:pos (to `end`, for a structural variant) reaches into ESR1's span on
+    `build`; with `end` and no build known, on either build's span (the cautious answer)."""
     try:
         chrom = normalise_chrom(chrom, build)
     except ValueError:
         return False
-    low, high = vcf.ESR1_SPAN.get(build or "", (0, -1))
-    return chrom == "6" and low <= pos <= high
+    if end is None:
+        low, high = vcf.ESR1_SPAN.get(build or "", (0, -1))
+        return chrom == "6" and low <= pos <= high
+    spans = [vcf.ESR1_SPAN[build]] if build in vcf.ESR1_SPAN else vcf.ESR1_SPAN.values()
+    return chrom == "6" and any(pos <= high and low <= end for low, high in spans)
+
+
+# ALT placeholders that are not an allele of a call: a deletion spanning the site (the
+# deletion's own record is its call) and a gVCF's "any other allele".
+NOT_CALLS = frozenset({"*", "<*>", "<NON_REF>"})
+
+
+def _sv_end(record, index: int) -> int:
+    """The last position a symbolic structural variant covers: INFO END, else POS + |SVLEN|."""
+    end = record.INFO.get("END")
+    if isinstance(end, int) and not isinstance(end, bool) and end >= record.POS:
+        return end
+    length = record.INFO.get("SVLEN")
+    length = length[index] if isinstance(length, list) and index < len(length) else length
+    if isinstance(length, int) and not isinstance(length, bool):
+        return record.POS + abs(length)
+    return record.POS
+
+
+def _symbolic(number, record, index, alt, build, header, errors, notes) -> None:
+    """A symbolic structural variant (<DEL>, <DUP>, <CNV>...) is no sequence call. Outside
+    ESR1 it is skipped with a note. One in or reaching into ESR1 (or annotated ESR1) is an
+    error: skipped, the report would read "not detected" for ESR1 although the lab called an
+    ESR1 alteration; stored, it would be a call without a sequence allele."""
+    end = _sv_end(record, index)
+    gene = vcf.annotation(
+        record.INFO, alt, header.lines, alt_index=index, n_alts=len(record.ALT)
+    ).get("gene", "")
+    if gene.upper() == "ESR1" or _in_esr1(record.CHROM, record.POS, build, end=end):
+        message = (
+            f"ALT '{alt}' is a structural variant in ESR1 ({record.CHROM}:{record.POS}-{end}): "
+            "it cannot be stored as a call, and skipping it would read as ESR1 not detected. "
+            "Report it apart from this file, and list sequence variants only."
+        )
+        errors.append(ParseError(number, "alt", message))
+        return
+    message = (
+        f"ALT '{alt}' is a structural variant (a symbolic allele), not a sequence variant: "
+        f"skipped, not a call ({record.CHROM}:{record.POS}-{end} is outside ESR1)."
+    )
+    notes.append(ParseError(number, "alt", message))
 
 
 def _vcf_calls(
-    number, line, columns, reader, sample_index, numbers, build, header, errors
+    number, line, columns, reader, sample_index, numbers, build, header, errors, notes
 ) -> list[dict[str, Any]]:
     """The calls of one record: one per ALT allele; [] with an error when it is broken."""
     cells = line.split("\t")
+    # A trailing tab (an empty cell past the last column) is layout, not a column.
+    while len(cells) > len(columns) and not cells[-1].strip():
+        cells.pop()
+    line = "\t".join(cells)
     if len(cells) != len(columns):
         message = (
             f"Record has {len(cells)} tab-separated columns; the '#CHROM' line has {len(columns)}."
@@ -641,15 +697,23 @@ def _vcf_calls(
     if problem is not None:
         errors.append(ParseError(number, None, problem))
         return []
-    filters = [f for f in record.FILTER if f != "."]
+    # PASS in any case ("pass" from some pipelines) is PASS: never a filter that would keep
+    # the call from the rule.
+    filters = ["PASS" if f.upper() == "PASS" else f for f in record.FILTER if f != "."]
     filter_value = ";".join(filters)
     data = record.calls[sample_index].data if sample_index is not None else None
     calls = []
+    written = cells[4].strip().split(",")
     for index, allele in enumerate(record.ALT):
-        alt = getattr(allele, "value", "")
-        if alt == "*":
-            continue  # a spanning deletion: the deletion's own record is the call
-        if type(allele).__name__ != "Substitution" or not alt.isalpha():
+        sequence = type(allele).__name__ == "Substitution"
+        text = written[index].strip() if index < len(written) else ""
+        alt = getattr(allele, "value", "") if sequence else text
+        if alt in NOT_CALLS:
+            continue
+        if alt.startswith("<") and alt.endswith(">"):
+            _symbolic(number, record, index, alt, build, header, errors, notes)
+            continue
+        if not sequence or not alt.isalpha():
             message = f"ALT '{alt}' is not a sequence allele; list sequence variants only."
             errors.append(ParseError(number, "alt", message))
             continue

@@ -10,20 +10,24 @@ its line; nothing here raises for any input.
    error naming them, and so are ##tumor_sample lines naming different samples. A VCF
    without sample columns (LoFreq) uses INFO.
 2. Allele fraction, first that applies: the sample's FORMAT AF; its FORMAT AD (ref, alt...
-   depths, Number=R); a per-allele AF is read only at the length its Number= gives (one per
-   ALT, or REF first for Number=R): a list of another length ("1,5" for 1.5) falls back to
-   AD, else is an error, never its first value; the caller's own counts (Strelka2 tier-1 ``<ALT>U`` over AU+CU+GU+TU,
-   Strelka2 indels TIR/(TIR+TAR), FreeBayes AO/(AO+RO), VarScan2 FREQ in percent or
-   AD/(AD+RD) with its one-value AD); INFO AF only without sample columns (INFO AF of a
-   genotyped file is 0.5 for a heterozygote, never the sample's fraction).
+   depths, Number=R); the caller's own counts (Strelka2 tier-1 ``<ALT>U`` over
+   AU+CU+GU+TU, Strelka2 indels TIR/(TIR+TAR), FreeBayes AO/(AO+RO), VarScan2 FREQ in
+   percent, a fraction when declared Type=Float as bcbio rewrites it, or AD/(AD+RD) with
+   its one-value AD); INFO AF only without sample columns (INFO AF of a genotyped file is
+   0.5 for a heterozygote, never the sample's fraction). A per-allele AF is read only at
+   the length its Number= gives (one per ALT, or REF first for Number=R): a list of another
+   length ("1,5" for 1.5) falls back to AD, else is an error, never its first value.
+   One-value counts (FREQ, TIR/TAR, VarScan2 AD/RD) on a multi-allelic record are an error.
 3. Depth: the sample's FORMAT DP, else the sum of the counts used (INFO DP without samples).
-4. FILTER other than PASS or "." is kept as the call's ``filter`` (shown, never used by the
-   rule); a multi-allelic record gives one call per ALT, per-allele fields to their allele.
+4. FILTER other than PASS (in any case) or "." is kept as the call's ``filter`` (shown,
+   never used by the rule); a multi-allelic record gives one call per ALT, per-allele
+   fields to their allele. A symbolic structural variant (<DEL>, <DUP>...) outside ESR1 is
+   skipped with a note; one in ESR1 is an error (skipped, it would read "not detected").
 5. Gene and HGVS from INFO: GENE, GENEINFO, SYMBOL, HGVSP/HGVSC, SnpEff ANN or VEP CSQ
    (the entry of the allele, the canonical ESR1 transcript first: ANN names the ALT as
    written, CSQ in VEP's form, "-" for a deletion and without the shared first base, or by
-   ALLELE_NUM; an ALT that no entry names gets no annotation, never another allele's). A record in ESR1's span
-   without a gene annotation is ESR1.
+   ALLELE_NUM; an ALT that no entry names gets no annotation, never another allele's). A
+   record in ESR1's span without a gene annotation is ESR1.
 6. The build: ``##genome_build``, ``##reference`` (a build name, or a path naming one: hg38,
    hs38DH, Homo_sapiens_assembly38, hs37d5, Homo_sapiens_assembly19...; a path naming two
    builds is an error), or the length of chromosome 6 in ``##contig`` lines; sources that
@@ -322,10 +326,18 @@ def allele_fraction(
     elif data.get("FREQ") not in (None, "", ".", []):
         if n_alts > 1:
             return out, _one_value_for_alleles("VarScan2 FREQ", n_alts)
-        freq = str(data["FREQ"] if not isinstance(data["FREQ"], list) else data["FREQ"][0])
-        if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?%", freq.strip()):
-            return out, f"VarScan2 FREQ '{freq}' is not a percentage such as 0.6%."
-        out["vaf_percent"] = freq.strip().rstrip("%")
+        value = data["FREQ"] if not isinstance(data["FREQ"], list) else data["FREQ"][0]
+        if isinstance(value, float):
+            # Declared Type=Float: bcbio's rewrite of VarScan2's "0.59%" as the fraction 0.0059.
+            out["vaf"] = _number(value)
+        else:
+            freq = str(value).strip()
+            if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?%", freq):
+                return out, (
+                    f"VarScan2 FREQ '{freq}' is not a percentage such as 0.6%; a fraction "
+                    "(0.006) is read only from a FREQ declared Type=Float, as bcbio writes it."
+                )
+            out["vaf_percent"] = freq.rstrip("%")
     elif "RD" in data and ad is not None:
         if n_alts > 1:
             return out, _one_value_for_alleles("VarScan2 AD/RD", n_alts)

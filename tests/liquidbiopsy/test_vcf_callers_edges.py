@@ -543,3 +543,149 @@ def test_a_reference_path_naming_two_builds_is_an_error():
     assert (line_of(data, "##reference="), "genome_build") in errors_of(result)
     message = next(e.message for e in result.errors if e.field == "genome_build")
     assert "GRCh38 (GRCh38), Homo_sapiens_assembly19 (GRCh37)" in message
+
+
+# --- 7. Record layout: trailing tabs, breakends, symbolic alleles, FILTER case, FREQ units --
+
+
+def test_a_trailing_tab_on_a_record_is_read_as_the_record():
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042").replace("\n", "\t\n"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0042")]
+
+
+def test_a_missing_sample_cell_is_still_an_error_whatever_tabs_follow():
+    data = vcf(AF_A, record("GT:AF").replace("\n", "\t\n"), samples=("NORMAL", "TUMOR"))
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert errors_of(result) == [(line_of(data, "chr6\t"), None)]
+
+
+def test_a_breakend_alt_is_named_in_its_error():
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042", alt="G]17:198982]"))
+
+    result, _ = parsed(data)
+
+    assert errors_of(result) == [(line_of(data, "chr6\t"), "alt")]
+    assert "ALT 'G]17:198982]'" in result.errors[0].message
+
+
+SV_HEAD = (
+    AF_A
+    + info("SVTYPE", "1")
+    + info("END", "1", "Integer")
+    + info("SVLEN", "A", "Integer")
+    + '##ALT=<ID=DEL,Description="Deletion">\n##ALT=<ID=DUP,Description="Duplication">\n'
+)
+
+
+@pytest.mark.django_db
+def test_a_symbolic_structural_variant_outside_esr1_is_skipped_with_a_note(
+    lab_token_api, collected
+):
+    deletion = record(
+        "GT:AF",
+        "0/1:0.2",
+        chrom="chr3",
+        pos=179000000,
+        alt="<DEL>",
+        notes="SVTYPE=DEL;END=179005000;SVLEN=-5000",
+    )
+    data = vcf(SV_HEAD, deletion, record("GT:AF", "0/1:0.0042"))
+
+    result, variants = parsed(data)
+    response = upload(lab_token_api, data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0042")]
+    [note] = result.notes
+    assert (note.line, note.field) == (line_of(data, "chr3\t"), "alt")
+    assert "<DEL>" in note.message
+    assert "skipped" in note.message
+    assert response.status_code == 201, response.json()
+    assert [(c.gene, c.alt) for c in stored()] == [("ESR1", "G")]
+
+
+def test_a_symbolic_structural_variant_in_esr1_is_an_error_never_a_silent_skip():
+    # Skipping it would leave an ESR1 report reading "not detected" for a call the lab made.
+    dup = record("GT:AF", "0/1:0.2", pos=152000000, alt="<DUP>", notes="SVTYPE=DUP;END=152100000")
+    before_esr1 = record(
+        "GT:AF", "0/1:0.2", pos=151600000, alt="<DEL>", notes="SVTYPE=DEL;END=151700000"
+    )
+    data = vcf(SV_HEAD, dup, before_esr1)
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert result.notes == []
+    assert errors_of(result) == [
+        (line_of(data, "chr6\t152000000"), "alt"),
+        (line_of(data, "chr6\t151600000"), "alt"),  # it reaches into ESR1 by its END
+    ]
+    assert "ESR1" in result.errors[0].message
+    assert "<DUP>" in result.errors[0].message
+
+
+def test_a_gvcf_non_ref_allele_beside_a_call_is_not_a_call():
+    data = vcf(AD_R, record("GT:AD", "0/1:990,10,0", alt="G,<NON_REF>"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert fractions(variants) == [("G", "0.0100000000")]
+
+
+@pytest.mark.django_db
+def test_a_lowercase_pass_filter_is_a_passing_call_not_a_filtered_one(lab_token_api, collected):
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042", filt="pass"))
+
+    response = upload(lab_token_api, data)
+
+    assert response.status_code == 201, response.json()
+    assert [(c.alt, c.filter) for c in stored()] == [("G", "PASS")]
+
+
+def test_a_filter_named_with_pass_in_it_is_still_a_filter():
+    data = vcf(AF_A, record("GT:AF", "0/1:0.0042", filt="pass;weak_evidence"))
+
+    _, variants = parsed(data)
+
+    assert [v["filter"] for v in variants] == ["PASS;weak_evidence"]
+
+
+def test_bcbio_freq_declared_a_float_is_a_fraction():
+    # bcbio rewrites VarScan2's FREQ "0.59%" as the fraction 0.0059, declared Type=Float.
+    header = fmt("RD", "1") + fmt("AD", "1") + fmt("FREQ", "1", "Float") + DP
+    line = record("GT:DP:RD:AD:FREQ", "0/0:1200:1200:0:0", "0/1:2900:2883:17:0.0059")
+    data = vcf(header, line, samples=("NORMAL", "TUMOR"))
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert [(v["alt"], v.get("vaf"), v.get("vaf_percent")) for v in variants] == [
+        ("G", "0.0059", None)
+    ]
+
+
+def test_a_freq_text_without_a_percent_sign_is_an_error_its_unit_unknown():
+    data = varscan2(tumor="0/1:.:2900:2883:17:0.59:1440,1443,9,8")  # Type=String, no %
+
+    result, variants = parsed(data)
+
+    assert variants == []
+    assert errors_of(result) == [(line_of(data, "chr6\t"), "vaf")]
+    assert "FREQ '0.59'" in result.errors[0].message
+
+
+def test_varscan2_freq_in_percent_stays_a_percentage():  # pinned
+    result, variants = parsed(varscan2())
+
+    assert result.errors == []
+    assert [(v["alt"], v.get("vaf"), v.get("vaf_percent")) for v in variants] == [
+        ("G", None, "0.59")
+    ]
