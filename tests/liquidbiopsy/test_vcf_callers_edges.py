@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liquidbiopsy.models import VariantCall
+from liquidbiopsy.models import LabReport, Upload, VariantCall
 from liquidbiopsy.parsers import parse_vcf
 from tests.builders import counts
 from tests.liquidbiopsy.test_vcf_callers import REPORT_LINES, caller_vcf, line_of, upload
@@ -689,3 +689,55 @@ def test_varscan2_freq_in_percent_stays_a_percentage():  # pinned
     assert [(v["alt"], v.get("vaf"), v.get("vaf_percent")) for v in variants] == [
         ("G", None, "0.59")
     ]
+
+
+# --- File-level forms that already worked, pinned ---------------------------------------------
+
+
+def test_lofreq_sites_only_reads_info_af_and_dp():
+    data = caller_vcf("lofreq.vcf")
+
+    result, variants = parsed(data)
+
+    assert result.errors == []
+    assert [(v["alt"], v["vaf"], v["depth"]) for v in variants] == [("G", "0.004484", 6021)]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.replace("\n", "\r\n").encode(),  # CRLF line ends
+        lambda text: b"\xef\xbb\xbf" + text.encode(),  # a UTF-8 byte order mark
+        lambda text: text.replace("##fileformat=VCFv4.2", "##fileformat=VCFv4.3").encode(),
+    ],
+    ids=["crlf", "bom", "vcf-4.3"],
+)
+@pytest.mark.django_db
+def test_line_ends_bom_and_vcf_4_3_are_read_alike(lab_token_api, collected, encode):
+    text = vcf(AF_A + DP, record("GT:AF:DP", "0/1:0.0042:4801")).decode()
+
+    response = upload(lab_token_api, encode(text))
+
+    assert response.status_code == 201, response.json()
+    assert [(c.gene, c.alt, c.vaf, c.depth) for c in stored()] == [("ESR1", "G", D("0.0042"), 4801)]
+
+
+@pytest.mark.django_db
+def test_a_vcf_with_a_header_and_no_records_is_not_detected_never_failed(
+    client, nurse, lab_token_api, collected
+):
+    data = caller_vcf("mutect2_tumor_only.vcf")
+    data = data[: data.index(b"\n", data.index(b"#CHROM")) + 1]  # the header alone
+
+    response = upload(lab_token_api, data)
+
+    assert response.status_code == 201, response.json()
+    [report] = LabReport.objects.all()
+    assert (report.qc_status, report.variants.count()) == ("pass", 0)
+    assert Upload.objects.get().state == Upload.State.DONE
+    collected.refresh_from_db()
+    assert collected.state == "resulted"
+    client.force_login(nurse)
+    html = client.get(f"/patients/{collected.patient_id}/").content.decode()
+    assert "ESR1 not detected" in html
+    assert "Sample failed" not in html
