@@ -51,6 +51,15 @@ STORED_MEANWHILE = (
     "A report in this file was stored by another submission while the file was being "
     "stored; nothing was stored. Send the file again: reports already received are skipped."
 )
+IDENTITIES_IN_CONFLICT = (
+    "Accession '{accession}' appears in this file with different patient identifiers "
+    "({lines}); a draw belongs to one patient, so none of them was checked against it."
+)
+TOO_MANY_MISMATCHES = (
+    "{count} reports in this file do not match their draws (accession or patient "
+    "identifiers): more than this account may send in an hour, so their lines are not listed "
+    "and no report was matched. Check the file against your records; nothing was stored."
+)
 CHANGED_MEANWHILE = (
     "Report {report_id} changed while this file was being checked (another submission "
     "stored a version); send the file again."
@@ -210,6 +219,31 @@ def _match(
     Probes (reports with field errors) are checked for their accession and identity only."""
     errors: list[FileError] = []
     failures: list[tuple[str, str]] = []
+    # One accession sent with two identities would show line by line which is the patient's:
+    # such an accession is an error on each of its lines and is never compared with its draw.
+    sent: dict[str, dict[tuple[str, dt.date], list[int | None]]] = {}
+    for accession, identity, line in [
+        *((p.accession, (p.mrn, p.date_of_birth), p.line) for p in probes),
+        *(
+            (
+                i.clean.accession,
+                (i.clean.mrn, i.clean.date_of_birth),
+                i.lines[0] if i.lines else None,
+            )
+            for i in items
+        ),
+    ]:
+        sent.setdefault(accession, {}).setdefault(identity, []).append(line)
+    conflicted = {accession: ids for accession, ids in sent.items() if len(ids) > 1}
+    for accession, identities in conflicted.items():
+        lines = sorted(line for ls in identities.values() for line in ls if line is not None)
+        named = ", ".join(f"line {n}" for n in lines[:10])
+        named += f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+        message = IDENTITIES_IN_CONFLICT.format(accession=accession, lines=named or "no lines")
+        errors += [FileError(line, "patient", message) for line in lines]
+        failures += [(accession, "identity")] * len(identities)
+    probes = [p for p in probes if p.accession not in conflicted]
+    items = [i for i in items if i.clean.accession not in conflicted]
     draws = draws_for_accessions(
         {i.clean.accession for i in items} | {p.accession for p in probes}, lab_account
     )
@@ -521,6 +555,7 @@ def reports_ingest_bulk(
     file_errors: list[FileError] = (),
     columns: bool = False,
     on_stored: Callable[[BulkResult], None] | None = None,
+    match_allowance: int | None = None,
 ) -> BulkResult:
     """Validate a whole file of reports, then store all of it or nothing (FileRejected).
 
@@ -528,7 +563,9 @@ def reports_ingest_bulk(
     validator's, and any of either kind stores nothing. `columns`: a CSV file, whose errors
     also name the CSV column. `on_stored(result)` runs inside the storing transaction, for
     what must be recorded with the reports or not at all (the reconciles they owe, the
-    upload's end).
+    upload's end). `match_allowance`: how many failed matches the account may still make
+    (the lab_match_failure throttle's remainder); a file with more lists no match result,
+    so that one file is never more guesses at an identity than the throttle allows.
     """
     items, errors, probes = _validate(reports, today or clinic_today(), progress, columns)
     # Every report is also matched (those with field errors for accession and identity),
@@ -536,6 +573,8 @@ def reports_ingest_bulk(
     items, unchanged, match_errors, failures = (
         _match(items, lab_account, probes, columns) if items or probes else ([], 0, [], [])
     )
+    if match_allowance is not None and len(failures) > match_allowance:
+        match_errors = [FileError(None, "file", TOO_MANY_MISMATCHES.format(count=len(failures)))]
     errors = sorted(
         [*file_errors, *errors, *match_errors], key=lambda e: (e.line is None, e.line or 0)
     )

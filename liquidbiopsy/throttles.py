@@ -38,8 +38,7 @@ class LabMatchFailureThrottle(SimpleRateThrottle):
         user = request.user
         if not (user and user.is_authenticated and has_role(user, Role.LAB)):
             return True
-        since = timezone.now() - dt.timedelta(seconds=self.duration)
-        failures = AuditEvent.objects.filter(action=MATCH_FAILED_ACTION, actor=user, at__gte=since)
+        since, failures = self.recent(user)
         self.failures = failures.count()
         if self.failures < self.num_requests:
             return True
@@ -51,3 +50,20 @@ class LabMatchFailureThrottle(SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "retry_after", None)
+
+    def recent(self, user):
+        """The window's start and the account's failed matches since then."""
+        since = timezone.now() - dt.timedelta(seconds=self.duration)
+        return since, AuditEvent.objects.filter(
+            action=MATCH_FAILED_ACTION, actor=user, at__gte=since
+        )
+
+
+def match_failures_remaining(user) -> int | None:
+    """How many more failed matches `user` may make before the throttle refuses its reports
+    (None: not throttled). A lab file is checked against it as a whole, so that one file is
+    never more guesses at a patient's identifiers than the hourly allowance."""
+    throttle = LabMatchFailureThrottle()
+    if throttle.rate is None:
+        return None
+    return max(0, throttle.num_requests - throttle.recent(user)[1].count())

@@ -33,6 +33,7 @@ from liquidbiopsy.bulk import FileError, FileRejected, reports_ingest_bulk
 from liquidbiopsy.models import Upload
 from liquidbiopsy.parsers import GZIP_MAGIC, gunzip, parse_csv, parse_vcf, sniff_format
 from liquidbiopsy.services import report_match_failures_record
+from liquidbiopsy.throttles import match_failures_remaining
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,7 @@ def _process(upload: Upload, then) -> Upload:
             file_errors=file_errors,
             columns=columns,
             on_stored=stored,
+            match_allowance=match_failures_remaining(upload.uploaded_by),
         )
     except FileRejected as exc:
         upload.rows_done = upload.rows_total  # every row was checked

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from liquidbiopsy import services
+from liquidbiopsy import bulk, services
 from liquidbiopsy import uploads as upload_pipeline
 from liquidbiopsy.models import LabReport, Upload, VariantCall
 from patients.models import Draw
@@ -348,7 +348,11 @@ def test_a_csv_of_guesses_gets_one_generic_answer_per_row_and_is_audited(lab_tok
     assert response.status_code == 400
     errors = response.json()["extra"]["errors"]
     messages = {e["message"] for e in errors if e["field"] != "report_id"}
-    assert messages == {services.IDENTITY_MISMATCH.format(accession="ACC-000123")}
+    # Three identities for one accession: the same answer on each line, none compared with
+    # the draw (test_match_oracle.py), and each counted against the allowance.
+    assert messages == {
+        bulk.IDENTITIES_IN_CONFLICT.format(accession="ACC-000123", lines="line 2, line 3, line 4")
+    }
     assert AuditEvent.objects.filter(action="report.match_failed").count() == 3
 
 
