@@ -554,7 +554,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
     }
     sample_index = samples.index(sample) if sample is not None else None
     variants: list[dict[str, Any]] = []
-    notes: list[ParseError] = []
+    skipped: list[ParseError] = []  # the result's notes
     rows = 0
     for number, line in enumerate(lines[chrom_index + 1 :], start=chrom_index + 2):
         if not line.strip():
@@ -568,7 +568,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
         if problem is not None:
             continue  # no sample to read: the error above says why
         variants += _vcf_calls(
-            number, line, columns, reader, sample_index, numbers, build, header, errors, notes
+            number, line, columns, reader, sample_index, numbers, build, header, errors, skipped
         )
 
     report = _new_report(fields)
@@ -577,7 +577,7 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
     report["_lines"] = sorted(
         {*field_lines.values(), *build_lines, *(v["_line"] for v in variants)}
     )
-    return ParseResult(reports=[report], errors=_sorted(errors), rows=rows, notes=notes)
+    return ParseResult(reports=[report], errors=_sorted(errors), rows=rows, notes=skipped)
 
 
 def _add_vcf_field(
@@ -644,14 +644,20 @@ def _sv_end(record, index: int) -> int:
     return record.POS
 
 
-def _symbolic(number, record, index, alt, build, header, errors, notes) -> None:
+def _symbolic(number, record, index, alt, written, build, header, errors, skipped) -> None:
     """A symbolic structural variant (<DEL>, <DUP>, <CNV>...) is no sequence call. Outside
     ESR1 it is skipped with a note. One in or reaching into ESR1 (or annotated ESR1) is an
     error: skipped, the report would read "not detected" for ESR1 although the lab called an
     ESR1 alteration; stored, it would be a call without a sequence allele."""
     end = _sv_end(record, index)
     gene = vcf.annotation(
-        record.INFO, alt, header.lines, alt_index=index, n_alts=len(record.ALT)
+        record.INFO,
+        alt,
+        header.lines,
+        alt_index=index,
+        n_alts=len(record.ALT),
+        ref=record.REF,
+        alts=written,
     ).get("gene", "")
     if gene.upper() == "ESR1" or _in_esr1(record.CHROM, record.POS, build, end=end):
         message = (
@@ -665,11 +671,11 @@ def _symbolic(number, record, index, alt, build, header, errors, notes) -> None:
         f"ALT '{alt}' is a structural variant (a symbolic allele), not a sequence variant: "
         f"skipped, not a call ({record.CHROM}:{record.POS}-{end} is outside ESR1)."
     )
-    notes.append(ParseError(number, "alt", message))
+    skipped.append(ParseError(number, "alt", message))
 
 
 def _vcf_calls(
-    number, line, columns, reader, sample_index, numbers, build, header, errors, notes
+    number, line, columns, reader, sample_index, numbers, build, header, errors, skipped
 ) -> list[dict[str, Any]]:
     """The calls of one record: one per ALT allele; [] with an error when it is broken."""
     cells = line.split("\t")
@@ -711,7 +717,7 @@ def _vcf_calls(
         if alt in NOT_CALLS:
             continue
         if alt.startswith("<") and alt.endswith(">"):
-            _symbolic(number, record, index, alt, build, header, errors, notes)
+            _symbolic(number, record, index, alt, written, build, header, errors, skipped)
             continue
         if not sequence or not alt.isalpha():
             message = f"ALT '{alt}' is not a sequence allele; list sequence variants only."
@@ -735,7 +741,7 @@ def _vcf_calls(
             alt_index=index,
             n_alts=len(record.ALT),
             ref=record.REF,
-            alts=cells[4].strip().split(","),
+            alts=written,
         )
         if not notes.get("gene") and _in_esr1(record.CHROM, record.POS, build):
             notes["gene"] = "ESR1"

@@ -525,9 +525,11 @@ def annotation(
                     "hgvs_p": entry.get("HGVS.p") or entry.get("HGVSp", ""),
                 }
             )
-    alts = alts if alts is not None else [alt]
     csq_alleles = {e["allele"] for e in entries if e["source"] == "CSQ" and e["allele"]}
-    vep = _vep_forms(ref, alts, csq_alleles)[alt_index] if csq_alleles else alt
+    vep = alt  # this ALT as VEP's CSQ names it
+    if csq_alleles:
+        known = alts is not None and alt_index < len(alts)
+        vep = _vep_forms(ref, alts if known else [alt], csq_alleles)[alt_index if known else 0]
     mine = [
         e
         for e in entries

@@ -741,3 +741,67 @@ def test_a_vcf_with_a_header_and_no_records_is_not_detected_never_failed(
     html = client.get(f"/patients/{collected.patient_id}/").content.decode()
     assert "ESR1 not detected" in html
     assert "Sample failed" not in html
+
+
+def test_a_symbolic_allele_beside_an_annotated_call_is_skipped_and_the_call_kept():
+    header = csq_header("Allele|SYMBOL|HGVSp") + info("END", "1", "Integer")
+    notes = "END=2000;CSQ=G|TP53|p.Arg273His,deletion|TP53|"
+    line = record("GT:AF", "0/1/2:0.01,0.2", chrom="chr17", pos=1000, alt="G,<DEL>", notes=notes)
+
+    result, variants = parsed(vcf(header, line))
+
+    assert result.errors == []
+    assert [(v["alt"], v["gene"], v.get("hgvs_p")) for v in variants] == [
+        ("G", "TP53", "p.Arg273His")
+    ]
+    assert [note.field for note in result.notes] == ["alt"]
+
+
+ALTS = ["G", "C", "AT", "A", "*", "<DEL>", "<DUP>", "<NON_REF>", "G]17:198982]", "."]
+INFO_PARTS = [
+    "END=152100000",
+    "END=x",
+    "SVLEN=-5000",
+    "SVLEN=1,2,3",
+    "GENE=ESR1",
+    "HGVSP=p.Asp538Gly,p.Tyr537Ser",
+    "CSQ=G|ESR1|p.Asp538Gly,-|ESR1|p.X,T||",
+    "CSQ=|||,||",
+    "ANN=G|missense_variant|MODERATE|ESR1||||||c.1613A>G|p.Asp538Gly",
+    "AF=0.1,0.2",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    alts=st.lists(st.sampled_from(ALTS), min_size=1, max_size=3),
+    ref=st.sampled_from(["A", "AC", "ACC"]),
+    parts=st.lists(st.sampled_from(INFO_PARTS), max_size=4),
+    pos=st.sampled_from([D538G, 151600000, 1000]),
+    filt=st.sampled_from(["PASS", "pass", ".", "weak_evidence"]),
+    trailing=st.sampled_from(["", "\t", "\t\t"]),
+    af=st.sampled_from(["0.01", "0.01,0.02", "0.01,0.02,0.03", "."]),
+)
+def test_no_record_shape_makes_the_reader_raise(alts, ref, parts, pos, filt, trailing, af):
+    header = (
+        csq_header("Allele|SYMBOL|HGVSp")
+        + ANN_HEAD
+        + info("END", "1", "Integer")
+        + info("SVLEN", "A", "Integer")
+        + info("GENE", "1")
+        + info("HGVSP", "A")
+        + AD_R
+    )
+    notes = ";".join(dict.fromkeys(parts)) or "."
+    line = record(
+        "GT:AF:AD", f"0/1:{af}:990,10", pos=pos, ref=ref, alt=",".join(alts), filt=filt, notes=notes
+    )
+    data = vcf(header, line.replace("\n", trailing + "\n"))
+
+    result = parse_vcf(data)  # raises nothing
+
+    for report in result.reports:
+        for call in report["variants"]:
+            assert call["alt"].isalpha()
+            assert call.get("filter", "PASS") != "pass"
+    assert all(e.line == line_of(data, "chr6\t") for e in result.errors + result.notes)
