@@ -27,7 +27,6 @@ from liquidbiopsy.models import LabReport, Upload
 from liquidbiopsy.services import report_ingest
 from patients import services as patient_services
 from patients.scheduling import draws_plan
-from therapy.models import Alert
 from therapy.owed import reconcile_owed_add
 from therapy.reconcile import alerts_reconcile, patients_of_report_chain
 
@@ -54,8 +53,10 @@ def report_receive(*, payload: dict, lab_account, upload=None) -> ReportReceipt:
         touched = alerts_reconcile(chain, acting_user=None)
         cohort_refresh(chain)  # the dashboard's ESR1 dates (clinic.cohort)
         alerts = [a for a in touched if a.patient_id == report.patient_id]
-    else:  # an identical re-send answers as the first send did
-        alerts = list(Alert.objects.filter(evidence__report=report).distinct())
+    else:
+        # An identical re-send raised and updated nothing, so it lists no alert: the alerts'
+        # states now (an oncologist's decision since) are not the lab's to learn.
+        alerts = []
     return ReportReceipt(report=report, created=result.created, alerts=alerts)
 
 

@@ -49,11 +49,22 @@ def test_esr1_on_eligible_patient_raises_a_switch_alert(
     assert {n.channel for n in notices} == {"in_app", "email"}
 
 
-def test_identical_resend_answers_with_the_same_alerts(lab_token_api, eligible):
-    first = lab_token_api.post(URL, payload(), format="json").json()["alerts"]
+def test_identical_resend_raises_nothing_and_tells_no_decision(
+    lab_token_api, eligible, oncologist_api
+):
+    first = lab_token_api.post(URL, payload(), format="json").json()
+    assert [a["state"] for a in first["alerts"]] == ["open"]
+    alert = Alert.objects.get()
+    decided = oncologist_api.post(
+        f"/api/v1/alerts/{alert.pk}/acknowledge/",
+        {"decision": "decline", "reason_code": "patient_preference"},
+        format="json",
+    )
+    assert decided.status_code == 200, decided.content
     again = lab_token_api.post(URL, payload(), format="json")
     assert again.status_code == 200
-    assert again.json()["alerts"] == first
+    assert again.json()["id"] == first["id"]  # the stored report
+    assert again.json()["alerts"] == []  # it raised nothing; the decline is not the lab's
     assert Alert.objects.count() == 1
 
 
