@@ -204,6 +204,10 @@ class Draw(TimeStampedModel):
         REPLACED_BY_REDRAW = "replaced_by_redraw", "Replaced by a redraw"
         REPLANNED = "replanned", "Replanned after a schedule change"
         REDRAW_NOT_NEEDED = "redraw_not_needed", "Redraw not needed (a corrected result passed QC)"
+        FAILURE_RETRACTED = (
+            "failure_retracted",
+            "Redraw not needed (the failed result was withdrawn)",
+        )
 
     CLOSED_WITH_SPECIMEN = (State.COLLECTED, State.RESULTED, State.FAILED)
 

@@ -875,7 +875,10 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
        for it and not yet collected is cancelled (`redraw_not_needed`);
     3. failed: collected or resulted -> failed with the QC reason; the patient's open regular
        draw is cancelled (`replaced_by_redraw`) and the planner plans the redraw, due at once;
-    4. retracted: resulted -> collected (awaiting a result again);
+    4. retracted: resulted or failed -> collected (awaiting a result again). A failure
+       withdrawn (its report cancelled or corrected to another draw) no longer calls for
+       its redraw: one planned for it and not yet collected is cancelled
+       (`failure_retracted`);
     5. the planner runs for every patient touched, so each has its right open draw.
     """
     done = ResultsApplied()
@@ -965,19 +968,41 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
     retracted = [
         pk
         for pk, (state, _) in draws.items()
-        if by_draw[pk].outcome == RETRACTED and state == Draw.State.RESULTED
+        if by_draw[pk].outcome == RETRACTED and state in (Draw.State.RESULTED, Draw.State.FAILED)
     ]
+    retracted_failed = [pk for pk in retracted if draws[pk][0] == Draw.State.FAILED]
     if retracted:
-        Draw.objects.filter(pk__in=retracted).update(state=Draw.State.COLLECTED, updated_at=now)
+        Draw.objects.filter(pk__in=retracted).update(
+            state=Draw.State.COLLECTED, reason_code="", updated_at=now
+        )
         audit["draw.result_retracted"] = [
-            AuditRow("patients.draw", str(pk), draws[pk][1], {}) for pk in retracted
+            AuditRow("patients.draw", str(pk), draws[pk][1], {"from": draws[pk][0]})
+            for pk in retracted
         ]
         done.retracted = retracted
+    if retracted_failed:
+        # The failure no longer stands: the redraw it caused, not yet collected, goes; the
+        # planner (step 5) then plans what the patient's draws now call for.
+        cancelled = list(
+            Draw.objects.filter(redraw_of_id__in=retracted_failed, state=Draw.State.SCHEDULED)
+            .order_by("pk")
+            .values_list("pk", "patient_id")
+        )
+        Draw.objects.filter(pk__in=[pk for pk, _ in cancelled]).update(
+            state=Draw.State.CANCELLED,
+            reason_code=Draw.CancelReason.FAILURE_RETRACTED,
+            updated_at=now,
+        )
+        audit["draw.cancel"] += [
+            AuditRow("patients.draw", str(pk), pid, {"reason": "failure_retracted"})
+            for pk, pid in cancelled
+        ]
+        done.redraws_cancelled += [pk for pk, _ in cancelled]
 
     for action, rows in audit.items():
         if rows:
             audit_bulk(action=action, rows=rows, acting_user=acting_user)
-    touched = sorted({draws[pk][1] for pk in (*failed, *was_failed)})
+    touched = sorted({draws[pk][1] for pk in (*failed, *was_failed, *retracted_failed)})
     if touched:
         draws_plan(patient_ids=touched, acting_user=acting_user)
     return done
