@@ -360,9 +360,18 @@ def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
         pos,
         ref,
         alt,
-        "" if filter_value == "." else filter_value,
+        _filter(filter_value),
     )
     return identity, before_vaf, _problems(errors)
+
+
+def _filter(value: str) -> str:
+    """The caller's FILTER as stored: "" for none or ".", "PASS" for PASS in any case (a lab
+    writing "pass" must not hide its call as a filtered one), any other name as written."""
+    stripped = value.strip()
+    if stripped in ("", "."):
+        return ""
+    return "PASS" if stripped.upper() == "PASS" else value
 
 
 def _problems(errors: _Errors) -> _Problems:
