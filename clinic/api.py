@@ -228,6 +228,11 @@ class UploadOutSerializer(serializers.Serializer):
     errors = serializers.ListField(
         child=serializers.DictField(), help_text="[{line, field, message}]; line 1 is the header"
     )
+    notes = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{line, field, message}]: lines the reader skipped and did not store (a "
+        "structural variant outside ESR1); not errors",
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 

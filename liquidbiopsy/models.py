@@ -157,6 +157,9 @@ class Upload(TimeStampedModel):
     reports_stored = models.PositiveIntegerField(default=0)
     reports_unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # What the reader skipped and the lab should know ([{line, field, message}]: a structural
+    # variant outside ESR1, which is no call): shown with a stored file, never an error.
+    notes = models.JSONField(default=list, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # When a worker first claimed it, as the work sweep saw it (the claim's time, updated_at,
     # of an upload found `processing`): the give-up counts from here, not from its arrival.

@@ -96,8 +96,11 @@ def upload_create(*, filename: str, data: bytes, lab_account) -> Upload:
 
 
 def upload_runs_now(upload: Upload) -> bool:
-    """Small files are answered in the request; larger ones go to a worker."""
-    return bytes(upload.content).count(b"\n") + 1 <= settings.UPLOAD_SYNC_MAX_ROWS
+    """Small files are answered in the request; larger ones go to a worker. Lines end in
+    LF, CRLF or a lone CR (old spreadsheet exports): each ending counts once."""
+    content = bytes(upload.content)
+    lines = max(content.count(b"\n"), content.count(b"\r")) + 1
+    return lines <= settings.UPLOAD_SYNC_MAX_ROWS
 
 
 class _ClaimLost(Exception):
@@ -111,7 +114,7 @@ def _storable(error: dict) -> dict:
     return {k: v.replace("\x00", "\\x00") if isinstance(v, str) else v for k, v in error.items()}
 
 
-def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> Upload:
+def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0, notes=()) -> Upload:
     """End the upload, if it is still this worker's claim (`upload.updated_at` is the claim's
     time, a fencing token: the sweep's requeue or give-up changes it); else _ClaimLost."""
     finished_at = timezone.now()
@@ -124,6 +127,9 @@ def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> 
     ).update(
         state=state,
         errors=kept,
+        notes=[_storable(n.as_dict() if hasattr(n, "as_dict") else n) for n in notes][
+            :MAX_STORED_ERRORS
+        ],
         reports_stored=stored,
         reports_unchanged=unchanged,
         rows_total=upload.rows_total,
@@ -135,6 +141,9 @@ def _finish(upload: Upload, *, state: str, errors=(), stored=0, unchanged=0) -> 
     if ended != 1:
         raise _ClaimLost
     upload.state, upload.errors, upload.rows_done = state, kept, rows_done
+    upload.notes = [_storable(n.as_dict() if hasattr(n, "as_dict") else n) for n in notes][
+        :MAX_STORED_ERRORS
+    ]
     upload.reports_stored, upload.reports_unchanged = stored, unchanged
     upload.finished_at = upload.updated_at = finished_at
     upload.content = b""
@@ -212,7 +221,13 @@ def _process(upload: Upload, then) -> Upload:
         # reports nor their reconciles (the sweep processes the file again), never one alone.
         if then is not None:
             then(result.report_ids)
-        _finish(upload, state=Upload.State.DONE, stored=result.stored, unchanged=result.unchanged)
+        _finish(
+            upload,
+            state=Upload.State.DONE,
+            stored=result.stored,
+            unchanged=result.unchanged,
+            notes=[FileError(n.line, n.field or "file", n.message) for n in parsed.notes],
+        )
 
     try:
         reports_ingest_bulk(
