@@ -7,8 +7,10 @@
    the same one; the outcome is recorded as sent, or, when the mail server refused it (down,
    restarting, a network blip), as pending again, due after a wait that doubles with each
    try (the next work sweep, then 1, 2, 4 ... minutes, at most RETRY_MAX_WAIT), and failed
-   for good after EMAIL_MAX_ATTEMPTS tries. A crash mid-send leaves it visible as "sending"
-   rather than sending it again.
+   for good after EMAIL_MAX_ATTEMPTS tries. A claim is a lease (SEND_LEASE, kept in
+   next_attempt_at): a worker killed mid-send leaves the e-mail "sending", and once the lease
+   has run out the work sweep tries it again (notifications.sweep), or fails it if that was
+   the last try. A second copy of an alert e-mail is possible; an alert e-mail lost is not.
 """
 
 from __future__ import annotations
@@ -188,6 +190,12 @@ def _publish_orm(in_app: dict[bool, list[tuple]], email: list[tuple], now) -> li
 
 RETRY_FIRST_WAIT = dt.timedelta(minutes=1)
 RETRY_MAX_WAIT = dt.timedelta(hours=1)
+# How long a claimed e-mail is the claiming worker's: far beyond an SMTP send's timeouts.
+SEND_LEASE = dt.timedelta(minutes=10)
+STOPPED_MID_SEND = (
+    "The worker sending this e-mail stopped before recording the outcome; it may or may not "
+    "have been delivered."
+)
 
 
 def retry_wait(attempts: int) -> dt.timedelta:
@@ -211,7 +219,11 @@ def _claim(notification: Notification, now) -> bool:
     then this try's number); False if another worker has it or has tried it since."""
     claimed = Notification.objects.filter(
         email_due(now), pk=notification.pk, attempts=notification.attempts
-    ).update(state=Notification.State.SENDING, attempts=F("attempts") + 1)
+    ).update(
+        state=Notification.State.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + SEND_LEASE,  # the lease: the sweep's after it runs out
+    )
     notification.attempts += 1
     return claimed == 1
 
