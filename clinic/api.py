@@ -40,7 +40,7 @@ from liquidbiopsy import selectors
 from liquidbiopsy.api import ReportInSerializer, ReportOutSerializer, ReportReceiptSerializer
 from liquidbiopsy.models import Upload
 from liquidbiopsy.services import NotAssigned, report_match_failures_record
-from liquidbiopsy.throttles import LabMatchFailureThrottle
+from liquidbiopsy.throttles import LabMatchFailureThrottle, MatchFailureThrottled
 from patients import selectors as patient_selectors
 from patients.api import (
     FormularyChoiceField,
@@ -126,7 +126,7 @@ EXAMPLES = [
 ]
 
 
-class ReportsApi(BaseApi):
+class ReportsApi(MatchFailureThrottled, BaseApi):
     allowed_roles = CLINIC_ROLES | {Role.LAB}
     write_roles = frozenset({Role.LAB})
     throttle_classes = [LabMatchFailureThrottle]
@@ -254,7 +254,7 @@ FILE_REJECTED = (
 )
 
 
-class ReportUploadApi(BaseApi):
+class ReportUploadApi(MatchFailureThrottled, BaseApi):
     allowed_roles = frozenset({Role.LAB})
     throttle_classes = [LabMatchFailureThrottle]
     parser_classes = [MultiPartParser, FormParser]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -57,6 +58,30 @@ class LabMatchFailureThrottle(SimpleRateThrottle):
         return since, AuditEvent.objects.filter(
             action=MATCH_FAILED_ACTION, actor=user, at__gte=since
         )
+
+
+THROTTLED = (
+    "This account sent {count} reports in the last {window} that did not match their draws "
+    "(accession or patient identifiers); its reports are accepted again from {until} "
+    "(clinic time). Check the accessions and patient identifiers against the request forms; "
+    "nothing from this request was stored."
+)
+
+
+class MatchFailureThrottled:
+    """For the views that take reports: a refusal by LabMatchFailureThrottle says why, how
+    many failures, and from when (clinic time) reports are accepted again."""
+
+    def throttled(self, request, wait):
+        throttle = LabMatchFailureThrottle()
+        if throttle.rate is not None and not throttle.allow_request(request, self):
+            until = timezone.localtime(timezone.now() + dt.timedelta(seconds=wait or 0))
+            window = "hour" if throttle.duration == 3600 else f"{throttle.duration} seconds"
+            detail = THROTTLED.format(
+                count=throttle.failures, window=window, until=until.strftime("%H:%M")
+            )
+            raise exceptions.Throttled(wait, detail=detail)
+        super().throttled(request, wait)
 
 
 def match_failures_remaining(user) -> int | None:
