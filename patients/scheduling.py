@@ -873,8 +873,11 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
     2. resulted: collected or failed -> resulted. A draw that had failed and now has a
        passing result (a QC-pass correction) no longer needs its redraw: a redraw planned
        for it and not yet collected is cancelled (`redraw_not_needed`);
-    3. failed: collected or resulted -> failed with the QC reason; the patient's open regular
-       draw is cancelled (`replaced_by_redraw`) and the planner plans the redraw, due at once;
+    3. failed: collected or resulted -> failed with the QC reason. Where that makes a redraw
+       due (`rules.redraw_due`: the failure is newer than any good collection or missed
+       draw), the patient's open regular draw is cancelled (`replaced_by_redraw`) and the
+       planner plans the redraw, due at once; a late failure of an old draw changes no
+       open draw;
     4. retracted: resulted or failed -> collected (awaiting a result again). A failure
        withdrawn (its report cancelled or corrected to another draw) no longer calls for
        its redraw: one planned for it and not yet collected is cancelled
@@ -945,9 +948,19 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
             AuditRow("patients.draw", str(pk), draws[pk][1], {"reason": by_draw[pk].reason})
             for pk in failed
         ]
+        # The planner's own rule decides whether a redraw is due: a failure newer than any
+        # good collection or missed draw. A late failure of an old draw, after a newer
+        # sample was collected, calls for none; her open draw (maybe moved by a nurse) stays.
+        failed_patients = sorted({draws[pk][1] for pk in failed})
+        anchors = _anchors(failed_patients, Patient.objects.filter(pk__in=failed_patients))
+        redraw_due = [
+            pid
+            for pid in failed_patients
+            if rules.redraw_due(*anchors.get(pid, (None, None, None))[:3])
+        ]
         replaced = list(
             Draw.objects.filter(
-                patient_id__in={draws[pk][1] for pk in failed},
+                patient_id__in=redraw_due,
                 state=Draw.State.SCHEDULED,
                 is_redraw=False,
             )
