@@ -21,6 +21,29 @@ def noun(alert: Alert) -> str:
     return KIND_NOUN.get(alert.kind, "alert")
 
 
+def noun_with_article(alert: Alert, *, capital: bool = False) -> str:
+    """ "a switch alert", "an ESR1-with-progression alert": the article the noun's sound takes
+    (ESR1 is read letter by letter, "ee-ess-ar", so it takes "an")."""
+    word = noun(alert)
+    article = "an" if word[:1].upper() in "AEIOU" or word.startswith("ESR1") else "a"
+    text = f"{article} {word}"
+    return text[0].upper() + text[1:] if capital else text
+
+
+# The closing line of a notice's e-mail: what the oncologist is to do when she opens it. A
+# withdrawn alert has nothing left to decide (DESIGN §5: the oncologist is told, that is all).
+ACT_CLOSING = "Open the alert to review the evidence and record your decision."
+NOTHING_TO_DECIDE_CLOSING = "Open the alert to see why; there is nothing to decide."
+NOTHING_TO_DECIDE_EVENTS = frozenset({"withdrawn"})
+
+
+def closing(event: str) -> str:
+    """The e-mail's closing line for an event key fragment ("withdrawn", "e2:reopened")."""
+    if event.rsplit(":", 1)[-1] in NOTHING_TO_DECIDE_EVENTS:
+        return NOTHING_TO_DECIDE_CLOSING
+    return ACT_CLOSING
+
+
 def alert_notify(
     alert: Alert, event: str, subject: str, *, recipients=None, replace: bool = False
 ) -> None:
@@ -52,7 +75,7 @@ def alert_notices_publish(rows, *, batch=None) -> None:
             Message(
                 key=f"alert:{alert_id}:{event}",
                 subject=subject,
-                body=f"{subject}.\nOpen the alert to review the evidence and record your decision.",
+                body=f"{subject}.\n{closing(event)}",
                 link=f"/alerts/{alert_id}/",
                 in_app_subject=f"{subject}: {name}" if name else subject,
                 replace=replace,
