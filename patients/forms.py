@@ -174,9 +174,54 @@ class WorklistScanForm(forms.Form):
 
 
 CONFIRM_REQUIRED = "Confirm the patient's name and date of birth before saving."
-EARLY_CONFIRM_REQUIRED = (
-    "This draw's window has not opened yet: tick 'collect early' to record it anyway."
+# A collection time outside the draw's window is usually a typing slip (20 Oct for 20 Nov):
+# the lab's report then carries the real date and is refused as a mismatch. It is saved
+# only when the nurse ticks a confirmation that names the very date and the window.
+COLLECTED_BEFORE_WINDOW = (
+    "Collected {when} is before this draw's window opens ({window}). Check the date and "
+    "time; if they are right, tick 'Record anyway' to save it."
 )
+COLLECTED_LONG_AFTER_WINDOW = (
+    "Collected {when} is {days} after this draw's window closed ({window}). Check the date "
+    "and time; if they are right, tick 'Record anyway' to save it."
+)
+
+
+def window_label(draw) -> str:
+    """A draw's window as people read it: '30 Nov 2026 \u2013 14 Dec 2026' (an en dash)."""
+    return f"{clinic_day(draw.window_opens_on)} \u2013 {clinic_day(draw.window_closes_on)}"
+
+
+def clinic_day_time(value) -> str:
+    """An aware datetime in clinic time: '20 Oct 2026 09:15'."""
+    from django.utils import timezone
+
+    if getattr(value, "tzinfo", None) is not None:
+        value = timezone.localtime(value)
+    return f"{clinic_day(value)} {value:%H:%M}"
+
+
+def late_confirm_days() -> int:
+    """How long after the window closes a collection still needs no confirmation (one
+    window's width: an overdue draw taken in the following week is ordinary)."""
+    from django.conf import settings
+
+    return settings.DRAW_WINDOW_DAYS
+
+
+def collection_outside_window(draw, collected_at) -> str:
+    """'before', 'after' (long after the window closed) or '' for a collection time."""
+    from django.utils import timezone
+
+    if collected_at is None or draw is None:
+        return ""
+    local = timezone.localtime(collected_at) if timezone.is_aware(collected_at) else collected_at
+    day = local.date()
+    if day < draw.window_opens_on:
+        return "before"
+    if (day - draw.window_closes_on).days > late_confirm_days():
+        return "after"
+    return ""
 
 
 class CollectForm(forms.Form):
@@ -190,27 +235,56 @@ class CollectForm(forms.Form):
     # The page form sends these; the API has no such step (the caller names the draw).
     confirmed_patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
     identity_checked = forms.BooleanField(required=False)
-    early_ok = forms.BooleanField(required=False)
+    # The collection date (ISO, clinic time) the nurse confirmed as outside the window; "on"
+    # (an older page) confirms today. A tick given for one date does not cover another.
+    early_ok = forms.CharField(required=False, max_length=10)
 
     def __init__(self, *args, draw=None, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.draw = draw
         self.today = today
+        self.outside_window = ""
+
+    def _confirmed_day(self, value: str):
+        import datetime as dt
+
+        if value == "on":
+            return self.today
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
 
     def clean(self):
+        from django.utils import timezone
+
         data = super().clean()
-        if self.draw is not None:
-            if (
-                not data.get("identity_checked")
-                or data.get("confirmed_patient") != self.draw.patient_id
-            ):
-                self.add_error(None, CONFIRM_REQUIRED)
-            if (
-                self.today is not None
-                and self.today < self.draw.window_opens_on
-                and not data.get("early_ok")
-            ):
-                self.add_error(None, EARLY_CONFIRM_REQUIRED)
+        if self.draw is None:
+            return data
+        if (
+            not data.get("identity_checked")
+            or data.get("confirmed_patient") != self.draw.patient_id
+        ):
+            self.add_error(None, CONFIRM_REQUIRED)
+        collected_at = data.get("collected_at")
+        self.outside_window = collection_outside_window(self.draw, collected_at)
+        if self.outside_window:
+            local = (
+                timezone.localtime(collected_at)
+                if timezone.is_aware(collected_at)
+                else collected_at
+            )
+            confirmed = self._confirmed_day(data.get("early_ok") or "")
+            if confirmed != local.date():
+                when, window = clinic_day_time(collected_at), window_label(self.draw)
+                if self.outside_window == "before":
+                    message = COLLECTED_BEFORE_WINDOW.format(when=when, window=window)
+                else:
+                    late = (local.date() - self.draw.window_closes_on).days
+                    message = COLLECTED_LONG_AFTER_WINDOW.format(
+                        when=when, window=window, days=f"{late} days"
+                    )
+                self.add_error("collected_at", message)
         return data
 
     def service_kwargs(self) -> dict:

@@ -587,6 +587,17 @@ def open_draw(*, patient_id: int) -> Draw | None:
     return Draw.objects.filter(patient_id=patient_id, state=Draw.State.SCHEDULED).first()
 
 
+def draw_collected_on(*, patient_id: int, day: dt.date, exclude_id: int | None = None):
+    """The patient's latest collection made on `day` (clinic date), or None: a scan of her
+    wristband soon after shows that her open draw is the next one, planned from it."""
+    qs = Draw.objects.filter(
+        patient_id=patient_id, collected_on=day, state__in=Draw.CLOSED_WITH_SPECIMEN
+    )
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("-collected_at", "-id").first()
+
+
 def draw_find_for_scan(*, code: str) -> tuple[Patient | None, Draw | None, str]:
     """What a scanned code names: a tube accession, or a patient's wristband (MRN).
 

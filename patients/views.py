@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -33,7 +34,10 @@ from patients.forms import (
     WorklistScanForm,
     add_service_errors,
     clinic_day,
+    clinic_day_time,
+    collection_outside_window,
     oncologist_queryset,
+    window_label,
 )
 from patients.models import Draw, SurveillanceState
 from patients.templatetags.clinic import day_time
@@ -155,8 +159,19 @@ FOUND_KEY = "worklist_found"  # the draw the scan box found, awaiting confirmati
 LAST_COLLECTION_KEY = "worklist_last_collection"  # the collection that may be undone
 SCAN_NOT_FOUND = "Nothing matches the code scanned. Check the wristband or tube and scan again."
 SCAN_NO_OPEN_DRAW = "{name} has no open draw ({state})."
-COLLECTED_MESSAGE = "Collected for {name}, accession {accession}. Next draw due {next_due}."
+COLLECTED_MESSAGE = (
+    "Collected for {name}, accession {accession}. Next draw due {next_due}. "
+    "Time of collection: {when}{outside}."
+)
+COLLECTED_OUTSIDE = {
+    "before": " (before this draw's window, {window})",
+    "after": " (after this draw's window, {window})",
+}
+NEXT_DRAW = "{name}: next draw due {due} (window {window})."
+NO_NEXT_DRAW = "{name}: no next draw is planned."
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 UNDONE_MESSAGE = "Collection undone: the draw for {name} is open again."
+COLLECT_NOT_SAVED = "Collection not saved for {name}: correct the form below."
 
 
 def _int(value) -> int:
@@ -166,9 +181,19 @@ def _int(value) -> int:
         return 0
 
 
+def _typed_time(text: str):
+    """The collection time the nurse typed, read as the form reads it (None if unreadable)."""
+    try:
+        return CollectForm.base_fields["collected_at"].clean(text)
+    except ValidationError:
+        return None
+
+
 def _found_context(request, today: dt.date, panel_draws: dict) -> dict | None:
     """The patient and draw the scan box found, for the confirmation panel (the draw was
-    read with the page)."""
+    read with the page). After a refused save, the form comes back as the nurse sent it,
+    each error next to its field; the window warnings compare the window with the time
+    shown in the form (typed, or now), not with today."""
     found = request.session.get(FOUND_KEY)
     if not found:
         return None
@@ -177,16 +202,51 @@ def _found_context(request, today: dt.date, panel_draws: dict) -> dict | None:
         request.session.pop(FOUND_KEY, None)
         return None
     flag_before = today - dt.timedelta(days=settings.AWAITING_RESULT_FLAG_DAYS)
+    collectable = draw.state == draw.State.SCHEDULED
+    submitted = found.get("submitted") or {}
+    errors = found.get("errors") or {}
+    typed = submitted.get("collected_at")
+    shown_at = _typed_time(typed) if typed is not None else timezone.now()
+    outside = collection_outside_window(draw, shown_at) if collectable else ""
+    shown_local = timezone.localtime(shown_at) if shown_at is not None else None
+    # Her latest collection, when it was today: the open draw is then her next one.
+    recent = panel_draws.get(_int(found.get("recent"))) if found.get("recent") else None
+    if recent is not None and (
+        recent.state not in Draw.CLOSED_WITH_SPECIMEN or recent.collected_on != today
+    ):
+        recent = None
+    next_after_recent = bool(recent and collectable and not draw.is_redraw)
     return {
         "draw": draw,
         "patient": draw.patient,
         "matched_by": found.get("matched_by", ""),
-        "collectable": draw.state == draw.State.SCHEDULED,
-        "early": draw.state == draw.State.SCHEDULED and today < draw.window_opens_on,
-        "late": draw.state == draw.State.SCHEDULED and today > draw.window_closes_on,
+        "collectable": collectable,
+        "early": collectable and outside == "before",
+        "late": collectable
+        and shown_local is not None
+        and shown_local.date() > draw.window_closes_on,
+        "outside": outside,
+        "window": window_label(draw),
+        "shown_when": clinic_day_time(shown_at) if shown_at is not None else "",
+        "confirm_day": shown_local.date().isoformat() if shown_local else "",
+        "days_late": (shown_local.date() - draw.window_closes_on).days if shown_local else 0,
         "flagged": bool(draw.collected_on and draw.collected_on < flag_before),
         "lost_allowed": draw.state == draw.State.COLLECTED,
-        "form": CollectForm(initial={"collected_at": timezone.now()}),
+        "recent": recent if next_after_recent else None,
+        "choice_needed": next_after_recent and not found.get("next_early"),
+        "values": {
+            "accession": submitted.get("accession", ""),
+            "collected_at": typed if typed is not None else clinic_day_time(timezone.now()),
+            "identity_checked": bool(submitted.get("identity_checked")),
+        },
+        "errors": {
+            "form": errors.get("__all__", []),
+            "accession": errors.get("accession", []),
+            "collected_at": errors.get("collected_at", []),
+        },
+        "first_error": next(
+            (f for f in ("accession", "collected_at") if errors.get(f)), "accession"
+        ),
     }
 
 
@@ -203,13 +263,17 @@ def _last_collection(request, panel_draws: dict) -> dict | None:
     if draw is None or timezone.now() > until:
         request.session.pop(LAST_COLLECTION_KEY, None)
         return None
+    outside = collection_outside_window(draw, draw.collected_at)
     return {
         "draw": draw,
         "until": timezone.localtime(until),
+        "outside": outside,
         "text": COLLECTED_MESSAGE.format(
             name=draw.patient.display_name,
             accession=draw.accession,
             next_due=last.get("next_due", ""),
+            when=clinic_day_time(draw.collected_at),
+            outside=COLLECTED_OUTSIDE[outside].format(window=window_label(draw)) if outside else "",
         ),
     }
 
@@ -287,8 +351,9 @@ def worklist(request):
         oncologist_id=oncologist_id,
         unread_for=request.user,
         panel_draw_ids=[
-            _int((request.session.get(key) or {}).get("draw"))
-            for key in (FOUND_KEY, LAST_COLLECTION_KEY)
+            _int((request.session.get(FOUND_KEY) or {}).get("draw")),
+            _int((request.session.get(FOUND_KEY) or {}).get("recent")),
+            _int((request.session.get(LAST_COLLECTION_KEY) or {}).get("draw")),
         ],
     )
     counts, section = data.counts, data.section
@@ -382,7 +447,18 @@ def worklist_scan(request):
             ),
         )
         return _back_to_worklist(request)
-    request.session[FOUND_KEY] = {"draw": draw.pk, "matched_by": matched_by}
+    recent = None
+    if draw.state == Draw.State.SCHEDULED:
+        recent = selectors.draw_collected_on(
+            patient_id=draw.patient_id, day=clinic_today(), exclude_id=draw.pk
+        )
+    request.session[FOUND_KEY] = {
+        "draw": draw.pk,
+        "matched_by": matched_by,
+        "recent": recent.pk if recent else None,
+        # "Collect her next draw early", chosen after being told she was collected today.
+        "next_early": bool(draw_id and request.POST.get("next_early")),
+    }
     return _back_to_worklist(request)
 
 
@@ -426,10 +502,54 @@ def _collected(request, draw) -> None:
     }
 
 
+def _keep_collect_form(request, draw, form) -> None:
+    """A refused collection: keep what the nurse sent (accession, typed time, her identity
+    tick) and the errors, field by field, for the panel to show again (the session, not
+    the URL: an accession does not belong in an access log)."""
+    found = request.session.get(FOUND_KEY) or {}
+    if _int(found.get("draw")) != draw.pk:
+        found = {"draw": draw.pk, "matched_by": "row"}
+    found["submitted"] = {
+        "accession": request.POST.get("accession", "")[:64],
+        "collected_at": request.POST.get("collected_at", "")[:40],
+        "identity_checked": bool(request.POST.get("identity_checked")),
+    }
+    found["errors"] = {
+        field: [_house_dates(str(e)) for e in errors] for field, errors in form.errors.items()
+    }
+    request.session[FOUND_KEY] = found
+
+
+def _house_dates(text: str) -> str:
+    """ISO dates in a service's message, in the clinic's format ('2026-10-12' -> '12 Oct
+    2026'): a nurse reads one date format everywhere."""
+
+    def house(match) -> str:
+        try:
+            return clinic_day(dt.date.fromisoformat(match.group(0)))
+        except ValueError:
+            return match.group(0)
+
+    return ISO_DATE.sub(house, text)
+
+
+def _next_draw_text(draw) -> str:
+    next_draw = selectors.open_draw(patient_id=draw.patient_id)
+    name = draw.patient.display_name
+    if next_draw is None:
+        return NO_NEXT_DRAW.format(name=name)
+    return NEXT_DRAW.format(
+        name=name,
+        due=f"{next_draw.due_on:%a} {clinic_day(next_draw.due_on)}",
+        window=window_label(next_draw),
+    )
+
+
 @role_required(Role.NURSE)
 @require_POST
 def draw_action(request, draw_id: int, action: str):
-    """Run one draw service from a worklist form; errors come back as a message."""
+    """Run one draw service from a worklist form. A refused collection comes back in its
+    panel as typed; other errors come back as a message."""
     form_class, service, success = DRAW_ACTIONS[action]
     draw = selectors.draw_get(draw_id=draw_id)
     if action == "collect":
@@ -444,10 +564,15 @@ def draw_action(request, draw_id: int, action: str):
             add_service_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
-    if form.errors:
-        messages.error(request, f"Draw not updated. {_form_errors_message(form)}")
+    if form.errors and action == "collect" and draw.state == Draw.State.SCHEDULED:
+        _keep_collect_form(request, draw, form)
+        messages.error(request, COLLECT_NOT_SAVED.format(name=draw.patient.display_name))
+    elif form.errors:
+        messages.error(request, _house_dates(f"Draw not updated. {_form_errors_message(form)}"))
     elif action == "collect":
         _collected(request, draw)
+    elif action in ("miss", "cancel"):
+        messages.success(request, f"{success} {_next_draw_text(draw)}")
     else:
         due = clinic_day(draw.due_on) if action == "reschedule" else ""
         messages.success(request, success.format(due=due))
