@@ -22,16 +22,16 @@ import html
 import json
 import math
 from collections import defaultdict
+from decimal import Decimal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.clock import clinic_date, clinic_today
-from liquidbiopsy.models import LabReport
+from liquidbiopsy.models import INFORMATIVE_TUMOUR_FRACTION, LabReport
 from patients.formulary import get_formulary
 from patients.models import Draw, ImagingAssessment, Regimen
 
-INFORMATIVE_TUMOUR_FRACTION = 0.01  # DESIGN §1: "not detected" counts only from 1% tumour fraction
 AXIS_MIN_PERCENT = 0.001
 AXIS_MAX_PERCENT = 100.0
 EMPTY_AXIS = (-2.0, 1.0)  # 0.01% to 10% when there is no value to fit
@@ -68,7 +68,7 @@ def _hover(report: LabReport) -> str:
 
 def _informative(report: LabReport) -> bool:
     tf = report.tumor_fraction
-    return tf is not None and float(tf) >= INFORMATIVE_TUMOUR_FRACTION
+    return tf is not None and Decimal(str(tf)) >= INFORMATIVE_TUMOUR_FRACTION
 
 
 def _fitted_range(values: list[float]) -> list[float]:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from core.db import TimeStampedModel
 from liquidbiopsy import bounds as b
+
+# DESIGN §1, §6: "not detected" counts (is informative) only from this ctDNA tumour fraction.
+INFORMATIVE_TUMOUR_FRACTION = Decimal("0.01")
 
 
 class LabReport(TimeStampedModel):
@@ -92,6 +97,13 @@ class LabReport(TimeStampedModel):
     @property
     def is_retracted(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    @property
+    def not_detected_informative(self) -> bool:
+        """Whether "not detected" in this report counts: tumour fraction at least
+        INFORMATIVE_TUMOUR_FRACTION (unknown: it does not)."""
+        tf = self.tumor_fraction
+        return tf is not None and Decimal(str(tf)) >= INFORMATIVE_TUMOUR_FRACTION
 
 
 class VariantCall(models.Model):

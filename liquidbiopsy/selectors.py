@@ -67,3 +67,18 @@ def upload_list_for_account(*, lab_account, limit: int = 20) -> list[Upload]:
 def upload_get_for_account(*, upload_id: int, lab_account) -> Upload:
     """One upload of this account; 404 for another account's, as for one that does not exist."""
     return get_object_or_404(Upload.objects.defer("content"), pk=upload_id, uploaded_by=lab_account)
+
+
+def upload_reports(*, upload: Upload) -> QuerySet[LabReport]:
+    """The reports stored from one upload with their calls, by accession: what the lab sees
+    of what it sent (no patient is joined, so no name, MRN or date of birth)."""
+    return (
+        LabReport.objects.filter(upload=upload)
+        .select_related("draw")
+        .only(
+            "id", "report_id", "version", "status", "qc_status", "tumor_fraction",
+            "collected_on", "draw__accession", "upload_id",
+        )
+        .prefetch_related(Prefetch("variants", queryset=VariantCall.objects.order_by("id")))
+        .order_by("id")
+    )  # fmt: skip

@@ -28,6 +28,7 @@ from liquidbiopsy.uploads import MAX_STORED_ERRORS
 from patients import scheduling
 
 AWAITING_PAGE_SIZE = 25
+STORED_PAGE_SIZE = 50  # reports of an upload listed on its page
 UNFINISHED = (Upload.State.QUEUED, Upload.State.PROCESSING)
 # A stored error's field path, as the validator names it: "variants[0].vaf_percent",
 # "patient.mrn", "collected_on", "patient" (identity), "variants[0]" (the whole call).
@@ -100,8 +101,16 @@ def upload_recent(request):
 def upload_detail(request, upload_id: int):
     """One past upload of this account: state, counts, progress, every error, what next."""
     upload = selectors.upload_get_for_account(upload_id=upload_id, lab_account=request.user)
-    audit_record(action="upload.view", acting_user=request.user, obj=upload)
-    return render(request, "liquidbiopsy/upload_detail.html", _upload_context(upload))
+    context = _upload_context(upload)
+    detail = {}
+    if upload.state == Upload.State.DONE and upload.reports_stored:
+        page = Paginator(selectors.upload_reports(upload=upload), STORED_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context |= {"stored": list(page.object_list), "stored_page": page}
+        detail = {"report_ids": [r.pk for r in context["stored"]]}
+    audit_record(action="upload.view", acting_user=request.user, obj=upload, detail=detail)
+    return render(request, "liquidbiopsy/upload_detail.html", context)
 
 
 @role_required(Role.LAB)

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from liquidbiopsy.models import INFORMATIVE_TUMOUR_FRACTION
 from patients.rules import add_months
 
 OK, NO, WARN = "ok", "no", "warn"
@@ -206,8 +207,6 @@ def switch_summary(*, current, target_label: str, on: dt.date, drug_label) -> Sw
 
 # --- A report's ESR1 result, in words (the patient page, the alert page's evidence) ---------
 
-# DESIGN §1, §6: "not detected" is non-informative unless ctDNA tumour fraction is >= 1%.
-INFORMATIVE_TUMOUR_FRACTION = Decimal("0.01")
 _FILTER_PASS = frozenset({"", ".", "PASS"})
 
 
