@@ -169,9 +169,15 @@ def next_draw(
 
 
 def draw_window(planned_on: dt.date, window_days: int) -> tuple[dt.date, dt.date]:
-    """The days a draw may be collected in: planned date +/- the window."""
+    """The days a draw may be collected in: planned date +/- the window (kept inside the
+    calendar: a date at its ends gives a shorter window, never an OverflowError)."""
     delta = dt.timedelta(days=window_days)
-    return planned_on - delta, planned_on + delta
+    try:  # free when nothing is raised: a catch-up calls this for 100,000 patients
+        return planned_on - delta, planned_on + delta
+    except OverflowError:
+        opens = planned_on - delta if planned_on - dt.date.min >= delta else dt.date.min
+        closes = planned_on + delta if dt.date.max - planned_on >= delta else dt.date.max
+        return opens, closes
 
 
 class DrawTiming:

@@ -37,6 +37,10 @@ DOB_IMPLAUSIBLE = "Date of birth must be after 1900-01-01."
 NOT_ONCOLOGIST = "'{username}' is not an active oncologist."
 INTERVAL_RANGE = f"Interval must be {INTERVAL_MIN_WEEKS} to {INTERVAL_MAX_WEEKS} weeks."
 START_BEFORE_BIRTH = "Surveillance cannot start before the date of birth."
+START_TOO_FAR = "Surveillance cannot start more than {years} years ahead (on or before {latest})."
+# How far ahead a clinician may set a surveillance start date: far enough for any real
+# plan, and it keeps every date the schedule derives from it inside the calendar.
+START_HORIZON_YEARS = 5
 DATE_FUTURE = "This date cannot be in the future."
 DATE_BEFORE_BIRTH = "This date is before the patient's date of birth."
 REGIMEN_BEFORE_CURRENT = "A new regimen cannot start before the current one (started {started_on})."
@@ -73,6 +77,20 @@ def _check_past_date(
         errors.setdefault(field, []).append(DATE_BEFORE_BIRTH)
 
 
+def _check_start(
+    start_on: dt.date | None, date_of_birth: dt.date, errors: dict[str, list[str]]
+) -> None:
+    if start_on is None:
+        return
+    if start_on < date_of_birth:
+        errors.setdefault("surveillance_start_on", []).append(START_BEFORE_BIRTH)
+    latest = rules.add_months(clinic_today(), 12 * START_HORIZON_YEARS)
+    if start_on > latest:
+        errors.setdefault("surveillance_start_on", []).append(
+            START_TOO_FAR.format(years=START_HORIZON_YEARS, latest=latest.isoformat())
+        )
+
+
 def _raise_if(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
@@ -106,8 +124,7 @@ def patient_create(
         errors["date_of_birth"] = [DOB_IMPLAUSIBLE]
     _check_oncologist(oncologist, errors)
     _check_interval(surveillance_interval_weeks, errors)
-    if surveillance_start_on is not None and surveillance_start_on < date_of_birth:
-        errors.setdefault("surveillance_start_on", []).append(START_BEFORE_BIRTH)
+    _check_start(surveillance_start_on, date_of_birth, errors)
     _raise_if(errors)
 
     patient = Patient(
@@ -152,9 +169,8 @@ def patient_update(*, patient: Patient, acting_user, changes: dict[str, Any]) ->
         _check_interval(changes["surveillance_interval_weeks"], errors)
         if changes["surveillance_interval_weeks"] is None:
             errors["surveillance_interval_weeks"] = [INTERVAL_RANGE]
-    start_on = changes.get("surveillance_start_on", patient.surveillance_start_on)
-    if start_on is not None and start_on < patient.date_of_birth:
-        errors.setdefault("surveillance_start_on", []).append(START_BEFORE_BIRTH)
+    if changes.get("surveillance_start_on") is not None:
+        _check_start(changes["surveillance_start_on"], patient.date_of_birth, errors)
     target_state = changes.get("surveillance_state")
     if "surveillance_state" in changes:
         if target_state not in rules.MANUAL_TARGET_STATES:
