@@ -6,8 +6,14 @@ each change, and rebuilt from scratch on demand (`manage.py cohort_rebuild`).
   services and the uploads keep them right without calling up into clinic.
 - CohortPatient holds minima over a patient's reports and scans, which a cancellation or a
   moved report can raise: `cohort_refresh(patient_ids)` recomputes the rows of the patients
-  given, set-based (a lock statement, then one statement for them all), and the clinic workflows call
-  it in the transaction that stores a report (one, or a file's) or a scan.
+  given, set-based (one round trip for them all; a second when one of their ESR1 calls does
+  not count), and the clinic workflows call it in the transaction that stores a report (one,
+  or a file's) or a scan.
+- An ESR1 detection is what the switch rule counts (DESIGN §5; therapy.rules.qualifying_calls,
+  the one definition): a tested report (current, final/amended/corrected, QC pass) with an
+  allow-listed ESR1 call that passed FILTER, at or above the floor. The allow-list match is
+  Python (every HGVS form, either build), so the calls are read and judged here
+  (`esr1_detected`) and the statement is given the reports that count.
 - CohortAlert copies each alert's dashboard fields beside the patient's oncologist (triggers
   on therapy_alert, migration 0003): the oncologist filter reads one index.
 PostgreSQL only: on SQLite (the demo run command) there are no triggers, these functions do
@@ -21,18 +27,53 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from core.db import pg_array
+from therapy.config import rule_config
+from therapy.rules import Esr1Call, qualifying_calls
 
 COUNTED_STATES = ("collected", "resulted", "failed", "missed")
 TESTED_STATUSES = ("final", "amended", "corrected")
 
-# Per patient (of those in `target`): first tested report, first ESR1 call, first progression
-# scan on or after it (DESIGN: detection and lead time, clinic/metrics.py).
+# The columns of a call the rule reads (liquidbiopsy.esr1.Esr1Call), after its report.
+CALL_COLUMNS = (
+    "hgvs_p", "vaf", "chrom", "pos", "ref", "alt", "filter", "genome_build", "transcript",
+)  # fmt: skip
+
+# The ESR1 calls of the tested reports (of the patients given), for `esr1_detected`.
+_CALLS = """
+    SELECT v.report_id, {columns}
+    FROM liquidbiopsy_variantcall v JOIN liquidbiopsy_labreport r ON r.id = v.report_id
+    WHERE v.gene = 'ESR1' AND r.is_current AND r.qc_status = 'pass'
+        AND r.status IN ('final', 'amended', 'corrected') {where_report}
+""".replace("{columns}", ", ".join(f"v.{c}" for c in CALL_COLUMNS))
+
+
+def esr1_detected(rows) -> set[int]:
+    """The reports among (report id, *CALL_COLUMNS) rows of ESR1 calls that carry a call the
+    switch rule counts (therapy.rules.qualifying_calls with the rule's configuration: the
+    allow-list, FILTER passed, the floor). The rows must be of tested reports only."""
+    calls: dict[int, list[Esr1Call]] = {}
+    for report_id, *values in rows:
+        fields = dict(zip(CALL_COLUMNS, values, strict=True))
+        calls.setdefault(report_id, []).append(
+            Esr1Call(**{k: (v if v is not None or k == "pos" else "") for k, v in fields.items()})
+        )
+    config = rule_config()
+    return {pk for pk, these in calls.items() if qualifying_calls(these, config)}
+
+
+# Which tested reports `_FACTS` counts as detections: every report with an ESR1 call (the
+# candidates: a superset, one statement, no Python), or exactly those `esr1_detected` judged.
+CANDIDATE_REPORT = """EXISTS (SELECT 1 FROM liquidbiopsy_variantcall v
+    WHERE v.report_id = r.id AND v.gene = 'ESR1')"""
+DETECTED_REPORT = "r.id = ANY(%(detected)s::bigint[])"
+
+# Per patient (of those in `target`): first tested report, first ESR1 detection (the reports
+# `esr1_report` picks), first progression scan on or after it (DESIGN: detection and lead
+# time, clinic/metrics.py).
 _FACTS = """
     WITH tested AS (
         SELECT r.patient_id, min(r.collected_on) AS first_tested_on,
-            min(r.collected_on) FILTER (WHERE EXISTS (
-                SELECT 1 FROM liquidbiopsy_variantcall v
-                WHERE v.report_id = r.id AND v.gene = 'ESR1')) AS first_esr1_on
+            min(r.collected_on) FILTER (WHERE {esr1_report}) AS first_esr1_on
         FROM liquidbiopsy_labreport r
         WHERE r.is_current AND r.qc_status = 'pass'
             AND r.status IN ('final', 'amended', 'corrected') {where_report}
@@ -72,27 +113,50 @@ def cohort_refresh(patient_ids: Iterable[int]) -> None:
     ids = sorted({int(pk) for pk in patient_ids})
     if not ids or connection.vendor != "postgresql":
         return
-    # One round trip: the lock, JIT off (compiling costs ~0.4 s on a large set and gains
-    # nothing here; the caller's setting is kept in a placeholder and restored after), and
-    # one statement that computes the facts once, upserts them, and deletes the rows of
-    # patients who no longer have an ESR1 call (a report cancelled or moved).
+    # One round trip, two when an ESR1 call does not count. The lock; JIT off (compiling
+    # costs ~0.4 s on a large set and gains nothing here; the caller's setting is kept in a
+    # placeholder and restored after); one statement that computes the facts once, taking
+    # every report with an ESR1 call as a detection (the candidates), upserts them and
+    # deletes the rows of patients who have none (a report cancelled or moved); and, last
+    # (its result is the one returned), the candidates' ESR1 calls. The rule's definition
+    # judges them in Python: when a candidate does not count (a filtered call, one off the
+    # allow-list or below the floor), the facts are computed again from the detections.
+    ids_param = pg_array(ids)
     with connection.cursor() as cur:
         cur.execute(
             f"""
             SELECT id FROM patients_patient WHERE id = ANY(%(ids)s::bigint[])
                 ORDER BY id FOR NO KEY UPDATE;
-            SELECT set_config('surveillance.jit_before', current_setting('jit'), true);
-            SELECT set_config('jit', 'off', true);
-            WITH facts AS (
-                {_FACTS.format(where_report="AND r.patient_id = ANY(%(ids)s::bigint[])")}
-            ),
-            upserted AS ({_UPSERT.format(facts="SELECT * FROM facts")} RETURNING 1)
-            DELETE FROM clinic_cohortpatient c WHERE c.patient_id = ANY(%(ids)s::bigint[])
-                AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.patient_id = c.patient_id);
-            SELECT set_config('jit', current_setting('surveillance.jit_before'), true)
+            {_refresh_sql(CANDIDATE_REPORT)};
+            {_CALLS.format(where_report=_OF_IDS)}
             """,  # noqa: S608 - constants and placeholders only
-            {"ids": pg_array(ids)},
+            {"ids": ids_param},
         )
+        rows = cur.fetchall()
+        detected = esr1_detected(rows)
+        if detected != {row[0] for row in rows}:
+            cur.execute(
+                _refresh_sql(DETECTED_REPORT),
+                {"ids": ids_param, "detected": pg_array(sorted(detected))},
+            )
+
+
+_OF_IDS = "AND r.patient_id = ANY(%(ids)s::bigint[])"
+
+
+def _refresh_sql(esr1_report: str) -> str:
+    """The facts of the patients %(ids)s, upserted, and the rows of those without a
+    detection deleted, with JIT off for the statement (see cohort_refresh)."""
+    facts = _FACTS.format(where_report=_OF_IDS, esr1_report=esr1_report)
+    return f"""
+        SELECT set_config('surveillance.jit_before', current_setting('jit'), true);
+        SELECT set_config('jit', 'off', true);
+        WITH facts AS ({facts}),
+        upserted AS ({_UPSERT.format(facts="SELECT * FROM facts")} RETURNING 1)
+        DELETE FROM clinic_cohortpatient c WHERE c.patient_id = ANY(%(ids)s::bigint[])
+            AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.patient_id = c.patient_id);
+        SELECT set_config('jit', current_setting('surveillance.jit_before'), true)
+    """  # noqa: S608 - constants and placeholders only
 
 
 @transaction.atomic
@@ -135,7 +199,12 @@ def cohort_rebuild() -> dict:
             """
         )
         states = cur.rowcount
-        cur.execute(_UPSERT.format(facts=_FACTS.format(where_report="")))
+        cur.execute(_CALLS.format(where_report=""))
+        detected = sorted(esr1_detected(cur.fetchall()))
+        cur.execute(
+            _UPSERT.format(facts=_FACTS.format(where_report="", esr1_report=DETECTED_REPORT)),
+            {"detected": pg_array(detected)},
+        )
         patients = cur.rowcount
         cur.execute(
             """

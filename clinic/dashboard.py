@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -15,8 +16,10 @@ from django.shortcuts import render
 
 from accounts.roles import Role, role_required
 from audit.services import audit_record
+from clinic.cohort import CALL_COLUMNS, TESTED_STATUSES, esr1_detected
 from clinic.metrics import Filters, cohort_metrics
 from core.clock import clinic_today
+from liquidbiopsy.models import VariantCall
 from patients import selectors as patient_selectors
 from patients.forms import ClinicDateField
 from patients.models import Patient, SurveillanceState
@@ -336,19 +339,34 @@ def _patient_export(filters: Filters) -> pd.DataFrame:
         list(
             Patient.objects.filter(filters.patients())
             .annotate(
-                esr1_reports=Count(
-                    "reports",
-                    filter=Q(reports__variants__gene="ESR1", reports__is_current=True),
-                    distinct=True,
-                ),
                 switches=Count("alerts", filter=Q(alerts__state="accepted"), distinct=True),
                 declines=Count("alerts", filter=Q(alerts__state="declined"), distinct=True),
             )
-            .values_list("id", "esr1_reports", "switches", "declines")
+            .values_list("id", "switches", "declines")
         ),
-        columns=["patient_id", "esr1_reports", "switches", "declines"],
+        columns=["patient_id", "switches", "declines"],
     )
-    return frame.merge(draws, on="patient_id").merge(alerts, on="patient_id")
+    # ESR1 detections as the rule counts them (clinic.cohort.esr1_detected): tested reports
+    # with a counted ESR1 call; a filtered or off-list call is no detection.
+    calls = list(
+        VariantCall.objects.filter(
+            filters.patients("report__patient__"),
+            report__is_current=True,
+            report__qc_status="pass",
+            report__status__in=TESTED_STATUSES,
+            gene="ESR1",
+        ).values_list("report__patient_id", "report_id", *CALL_COLUMNS)
+    )
+    detected = esr1_detected(row[1:] for row in calls)
+    patient_of = {report_id: pid for pid, report_id, *_ in calls if report_id in detected}
+    per_patient = Counter(patient_of.values())
+    frame = frame.merge(draws, on="patient_id").merge(alerts, on="patient_id")
+    frame.insert(
+        frame.columns.get_loc("switches"),
+        "esr1_reports",
+        [per_patient.get(pk, 0) for pk in frame["patient_id"]],
+    )
+    return frame
 
 
 def csv_safe(value):

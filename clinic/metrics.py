@@ -12,11 +12,13 @@ responsible oncologist. Definitions:
 - adherence: draws whose window closed in the month (within the range) and that were
   collected, resulted, failed, missed, or are still scheduled with the window closed;
   share = those collected inside their window. Cancelled draws do not count.
-- first-draw vs emergent: patients whose first ESR1 call (any ESR1 variant in a current,
-  passing report) falls in the range; "first draw" when it is on their first passing report.
+- first-draw vs emergent: patients whose first ESR1 detection falls in the range: a tested
+  report (current, final/amended/corrected, QC pass) with an ESR1 call the switch rule counts
+  (allow-listed, FILTER passed, at or above the floor: clinic.cohort.esr1_detected, which is
+  therapy.rules.qualifying_calls); "first draw" when it is on their first tested report.
 - hours to decision: alerts opened in the range and decided: decided_at - opened_at.
-- lead time: days from a patient's first ESR1 call to the first progression scan on or after
-  it, for patients with both.
+- lead time: days from a patient's first ESR1 detection to the first progression scan on or
+  after it, for patients with both.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from django.db.models import Count, F, Min, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from clinic.cohort import CALL_COLUMNS, esr1_detected
 from core.clock import clinic_today
-from liquidbiopsy.models import LabReport
+from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import Draw, ImagingAssessment, Patient
 from therapy.models import Alert
 
@@ -112,19 +115,28 @@ def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
     )
     adherence["share"] = (adherence["collected_in_window"] / adherence["draws_due"]).round(3)
 
-    # First tested report vs first ESR1 detection, per patient (one grouped query).
+    # First tested report (one grouped query) vs first ESR1 detection (the tested reports'
+    # ESR1 calls, judged as the rule judges them), per patient.
     tested = LabReport.objects.filter(
         by_patient, is_current=True, qc_status="pass", status__in=["final", "amended", "corrected"]
     )
+    calls = list(
+        VariantCall.objects.filter(report__in=tested, gene="ESR1").values_list(
+            "report__patient_id", "report__collected_on", "report_id", *CALL_COLUMNS
+        )
+    )
+    detected_reports = esr1_detected(row[2:] for row in calls)
+    first_esr1: dict[int, dt.date] = {}
+    for patient_id, collected_on, report_id, *_ in calls:
+        if report_id in detected_reports:
+            first_esr1[patient_id] = min(collected_on, first_esr1.get(patient_id, collected_on))
     per_patient = _frame(
         tested.values("patient_id")
-        .annotate(
-            first_tested=Min("collected_on"),
-            first_esr1=Min("collected_on", filter=Q(variants__gene="ESR1")),
-        )
-        .values_list("patient_id", "first_tested", "first_esr1"),
-        ["patient_id", "first_tested", "first_esr1"],
+        .annotate(first_tested=Min("collected_on"))
+        .values_list("patient_id", "first_tested"),
+        ["patient_id", "first_tested"],
     )
+    per_patient["first_esr1"] = per_patient["patient_id"].map(first_esr1)
     detected = per_patient.dropna(subset=["first_esr1"])
     detected = detected[
         (detected["first_esr1"] >= filters.date_from) & (detected["first_esr1"] <= filters.date_to)
