@@ -291,18 +291,30 @@ class CollectForm(forms.Form):
         return {k: self.cleaned_data[k] for k in ("collected_at", "accession")}
 
 
+REASON_REQUIRED = "Choose a reason."
+CHOOSE_REASON = ("", "Choose a reason\u2026")
+
+
 class MissForm(forms.Form):
-    reason = forms.ChoiceField(choices=Draw.MissReason.choices)
+    # No reason is preselected: marking a draw missed is a choice the nurse makes.
+    reason = forms.ChoiceField(
+        choices=[CHOOSE_REASON, *Draw.MissReason.choices],
+        error_messages={"required": REASON_REQUIRED},
+    )
     comment = forms.CharField(required=False, max_length=2000)
 
 
 class CancelForm(forms.Form):
     reason = forms.ChoiceField(
         choices=[
-            (value, label)
-            for value, label in Draw.CancelReason.choices
-            if value in {"duplicate", "clinician_request", "patient_request", "other"}
-        ]
+            CHOOSE_REASON,
+            *(
+                (value, label)
+                for value, label in Draw.CancelReason.choices
+                if value in {"duplicate", "clinician_request", "patient_request", "other"}
+            ),
+        ],
+        error_messages={"required": REASON_REQUIRED},
     )
     comment = forms.CharField(required=False, max_length=2000)
 

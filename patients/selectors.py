@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from audit.services import audit_record
@@ -352,6 +353,8 @@ def worklist_page(
             "window_closes_on",
             "collected_on",
             "date_of_birth",
+            "retracted_on",
+            "failed_on",
         ):
             if row[name]:
                 row[name] = dt.date.fromisoformat(row[name][:10])
@@ -429,7 +432,7 @@ def _worklist_statement(
         rows = worklist_rows(
             section=key, today=today, search=search, oncologist_id=oncologist_id or None
         )
-        sql, row_params = _sql(_row_values(rows))
+        sql, row_params = _sql(_row_values(rows, key))
         for offset in offsets:
             branches.append(
                 f"(SELECT * FROM ({sql}) AS b WHERE (SELECT s FROM pg) = '{key}' "  # noqa: S608
@@ -500,10 +503,41 @@ def _panel_draw(row: dict) -> Draw:
     return Draw(**{n: row[n] for n in PANEL_DRAW_FIELDS if n != "patient_id"}, patient=patient)
 
 
-def _row_values(rows: QuerySet[Draw]) -> QuerySet:
+def _section_columns(section: str) -> dict:
+    """The columns only one section fills (NULL in the others, so that every section's
+    branch of the page's UNION has the same columns):
+    - awaiting: the lab's cancelled report, when the draw's current report is a
+      cancellation (the draw went back to awaiting a result): `retracted_on` (the date the
+      lab gave it) and `retracted_report` (its report id);
+    - redraw: the failed sample the redraw replaces: `failed_on`, `failed_accession`,
+      `failed_reason` (qc_fail, insufficient, sample_lost).
+    Both are read per row of the page only (a subquery on the draw's reports, a join on
+    the failed draw), in the same statement."""
+    # Typed NULLs: PostgreSQL matches the UNION's columns by type.
+    no_date = Cast(models.Value(None), output_field=models.DateField())
+    no_text = Cast(models.Value(None), output_field=models.CharField())
+    awaiting, redraw = section == Section.AWAITING, section == Section.REDRAW
+    # Through the draw's reverse relation: patients does not import liquidbiopsy.
+    cancelled = Draw.objects.filter(
+        pk=OuterRef("pk"), reports__is_current=True, reports__status="cancelled"
+    ).order_by("-reports__reported_on", "-reports__id")
+    return {
+        "retracted_on": Subquery(cancelled.values("reports__reported_on")[:1])
+        if awaiting
+        else no_date,
+        "retracted_report": Subquery(cancelled.values("reports__report_id")[:1])
+        if awaiting
+        else no_text,
+        "failed_on": models.F("redraw_of__collected_on") if redraw else no_date,
+        "failed_accession": models.F("redraw_of__accession") if redraw else no_text,
+        "failed_reason": models.F("redraw_of__reason_code") if redraw else no_text,
+    }
+
+
+def _row_values(rows: QuerySet[Draw], section: str = "") -> QuerySet:
     own = [alias for alias, path in ROW_FIELDS.items() if alias == path]
     joined = {alias: models.F(path) for alias, path in ROW_FIELDS.items() if alias != path}
-    return rows.values(*own, **joined)
+    return rows.values(*own, **joined, **_section_columns(section))
 
 
 def _worklist_page_in_steps(
@@ -516,7 +550,8 @@ def _worklist_page_in_steps(
     paginator = KnownCountPaginator([], page_size, count=counts[section])
     number = paginator.get_page(page).number
     rows = _row_values(
-        worklist_rows(section=section, today=today, search=search, oncologist_id=oncologist_id)
+        worklist_rows(section=section, today=today, search=search, oncologist_id=oncologist_id),
+        section,
     )
     start = (number - 1) * page_size
     return WorklistPage(

@@ -287,6 +287,10 @@ def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
 
+RETRACTED_NOTE = "Result retracted by the lab on {on} (report {report}): a new result is awaited."
+FAILED_NOTE = "{reason}: sample of {on} ({accession})."
+
+
 def _worklist_row(row: dict, today: dt.date, section: str, day=clinic_day) -> dict:
     """One row as the template shows it: every label formatted here, once, as text (the
     template then only escapes strings: no number localizing, no filters, per row).
@@ -302,6 +306,25 @@ def _worklist_row(row: dict, today: dt.date, section: str, day=clinic_day) -> di
         status = f"in {_days(days_to_due)}"
     else:
         status = f"{_days(-days_to_due)} ago"
+    closes = row["window_closes_on"]
+    window_note = ""
+    if section == selectors.Section.OVERDUE:
+        window_note = f"window closed {day(closes)} ({_days((today - closes).days)} ago)"
+    elif section == selectors.Section.DUE and closes == today:
+        window_note = "window closes today"
+    retracted = ""
+    if row.get("retracted_report"):
+        retracted = RETRACTED_NOTE.format(
+            on=day(row["retracted_on"]) if row.get("retracted_on") else "an unknown date",
+            report=row["retracted_report"],
+        )
+    failed = ""
+    if row.get("failed_reason") or row.get("failed_on"):
+        failed = FAILED_NOTE.format(
+            reason=Draw(reason_code=row.get("failed_reason") or "").reason_label or "Sample failed",
+            on=day(row["failed_on"]) if row.get("failed_on") else "an unknown date",
+            accession=row.get("failed_accession") or "no accession",
+        )
     onc = f"{row['onc_first']} {row['onc_last']}".strip() or row["onc_username"]
     return {
         "pk": str(row["id"]),
@@ -320,7 +343,10 @@ def _worklist_row(row: dict, today: dt.date, section: str, day=clinic_day) -> di
         "collected_label": day_time(row["collected_at"]) if row["collected_at"] else "",
         "accession": row["accession"] or "",
         "waiting": _days((today - collected_on).days) if collected_on else "",
-        "flagged": bool(collected_on and collected_on < flag_before),
+        "flagged": bool(collected_on and collected_on < flag_before) and not retracted,
+        "window_note": window_note,
+        "retracted": retracted,
+        "failed": failed,
     }
 
 
