@@ -56,9 +56,10 @@ IDENTITIES_IN_CONFLICT = (
     "({lines}); a draw belongs to one patient, so none of them was checked against it."
 )
 TOO_MANY_MISMATCHES = (
-    "{count} reports in this file do not match their draws (accession or patient "
-    "identifiers): more than this account may send in an hour, so their lines are not listed "
-    "and no report was matched. Check the file against your records; nothing was stored."
+    "More reports in this file do not match their draws (accession or patient identifiers) "
+    "than this account may send in an hour, so no report was matched and no line is listed. "
+    "Check the file's accessions and identifiers against your records (a shifted column?), "
+    "or send it in smaller files; nothing was stored."
 )
 CHANGED_MEANWHILE = (
     "Report {report_id} changed while this file was being checked (another submission "
@@ -98,11 +99,19 @@ def csv_column(path: str) -> str | None:
 
 
 class FileRejected(Exception):
-    def __init__(self, errors: list[FileError], match_failures: list[tuple[str, str]] = ()):
+    def __init__(
+        self,
+        errors: list[FileError],
+        match_failures: list[tuple[str, str]] = (),
+        withheld: list[tuple[str, str]] = (),
+    ):
         super().__init__(f"{len(errors)} errors")
         self.errors = errors
         # (accession, kind) of reports that did not match their draw: audited and throttled.
         self.match_failures = list(match_failures)
+        # A file's failures past the account's allowance, none of them answered: audited
+        # each, and the file counts as one failure (it told the sender nothing per report).
+        self.withheld = list(withheld)
 
 
 @dataclass(frozen=True)
@@ -573,13 +582,16 @@ def reports_ingest_bulk(
     items, unchanged, match_errors, failures = (
         _match(items, lab_account, probes, columns) if items or probes else ([], 0, [], [])
     )
+    withheld: list[tuple[str, str]] = []
     if match_allowance is not None and len(failures) > match_allowance:
-        match_errors = [FileError(None, "file", TOO_MANY_MISMATCHES.format(count=len(failures)))]
+        # Nothing per report is answered (not even how many failed): the file is one failure.
+        match_errors = [FileError(None, "file", TOO_MANY_MISMATCHES)]
+        withheld, failures = failures, [("", "file_withheld")]
     errors = sorted(
         [*file_errors, *errors, *match_errors], key=lambda e: (e.line is None, e.line or 0)
     )
     if errors:
-        raise FileRejected(errors, match_failures=failures)
+        raise FileRejected(errors, match_failures=failures, withheld=withheld)
     try:
         with transaction.atomic():
             result = _store_all(items, unchanged, lab_account, upload, on_stored)

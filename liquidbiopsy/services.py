@@ -68,6 +68,8 @@ MATCH_FAILED = "The report does not match the draw on record: see extra.fields."
 RECEIVABLE_DRAW_STATES = (Draw.State.COLLECTED, Draw.State.RESULTED, Draw.State.FAILED)
 COLLECTION_TOLERANCE = dt.timedelta(days=1)
 MATCH_FAILED_ACTION = "report.match_failed"
+# A file's failed matches past the account's allowance, none answered: audited, not counted.
+MATCH_WITHHELD_ACTION = "report.match_failed_withheld"
 
 
 class NotAssigned(ApplicationError):
@@ -241,7 +243,9 @@ def _match_draw(clean: CleanReport, lab_account) -> DrawFacts:
     return draw
 
 
-def report_match_failures_record(*, lab_account, failures: list[tuple[str, str]]) -> None:
+def report_match_failures_record(
+    *, lab_account, failures: list[tuple[str, str]], action: str = MATCH_FAILED_ACTION
+) -> None:
     """Audit reports that did not match their draw, after the refused write rolled back.
 
     `failures` are (accession, kind) pairs; no MRN or date of birth is recorded. These rows
@@ -251,7 +255,7 @@ def report_match_failures_record(*, lab_account, failures: list[tuple[str, str]]
         return
     with transaction.atomic():
         audit_bulk(
-            action=MATCH_FAILED_ACTION,
+            action=action,
             acting_user=lab_account,
             rows=[
                 AuditRow("patients.draw", "", None, {"accession": accession, "match": kind})

@@ -32,7 +32,7 @@ from audit.services import audit_record
 from liquidbiopsy.bulk import FileError, FileRejected, reports_ingest_bulk
 from liquidbiopsy.models import Upload
 from liquidbiopsy.parsers import GZIP_MAGIC, gunzip, parse_csv, parse_vcf, sniff_format
-from liquidbiopsy.services import report_match_failures_record
+from liquidbiopsy.services import MATCH_WITHHELD_ACTION, report_match_failures_record
 from liquidbiopsy.throttles import match_failures_remaining
 
 logger = logging.getLogger(__name__)
@@ -245,6 +245,11 @@ def _process(upload: Upload, then) -> Upload:
         with transaction.atomic():  # audited once: the failures and the end together
             report_match_failures_record(
                 lab_account=upload.uploaded_by, failures=exc.match_failures
+            )
+            report_match_failures_record(
+                lab_account=upload.uploaded_by,
+                failures=exc.withheld,
+                action=MATCH_WITHHELD_ACTION,
             )
             return _finish(upload, state=Upload.State.FAILED, errors=exc.errors)
     return upload

@@ -6,8 +6,8 @@ line, which identity is the patient's; hundreds of accessions each with a guess 
 more guesses than the hourly allowance in one request. So: one accession with two identities
 in a file is an error on each of its lines, never checked against the draw; a file whose
 failed matches exceed what the account may still send this hour lists no match result at all
-(not even a collection-date error, which only a matching identity reaches); every failure is
-audited and counted by the throttle."""
+(not even a collection-date error, which only a matching identity reaches, nor how many
+failed) and counts as one failure; every failure is audited."""
 
 from __future__ import annotations
 
@@ -82,11 +82,17 @@ def test_more_failures_than_the_allowance_list_no_match_result(
     errors = answer.json()["extra"]["errors"]
     assert [e["field"] for e in errors] == ["file"], errors
     assert errors[0]["line"] is None
-    assert "not listed" in errors[0]["message"]
-    assert _failures() == 24  # the wrong identities (a right one is no failed guess)
-    # And the throttle now holds: the next report is refused.
+    assert "no line is listed" in errors[0]["message"]
+    assert "24" not in errors[0]["message"]  # not even how many failed
+    # Each wrong identity is audited (a right one is no failed guess); the file, which
+    # answered nothing per report, counts as one failure: one bad file does not lock the
+    # account out for an hour.
+    withheld = AuditEvent.objects.filter(action="report.match_failed_withheld")
+    assert withheld.count() == 24
+    assert _failures() == 1
     again = _upload(lab_token_api, rows[:1])
-    assert again.status_code == 429, again.content
+    assert again.status_code == 400, again.content
+    assert [e["field"] for e in again.json()["extra"]["errors"]] == ["patient"]
 
 
 def test_a_few_failures_within_the_allowance_are_named_by_line(lab_token_api, collected):
