@@ -103,11 +103,15 @@ def _oncologists():
 # serialising them cost ~70 ms a page (issue 14); the page needs only their JSON.
 _AXIS = {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
 _BAR_COLOUR = "#636efa"
+_PARTIAL_COLOUR = "#b8bdfc"  # a month the range or today cuts short: lighter, and labelled
+PATIENTS_AXIS = {"title": {"text": "patients"}}
 
 
-def _chart(title: str, x: list, y: list, *, xaxis=None, yaxis=None, hover=None) -> dict:
+def _chart(
+    title: str, x: list, y: list, *, xaxis=None, yaxis=None, hover=None, colours=None
+) -> dict:
     """A bar chart as plotly.js reads it (data + layout)."""
-    trace = {"type": "bar", "x": x, "y": y, "marker": {"color": _BAR_COLOUR}}
+    trace = {"type": "bar", "x": x, "y": y, "marker": {"color": colours or _BAR_COLOUR}}
     if hover:
         trace["hovertemplate"] = hover
     return {
@@ -154,8 +158,22 @@ def _label(choices, code) -> str:
         return str(code).replace("_", " ")
 
 
-def labelled(m) -> dict:
-    """The tables as people read them: labels, not codes (the CSV exports keep the codes)."""
+def partial_month(month: dt.date, filters: Filters, today: dt.date) -> str:
+    """ "" for a month the figures cover whole; else the days they cover ("1-3 Dec", an en dash): the
+    range starts after its first day, or ends (or today falls) before its last."""
+    last = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    start, end = max(month, filters.date_from), min(last, filters.date_to, today)
+    if start == month and end == last:
+        return ""
+    return f"{start.day}\N{EN DASH}{end.day} {month:%b}"
+
+
+def labelled(m, filters: Filters | None = None) -> dict:
+    """The tables as people read them: labels, not codes (the CSV exports keep the codes).
+
+    Adherence rows are (month, due, in window, percent, partial): `partial` names the days a
+    month cut short covers ("1-3 Dec", an en dash), "" for a whole month."""
+    today = clinic_today()
     states = [(_label(SurveillanceState, r.state), int(r.patients)) for r in m.states.itertuples()]
     decisions = [
         (
@@ -167,7 +185,13 @@ def labelled(m) -> dict:
         for r in m.decisions.itertuples()
     ]
     adherence = [
-        (f"{r.month:%b %Y}", int(r.draws_due), int(r.collected_in_window), r.share * 100)
+        (
+            f"{r.month:%b %Y}",
+            int(r.draws_due),
+            int(r.collected_in_window),
+            r.share * 100,
+            partial_month(r.month, filters, today) if filters else "",
+        )
         for r in m.adherence.itertuples()
     ]
     detection = [(r.kind.capitalize(), int(r.patients)) for r in m.detection.itertuples()]
@@ -185,7 +209,7 @@ def labelled(m) -> dict:
 def _charts(m, tables) -> dict:
     """One chart per table with enough values; {name: None} where the numbers stand alone."""
     states_n = sum(n for _, n in tables["states"])
-    adherence_n = sum(due for _, due, _, _ in tables["adherence"])
+    adherence_n = sum(due for _, due, *_ in tables["adherence"])
     detection_n = sum(n for _, n in tables["detection"])
     lead_n = len(tables["lead_days"])
     charts: dict[str, dict | None] = {
@@ -193,15 +217,23 @@ def _charts(m, tables) -> dict:
             SECTION_TITLES["states"],
             [label for label, _ in tables["states"]],
             [n for _, n in tables["states"]],
+            yaxis=PATIENTS_AXIS,
+            hover="%{x}: %{y} patients<extra></extra>",
         )
         if states_n >= SMALL_N
         else None,
         "adherence": _chart(
             SECTION_TITLES["adherence"],
-            [month for month, *_ in tables["adherence"]],
-            [pct for *_, pct in tables["adherence"]],
+            [
+                f"{month} (partial)" if partial else month
+                for month, *_, partial in tables["adherence"]
+            ],
+            [pct for *_, pct, _ in tables["adherence"]],
             yaxis={"range": [0, 100], "title": {"text": "% in window"}},
             hover="%{x}: %{y:.1f}% collected in window<extra></extra>",
+            colours=[
+                _PARTIAL_COLOUR if partial else _BAR_COLOUR for *_, partial in tables["adherence"]
+            ],
         )
         if adherence_n >= SMALL_N
         else None,
@@ -209,6 +241,8 @@ def _charts(m, tables) -> dict:
             SECTION_TITLES["detection"],
             [k for k, _ in tables["detection"]],
             [n for _, n in tables["detection"]],
+            yaxis=PATIENTS_AXIS,
+            hover="%{x}: %{y} patients<extra></extra>",
         )
         if detection_n >= SMALL_N
         else None,
@@ -217,7 +251,7 @@ def _charts(m, tables) -> dict:
             [label for label, _ in tables["lead_bins"]],
             [n for _, n in tables["lead_bins"]],
             xaxis={"title": {"text": "days"}, "type": "category"},
-            yaxis={"title": {"text": "patients"}},
+            yaxis=PATIENTS_AXIS,
             hover="%{x} days: %{y} patients<extra></extra>",
         )
         if lead_n >= SMALL_N
@@ -235,7 +269,7 @@ def _charts(m, tables) -> dict:
 
 
 SECTION_TITLES = {
-    "states": "Patients by surveillance state",
+    "states": "Patients by surveillance state, today",
     "adherence": "Draws collected inside the window, by month",
     "detection": "First ESR1 detection",
     "lead_time": "Lead time: first ESR1 to progression scan",
@@ -256,7 +290,7 @@ def dashboard(request):
             "oncologist": filters.oncologist_id,
         },
     )
-    tables = labelled(m)
+    tables = labelled(m, filters)
     drawn = _charts(m, tables)
     sections = [
         {
@@ -267,12 +301,9 @@ def dashboard(request):
         }
         for name in ("states", "adherence", "detection", "lead_time")
     ]
+    oncologist = {"oncologist": filters.oncologist_id} if filters.oncologist_id else {}
     query = urlencode(
-        {
-            "from": filters.date_from.isoformat(),
-            "to": filters.date_to.isoformat(),
-            **({"oncologist": filters.oncologist_id} if filters.oncologist_id else {}),
-        }
+        {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat(), **oncologist}
     )
     return render(
         request,
@@ -286,6 +317,8 @@ def dashboard(request):
             "any_chart": any(s["fig"] for s in sections),
             "filters": filters,
             "query": query,
+            # The patients export is every patient as of today: its link carries no range.
+            "patients_query": urlencode(oncologist),
             "plotly_version": plotly.__version__,
         },
         status=400 if form.errors else 200,
@@ -402,14 +435,20 @@ def dashboard_export(request, name: str):
         frame = _patient_export(filters)
     else:
         frame = getattr(cohort_metrics(filters, lead_rows=name == "lead_time"), name)
+    if name == "adherence":  # percent, as the page shows it, and named so
+        frame = frame.assign(share_percent=(frame["share"] * 100).round(1)).drop(columns="share")
     audit_record(
         action="dashboard.export",
         acting_user=request.user,
         detail={
             "table": name,
             "rows": len(frame),
-            "from": filters.date_from.isoformat(),
-            "to": filters.date_to.isoformat(),
+            # the patients export is today's patients: no range applies to it
+            **(
+                {}
+                if name == "patients"
+                else {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()}
+            ),
         },
     )
     response = HttpResponse(

@@ -16,7 +16,11 @@ responsible oncologist. Definitions:
   report (current, final/amended/corrected, QC pass) with an ESR1 call the switch rule counts
   (allow-listed, FILTER passed, at or above the floor: clinic.cohort.esr1_detected, which is
   therapy.rules.qualifying_calls); "first draw" when it is on their first tested report.
-- hours to decision: alerts opened in the range and decided: decided_at - opened_at.
+- hours to decision: alerts opened in the range and decided (switch, decline, acknowledge):
+  decided_at - opened_at. A deferral is no decision: a deferred alert is still pending
+  (DESIGN §5: "pending (open or deferred)"), and counts when it is decided.
+- pending alerts: of the alerts opened in the range, those open or deferred now; escalated:
+  the open ones past their SLA (escalation level above 0).
 - lead time: days from a patient's first ESR1 detection to the first progression scan on or
   after it, for patients with both.
 """
@@ -61,13 +65,18 @@ class CohortMetrics:
     detection: pd.DataFrame  # kind (first draw / emergent), patients
     response_hours: dict  # median, p90, n
     decisions: pd.DataFrame  # kind, decision, reason_code, alerts
-    alerts_open: int
-    alerts_escalated: int
+    alerts_open: int  # pending and not deferred
+    alerts_escalated: int  # open and escalated
+    alerts_pending: int  # open or deferred (DESIGN §5)
     lead_time_summary: dict  # median_days, n
     lead_days: list[int] = field(default_factory=list)  # sorted, one per patient
     # patient_id, first_esr1_on, progression_on, lead_days: read only when asked for (the
     # CSV export); the page needs only the lead days.
     lead_time: pd.DataFrame | None = None
+
+    @property
+    def alerts_deferred(self) -> int:
+        return self.alerts_pending - self.alerts_open
 
 
 def _frame(rows, columns) -> pd.DataFrame:
@@ -163,6 +172,7 @@ def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
         ["kind", "state", "decision", "reason_code", "opened_at", "decided_at", "escalation_level"],
     )
     decided = alerts.dropna(subset=["decided_at"])
+    decided = decided[decided["decision"] != "defer"]
     # utc=True on both sides: an empty or all-None column parses as tz-naive, and naive minus
     # aware is a TypeError (an oncologist whose alerts have no decision yet answered 500).
     hours = (
@@ -180,7 +190,8 @@ def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
         .size()
         .rename(columns={"size": "alerts"})
     )
-    pending = alerts[alerts["state"].isin(["open"])]
+    pending = alerts[alerts["state"].isin(["open", "deferred"])]
+    still_open = pending[pending["state"] == "open"]
 
     progression = _frame(
         ImagingAssessment.objects.filter(by_patient, outcome="progression").values_list(
@@ -200,8 +211,9 @@ def cohort_metrics_from_scratch(filters: Filters) -> CohortMetrics:
         detection=detection,
         response_hours=response_hours,
         decisions=decisions,
-        alerts_open=len(pending),
-        alerts_escalated=int((pending["escalation_level"] > 0).sum()),
+        alerts_open=len(still_open),
+        alerts_escalated=int((still_open["escalation_level"] > 0).sum()),
+        alerts_pending=len(pending),
         lead_time=lead.rename(columns={"first_esr1": "first_esr1_on"}),
         lead_days=sorted(int(d) for d in lead["lead_days"]),
         lead_time_summary={
@@ -248,7 +260,8 @@ WITH states AS (
     GROUP BY 1, 2
 ), alerts AS (
     SELECT a.kind, a.state, a.decision, a.reason_code, a.escalation_level,
-        extract(epoch FROM a.decided_at - a.opened_at) / 3600 AS hours
+        CASE WHEN a.decision <> 'defer'
+            THEN extract(epoch FROM a.decided_at - a.opened_at) / 3600 END AS hours
     FROM clinic_cohortalert a
     WHERE a.opened_at >= %(opened_from)s AND a.opened_at < %(opened_to)s AND {onc_a}
 )
@@ -263,7 +276,8 @@ SELECT
         percentile_cont(0.9) WITHIN GROUP (ORDER BY hours),
         count(hours),
         count(*) FILTER (WHERE state = 'open'),
-        count(*) FILTER (WHERE state = 'open' AND escalation_level > 0)) FROM alerts),
+        count(*) FILTER (WHERE state = 'open' AND escalation_level > 0),
+        count(*) FILTER (WHERE state IN ('open', 'deferred'))) FROM alerts),
     (SELECT coalesce(json_agg(json_build_array(kind, decision, reason_code, n)
         ORDER BY kind COLLATE "C", decision COLLATE "C", reason_code COLLATE "C"), '[]')
      FROM (SELECT kind, decision, reason_code, count(*) AS n FROM alerts
@@ -315,7 +329,7 @@ def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetric
     first_draw = sum(n for is_first, _, n in detected if is_first)
     emergent = sum(n for is_first, _, n in detected if not is_first)
     lead_days = sorted(days for _, days, n in detected if days is not None for _ in range(n))
-    median_hours, p90_hours, decided, pending, escalated = hours
+    median_hours, p90_hours, decided, still_open, escalated, pending = hours
     return CohortMetrics(
         states=pd.DataFrame(states, columns=["state", "patients"]),
         adherence=adherence_frame,
@@ -328,8 +342,9 @@ def cohort_metrics(filters: Filters, *, lead_rows: bool = False) -> CohortMetric
             "n": decided,
         },
         decisions=pd.DataFrame(decisions, columns=["kind", "decision", "reason_code", "alerts"]),
-        alerts_open=pending,
+        alerts_open=still_open,
         alerts_escalated=escalated,
+        alerts_pending=pending,
         lead_days=lead_days,
         lead_time_summary={
             "median_days": float(statistics.median(lead_days)) if lead_days else None,
