@@ -44,14 +44,24 @@ class RegimenSpan:
     ai_with_cdk46i: bool
 
 
-def current_line_start(regimens: list[RegimenSpan]) -> dt.date | None:
-    """Start of the current therapy line (DESIGN §5): walk back from the current regimen
-    while the previous one was AI + CDK4/6i too and did not end for progression."""
+def line_start_on(regimens: list[RegimenSpan], day: dt.date) -> dt.date | None:
+    """Start of the therapy line in force on `day` (DESIGN §5), None if no regimen is.
+
+    The regimen in force that day is the one started on or before it and not ended by then
+    (a regimen ends on its successor's start date). Then walk back while the previous one
+    was AI + CDK4/6i too and did not end for progression. A regimen planned to start later
+    (a switch accepted to take effect ahead) is not in force yet: the one it replaces is.
+    """
     ordered = sorted(regimens, key=lambda r: r.started_on)
-    if not ordered or ordered[-1].ended_on is not None:
+    current = None
+    for index, regimen in enumerate(ordered):
+        if regimen.started_on <= day and (regimen.ended_on is None or day < regimen.ended_on):
+            current = index
+    if current is None:
         return None
-    start = ordered[-1].started_on
-    for previous, following in zip(ordered[-2::-1], ordered[:0:-1], strict=False):
+    start = ordered[current].started_on
+    for back in range(current, 0, -1):
+        previous, following = ordered[back - 1], ordered[back]
         if not (
             previous.ai_with_cdk46i
             and following.ai_with_cdk46i

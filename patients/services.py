@@ -399,7 +399,12 @@ def scan_record(
         patient_id=patient.pk,
         detail={"outcome": outcome},
     )
-    line_start = rules.current_line_start(
+    # The current regimen is the one in force today: a switch accepted to take effect
+    # ahead has not replaced the AI yet, so a progression scan dated before it is on the
+    # current regimen (DESIGN §3). The planned regimen stays recorded; the oncologist
+    # decides the next line, and the audit event names it.
+    regimens = list(Regimen.objects.filter(patient=patient))
+    line_start = rules.line_start_on(
         [
             rules.RegimenSpan(
                 r.started_on,
@@ -408,8 +413,9 @@ def scan_record(
                 get_formulary().is_aromatase_inhibitor(r.endocrine_agent)
                 and bool(r.cdk46_inhibitor),
             )
-            for r in Regimen.objects.filter(patient=patient)
-        ]
+            for r in regimens
+        ],
+        clinic_today(),
     )
     if (
         outcome == ImagingAssessment.Outcome.PROGRESSION
@@ -420,11 +426,15 @@ def scan_record(
         patient.surveillance_state = SurveillanceState.PROGRESSED
         patient._history_user = acting_user
         patient.save(update_fields=["surveillance_state", "updated_at"])
+        detail = {"scan_id": scan.pk}
+        planned = [r.pk for r in regimens if r.started_on > clinic_today()]
+        if planned:
+            detail["planned_regimen_id"] = planned[0]
         audit_record(
             action="patient.progressed",
             acting_user=acting_user,
             obj=patient,
-            detail={"scan_id": scan.pk},
+            detail=detail,
         )
         draws_plan(patient_ids=[patient.pk], acting_user=acting_user)  # drawing stops
     return scan
