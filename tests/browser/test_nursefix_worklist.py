@@ -1,0 +1,136 @@
+"""The worklist in a real browser (UI review, nursefix items 2, 4 and 8).
+
+8. At 800 px every section's row actions stay on screen (the Upcoming table overflowed and
+   hid its Actions column behind a horizontal scroll).
+4. Mark missed / Cancel draw cannot be sent without a reason the nurse picked.
+2. A refused collection comes back as typed, the error next to its field.
+"""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from accounts.roles import Role
+from core.clock import clinic_today
+from patients.models import Draw
+from patients.scheduling import draws_plan
+from tests.builders import login
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(os.environ.get("NURSEFIX_SHOTS", "test-artifacts/screenshots"))
+
+
+def _click(page, locator) -> None:
+    with page.expect_navigation():
+        locator.click()
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
+def cohort():
+    """Upcoming, due and overdue draws with long names (the widest rows)."""
+    onc = UserFactory(username="dr_wide", role=Role.ONCOLOGIST, first_name="Christine",
+                      last_name="Hall-Montgomery")  # fmt: skip
+    today = clinic_today()
+    for i, (family, given, start) in enumerate(
+        [
+            ("Featherstonehaugh", "Bartholomew-Anne", today + dt.timedelta(days=9)),
+            ("Vandersteen", "Marie-Christine", today + dt.timedelta(days=12)),
+            ("Okonkwo-Adeyemi", "Chidinma", today),
+            ("Kowalczyk", "Katarzyna", today - dt.timedelta(days=20)),
+        ]
+    ):
+        PatientFactory(
+            mrn=f"DEMO-0001{i:02d}",
+            family_name=family,
+            given_name=given,
+            date_of_birth=dt.date(1950 + i, 5, 26),
+            oncologist=onc,
+            surveillance_start_on=start,
+        )
+    draws_plan()
+    late = Draw.objects.get(patient__family_name="Kowalczyk", state="scheduled")
+    due = today - dt.timedelta(days=20)
+    Draw.objects.filter(pk=late.pk).update(
+        planned_on=due,
+        due_on=due,
+        window_opens_on=due - dt.timedelta(days=7),
+        window_closes_on=due + dt.timedelta(days=7),
+    )
+    UserFactory(username="nurse_wide", role=Role.NURSE)
+
+
+@pytest.mark.parametrize("width", [800, 1366])
+@pytest.mark.parametrize("section", ["upcoming", "due", "overdue"])
+def test_row_actions_stay_on_screen(browser, live_server, cohort, width, section):
+    context = browser.new_context(
+        viewport={"width": width, "height": 1000}, base_url=live_server.url
+    )
+    page = context.new_page()
+    try:
+        login(page, "nurse_wide")
+        page.goto(f"/worklist/?section={section}")
+        page.wait_for_load_state("networkidle")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"worklist-{section}-{width}.png"), full_page=True)
+        buttons = page.locator("table.worklist button")
+        assert buttons.count() >= 2
+        for i in range(buttons.count()):
+            box = buttons.nth(i).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0, box
+            assert box["x"] + box["width"] <= width, (buttons.nth(i).inner_text(), box)
+        wrap = page.locator(".table-wrap")
+        assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "table scrolls sideways"
+    finally:
+        context.close()
+
+
+def test_missed_needs_a_picked_reason(page, cohort):
+    login(page, "nurse_wide")
+    page.goto("/worklist/?section=due")
+    page.locator("button.more").first.click()
+    dialog = page.get_by_role("dialog")
+    miss = dialog.locator("#miss-reason")
+    assert miss.evaluate("s => s.value") == ""
+    assert dialog.locator("#cancel-reason").evaluate("s => s.value") == ""
+    dialog.get_by_role("button", name="Mark missed").click()  # the browser refuses it
+    page.wait_for_timeout(300)
+    assert miss.evaluate("s => !s.checkValidity()")
+    assert not Draw.objects.filter(state="missed").exists()
+    miss.select_option("did_not_attend")
+    _click(page, dialog.get_by_role("button", name="Mark missed"))
+    message = page.locator(".msg-success").inner_text()
+    assert "Draw marked missed; the next draw is planned." in message
+    assert "OKONKWO-ADEYEMI, Chidinma: next draw due" in message
+    page.screenshot(path=str(SHOTS / "worklist-missed-message.png"), full_page=True)
+
+
+def test_a_refused_collection_keeps_what_was_typed(page, cohort):
+    login(page, "nurse_wide")
+    page.goto("/worklist/?section=due")
+    _click(page, page.get_by_role("button", name="Collect for OKONKWO-ADEYEMI, Chidinma"))
+    panel = page.locator(".confirm-panel")
+    panel.get_by_label("Tube accession").fill("ACC-WIDE-1")
+    back = clinic_today() - dt.timedelta(days=40)
+    typed = f"{back.day} {back:%b %Y} 09:30"
+    panel.get_by_label("Collected at").fill(typed)
+    panel.get_by_label("I have checked name and date of birth with the patient").check()
+    _click(page, panel.get_by_role("button", name="Save collection"))
+    assert Draw.objects.filter(accession="ACC-WIDE-1").count() == 0
+    panel = page.locator(".confirm-panel")
+    assert panel.get_by_label("Tube accession").input_value() == "ACC-WIDE-1"
+    assert panel.get_by_label("Collected at").input_value() == typed
+    error = panel.locator("#collect-at-error").inner_text()
+    assert f"Collected {typed} is before this draw's window opens" in error
+    page.screenshot(path=str(SHOTS / "worklist-collect-refused.png"), full_page=True)
+    panel.get_by_label(f"Record anyway: collected {typed}").check()
+    _click(page, panel.get_by_role("button", name="Save collection"))
+    assert Draw.objects.get(accession="ACC-WIDE-1").collected_on == back
+    assert (
+        f"Time of collection: {typed} (before this draw's window"
+        in page.locator(".collected-panel").inner_text()
+    )
