@@ -146,3 +146,17 @@ def test_the_patients_export_counts_detections_only(client, oncologist, world):
     assert rows[world["counted"].pk] == "1"
     assert rows[world["filtered"].pk] == "0"
     assert rows[world["off_list"].pk] == "0"
+
+
+def test_the_refresh_is_one_round_trip_unless_a_candidate_does_not_count(oncologist, lab):
+    from django.test.utils import CaptureQueriesContext
+
+    counted, filtered = PatientFactory(oncologist=oncologist), PatientFactory(oncologist=oncologist)
+    _call(report(draw(counted, D(2026, 3, 10), D(2026, 3, 10)), lab))
+    _call(report(draw(filtered, D(2026, 3, 10), D(2026, 3, 10)), lab), flt="strand_bias")
+    with CaptureQueriesContext(connection) as one:
+        cohort_refresh([counted.pk])
+    with CaptureQueriesContext(connection) as two:
+        cohort_refresh([counted.pk, filtered.pk])
+    assert (len(one.captured_queries), len(two.captured_queries)) == (1, 2)
+    assert list(CohortPatient.objects.values_list("patient_id", flat=True)) == [counted.pk]
