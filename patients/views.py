@@ -287,7 +287,7 @@ def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
 
-RETRACTED_NOTE = "Result retracted by the lab on {on} (report {report}): a new result is awaited."
+RETRACTED_NOTE = "Result retracted by the lab on {on} (report {report})."
 FAILED_NOTE = "{reason}: sample of {on} ({accession})."
 
 

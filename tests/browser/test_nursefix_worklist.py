@@ -134,3 +134,103 @@ def test_a_refused_collection_keeps_what_was_typed(page, cohort):
         f"Time of collection: {typed} (before this draw's window"
         in page.locator(".collected-panel").inner_text()
     )
+
+
+@pytest.fixture
+def waiting(cohort):
+    """A retracted result, a fresh collection, and a redraw after a QC failure."""
+    from liquidbiopsy.models import LabReport
+
+    lab = UserFactory(username="lab_wide", role=Role.LAB)
+    today = clinic_today()
+    tz = dt.UTC
+
+    def take(family, days_ago, accession, **extra):
+        draw = Draw.objects.get(patient__family_name=family, state="scheduled")
+        day = today - dt.timedelta(days=days_ago)
+        Draw.objects.filter(pk=draw.pk).update(
+            state=extra.pop("state", "collected"),
+            accession=accession,
+            collected_at=dt.datetime.combine(day, dt.time(9, 30), tzinfo=tz),
+            collected_on=day,
+            due_on=day,
+            planned_on=day,
+            window_opens_on=day - dt.timedelta(days=7),
+            window_closes_on=day + dt.timedelta(days=7),
+            **extra,
+        )
+        return Draw.objects.get(pk=draw.pk)
+
+    retracted = take("Vandersteen", 40, "ACC-RETRACT")
+    LabReport.objects.create(
+        lab_account=lab,
+        report_id="G360-2026-000777",
+        version=2,
+        status="cancelled",
+        draw=retracted,
+        patient=retracted.patient,
+        assay="Guardant360 CDx",
+        qc_status="pass",
+        collected_on=retracted.collected_on,
+        reported_on=today - dt.timedelta(days=30),
+        payload={},
+        payload_sha256="0" * 64,
+        received_at=dt.datetime.combine(today - dt.timedelta(days=30), dt.time(12), tzinfo=tz),
+    )
+    take("Featherstonehaugh", 3, "ACC-FRESH")
+    failed = take("Kowalczyk", 10, "ACC-QCFAIL", state="failed", reason_code="qc_fail")
+    draws_plan(patient_ids=[failed.patient_id])
+    return {"retracted": retracted, "failed": failed}
+
+
+@pytest.mark.parametrize("width", [1366, 800])
+def test_awaiting_and_redraw_rows_say_why(browser, live_server, waiting, width):
+    context = browser.new_context(
+        viewport={"width": width, "height": 1000}, base_url=live_server.url
+    )
+    page = context.new_page()
+    try:
+        login(page, "nurse_wide")
+        page.goto("/worklist/?section=awaiting")
+        page.wait_for_load_state("networkidle")
+        row = page.locator(f"#draw-{waiting['retracted'].pk}")
+        assert "Result retracted by the lab on" in row.inner_text()
+        assert "(report G360-2026-000777)" in row.inner_text()
+        assert page.get_by_text("Sample lost?").count() == 2  # the fresh one too
+        for i in range(2):
+            box = page.get_by_text("Sample lost?").nth(i).bounding_box()
+            assert box["x"] + box["width"] <= width, box
+        page.screenshot(path=str(SHOTS / f"worklist-awaiting-{width}.png"), full_page=True)
+        page.goto("/worklist/?section=redraw")
+        page.wait_for_load_state("networkidle")
+        failed_on = waiting["failed"].collected_on
+        assert (
+            f"Sample failed QC: sample of {failed_on.day} {failed_on:%b %Y} (ACC-QCFAIL)."
+            in page.locator("table.worklist").inner_text()
+        )
+        page.screenshot(path=str(SHOTS / f"worklist-redraw-{width}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_rescan_after_a_collection_asks_before_the_next_draw(page, cohort):
+    login(page, "nurse_wide")
+    page.goto("/worklist/?section=due")
+    _click(page, page.get_by_role("button", name="Collect for OKONKWO-ADEYEMI, Chidinma"))
+    panel = page.locator(".confirm-panel")
+    panel.get_by_label("Tube accession").fill("ACC-TWICE")
+    panel.get_by_label("I have checked name and date of birth with the patient").check()
+    _click(page, panel.get_by_role("button", name="Save collection"))
+    page.locator("#scan-code").fill("DEMO-000102")
+    _click(page, page.get_by_role("button", name="Find"))
+    panel = page.locator(".confirm-panel")
+    assert "Already collected today at" in panel.inner_text()
+    assert "accession ACC-TWICE" in panel.inner_text()
+    assert panel.get_by_label("Tube accession").count() == 0
+    page.screenshot(path=str(SHOTS / "worklist-rescan-1366.png"), full_page=True)
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.screenshot(path=str(SHOTS / "worklist-rescan-800.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 860})
+    _click(page, panel.get_by_role("button", name="Collect her next draw early"))
+    assert page.locator(".confirm-panel").get_by_label("Tube accession").is_visible()
+    assert "Early:" in page.locator(".confirm-panel").inner_text()
