@@ -38,9 +38,10 @@ CALL_COLUMNS = (
     "hgvs_p", "vaf", "chrom", "pos", "ref", "alt", "filter", "genome_build", "transcript",
 )  # fmt: skip
 
-# The ESR1 calls of the tested reports (of the patients given), for `esr1_detected`.
+# The ESR1 calls of the tested reports (of the patients given): (patient id, report id,
+# *CALL_COLUMNS), for `esr1_detected` (without the patient id).
 _CALLS = """
-    SELECT v.report_id, {columns}
+    SELECT r.patient_id, v.report_id, {columns}
     FROM liquidbiopsy_variantcall v JOIN liquidbiopsy_labreport r ON r.id = v.report_id
     WHERE v.gene = 'ESR1' AND r.is_current AND r.qc_status = 'pass'
         AND r.status IN ('final', 'amended', 'corrected') {where_report}
@@ -120,7 +121,8 @@ def cohort_refresh(patient_ids: Iterable[int]) -> None:
     # deletes the rows of patients who have none (a report cancelled or moved); and, last
     # (its result is the one returned), the candidates' ESR1 calls. The rule's definition
     # judges them in Python: when a candidate does not count (a filtered call, one off the
-    # allow-list or below the floor), the facts are computed again from the detections.
+    # allow-list or below the floor), the facts of its patient are computed again from the
+    # detections (one statement for all such patients).
     ids_param = pg_array(ids)
     with connection.cursor() as cur:
         cur.execute(
@@ -133,11 +135,14 @@ def cohort_refresh(patient_ids: Iterable[int]) -> None:
             {"ids": ids_param},
         )
         rows = cur.fetchall()
-        detected = esr1_detected(rows)
-        if detected != {row[0] for row in rows}:
+        detected = esr1_detected(row[1:] for row in rows)
+        # Only the patients with a candidate that does not count are computed again.
+        again = {patient_id for patient_id, report_id, *_ in rows if report_id not in detected}
+        if again:
+            theirs = {report_id for patient_id, report_id, *_ in rows if patient_id in again}
             cur.execute(
                 _refresh_sql(DETECTED_REPORT),
-                {"ids": ids_param, "detected": pg_array(sorted(detected))},
+                {"ids": pg_array(sorted(again)), "detected": pg_array(sorted(theirs & detected))},
             )
 
 
@@ -200,7 +205,7 @@ def cohort_rebuild() -> dict:
         )
         states = cur.rowcount
         cur.execute(_CALLS.format(where_report=""))
-        detected = sorted(esr1_detected(cur.fetchall()))
+        detected = sorted(esr1_detected(row[1:] for row in cur.fetchall()))
         cur.execute(
             _UPSERT.format(facts=_FACTS.format(where_report="", esr1_report=DETECTED_REPORT)),
             {"detected": pg_array(detected)},
