@@ -28,6 +28,7 @@ from therapy.reasons import ReasonCode
 
 DASHBOARD_ROLES = (Role.ONCOLOGIST, Role.ADMIN)
 TABLES = ("states", "adherence", "detection", "decisions", "lead_time")
+TODAY_TABLES = ("patients", "states")  # as of today, whatever the range
 # Fewer than this many values: the numbers are shown and no chart is drawn (a histogram of
 # one or two values says nothing and looks like a distribution).
 SMALL_N = 5
@@ -317,8 +318,8 @@ def dashboard(request):
             "any_chart": any(s["fig"] for s in sections),
             "filters": filters,
             "query": query,
-            # The patients export is every patient as of today: its link carries no range.
-            "patients_query": urlencode(oncologist),
+            # The patients and states exports are as of today: their links carry no range.
+            "today_query": urlencode(oncologist),
             "plotly_version": plotly.__version__,
         },
         status=400 if form.errors else 200,
@@ -443,10 +444,10 @@ def dashboard_export(request, name: str):
         detail={
             "table": name,
             "rows": len(frame),
-            # the patients export is today's patients: no range applies to it
+            # the patients and states exports are as of today: no range applies to them
             **(
                 {}
-                if name == "patients"
+                if name in TODAY_TABLES
                 else {"from": filters.date_from.isoformat(), "to": filters.date_to.isoformat()}
             ),
         },

@@ -115,8 +115,10 @@ def test_the_adherence_csv_gives_percent_and_says_so(client, oncologist, cohort)
     assert [r["share_percent"] for r in rows] == ["33.3", "100.0"]
 
 
-def test_the_patients_export_link_carries_no_date_range(client, oncologist, cohort):
+@pytest.mark.parametrize("table", ["patients", "states"])
+def test_the_exports_as_of_today_carry_no_date_range(client, oncologist, cohort, table):
     html = _page(client, oncologist)
-    link = re.search(r'href="(/dashboard/export/patients\.csv[^"]*)"', html)[1]
+    link = re.search(rf'href="(/dashboard/export/{table}\.csv[^"]*)"', html)[1]
     assert "from=" not in link
     assert "to=" not in link
+    assert 'href="/dashboard/export/adherence.csv?from=2026-01-01' in html
