@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.services import AuditRow, audit_bulk, audit_bulk_sql, audit_record
@@ -518,8 +518,46 @@ def draws_plan(
 # --- Changes to one draw ---------------------------------------------------------------------
 
 
+def _lock_patient_and_draw(draw: Draw) -> Draw:
+    """Lock the draw's patient, then the draw (DESIGN §5: every path locks the patient's row
+    first, so a draw action and a scan, a report or a change of state for the same patient
+    queue behind each other instead of deadlocking). The draw comes back with its patient."""
+    patient = Patient.objects.select_for_update().get(
+        pk=Subquery(Draw.objects.filter(pk=draw.pk).values("patient_id")[:1])
+    )
+    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    locked.patient = patient
+    return locked
+
+
+# The draws of a set of results, locked after their patients (DESIGN §5) in one statement:
+# the sub-select locks the patients in id order before the outer query locks any draw (a
+# locking sub-select is not pulled up into a join; it runs first), and the outer FOR UPDATE
+# returns each draw's latest state even if it changed while the patients were awaited.
+_LOCK_DRAWS_AFTER_PATIENTS_SQL = """
+    SELECT d.id, d.state, d.patient_id FROM patients_draw d
+    WHERE d.id = ANY(%s::bigint[]) AND d.patient_id IN (
+        SELECT p.id FROM patients_patient p
+        WHERE p.id IN (SELECT patient_id FROM patients_draw WHERE id = ANY(%s::bigint[]))
+        ORDER BY p.id FOR UPDATE OF p
+    )
+    ORDER BY d.id FOR UPDATE OF d
+"""
+
+
+def _lock_draws_after_patients(draw_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """(state, patient id) of the draws `draw_ids`, the patients locked first, then the draws."""
+    if connection.vendor != "postgresql":  # SQLite (the embedded demo) has no row locks
+        rows = Draw.objects.filter(pk__in=draw_ids).values_list("pk", "state", "patient_id")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_DRAWS_AFTER_PATIENTS_SQL, [pg_array(draw_ids)] * 2)
+            rows = cursor.fetchall()
+    return {pk: (state, patient_id) for pk, state, patient_id in rows}
+
+
 def _lock_open(draw: Draw, action: str) -> Draw:
-    draw = Draw.objects.select_for_update().select_related("patient").get(pk=draw.pk)
+    draw = _lock_patient_and_draw(draw)
     if draw.state != Draw.State.SCHEDULED:
         raise NotEligible(
             DRAW_NOT_OPEN.format(state=draw.get_state_display().lower(), action=action),
@@ -767,7 +805,7 @@ def draw_collect_undo(*, draw: Draw, acting_user) -> Draw:
     awaits its result. The next draw that the collection planned is removed (it was never
     worked) and the draw is open again exactly as before, without its accession.
     """
-    draw = Draw.objects.select_for_update().select_related("patient").get(pk=draw.pk)
+    draw = _lock_patient_and_draw(draw)
     if draw.state != Draw.State.COLLECTED:
         raise NotEligible(
             UNDO_NOT_COLLECTED.format(state=draw.get_state_display().lower()),
@@ -820,7 +858,7 @@ def draw_mark_sample_lost(*, draw: Draw, comment: str = "", acting_user) -> Draw
     The draw becomes a failed sample with reason `sample_lost`; `draw_mark_failed` plans
     the redraw. A result that arrives later for the accession is still accepted.
     """
-    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    locked = _lock_patient_and_draw(draw)
     if locked.state != Draw.State.COLLECTED:
         raise NotEligible(NOT_LOSABLE, extra={"state": locked.state})
     draw = draw_mark_failed(draw=locked, reason=SAMPLE_LOST_REASON, acting_user=acting_user)
@@ -869,7 +907,7 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
 
     Set-based (a constant number of queries for any number of draws), with one audit row
     per changed draw, used by the JSON and the file path alike:
-    1. lock the draws;
+    1. lock the draws' patients (in id order), then the draws;
     2. resulted: collected or failed -> resulted. A draw that had failed and now has a
        passing result (a QC-pass correction) no longer needs its redraw: a redraw planned
        for it and not yet collected is cancelled (`redraw_not_needed`);
@@ -889,13 +927,7 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
         return done
     now = timezone.now()
     by_draw = {r.draw_id: r for r in results}  # the last word on a draw wins
-    draws = {
-        pk: (state, patient_id)
-        for pk, state, patient_id in Draw.objects.select_for_update()
-        .filter(pk__in=list(by_draw))
-        .order_by("pk")
-        .values_list("pk", "state", "patient_id")
-    }
+    draws = _lock_draws_after_patients(sorted(by_draw))
     audit: dict[str, list[AuditRow]] = {
         "draw.result": [],
         "draw.fail": [],
@@ -1028,7 +1060,7 @@ def draw_mark_failed(*, draw: Draw, reason: str, acting_user) -> Draw:
     The redraw replaces the patient's open draw; the regular interval resumes from the
     redraw's collection.
     """
-    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    locked = _lock_patient_and_draw(draw)
     if locked.state not in (Draw.State.COLLECTED, Draw.State.RESULTED):
         raise NotEligible(NOT_FAILABLE, extra={"state": locked.state})
     draws_apply_results(results=[DrawResult(draw.pk, FAILED, reason)], acting_user=acting_user)
@@ -1039,7 +1071,7 @@ def draw_mark_failed(*, draw: Draw, reason: str, acting_user) -> Draw:
 @transaction.atomic
 def draw_mark_resulted(*, draw: Draw, acting_user) -> Draw:
     """A passing lab result arrived for the sample (also after a corrected failure)."""
-    locked = Draw.objects.select_for_update().get(pk=draw.pk)
+    locked = _lock_patient_and_draw(draw)
     if locked.state == Draw.State.RESULTED:
         return locked
     if locked.state not in (Draw.State.COLLECTED, Draw.State.FAILED):
