@@ -249,13 +249,40 @@ class DrawRescheduleApi(DrawActionApi):
 
     @extend_schema_serializer(component_name="DrawRescheduleInput")
     class InputSerializer(serializers.Serializer):
-        due_on = serializers.DateField(help_text="A day inside the draw's window.")
+        # The rules of the page's form (scheduling.draw_reschedule checks them for both).
+        due_on = serializers.DateField(
+            help_text=(
+                "The new day: not in the past, at most one surveillance interval from the "
+                "planned date. Outside the draw's window it needs a `reason`, and the window "
+                "moves with it."
+            )
+        )
+        reason = serializers.ChoiceField(
+            choices=list(scheduling.RESCHEDULE_REASONS.items()),
+            required=False,
+            allow_blank=True,
+            help_text="Why the draw moves outside its window (required there).",
+        )
+        comment = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=2000,
+            help_text="Required when the reason is 'other'.",
+        )
 
     @extend_schema(
         operation_id="draws_reschedule",
         request=InputSerializer,
         responses=ACTION_RESPONSES,
-        examples=[*ERROR_EXAMPLES, NOT_FOUND_EXAMPLE],
+        examples=[
+            OpenApiExample(
+                "Outside the window, patient away",
+                value={"due_on": "2027-01-08", "reason": "patient_request", "comment": "Away"},
+                request_only=True,
+            ),
+            *ERROR_EXAMPLES,
+            NOT_FOUND_EXAMPLE,
+        ],
     )
     def post(self, request, draw_id: int):
         return self.act(request, draw_id)
