@@ -17,7 +17,6 @@ from therapy.models import Alert
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SHOTS = Path(
     os.environ.get(
         "CLINFIX_SHOTS", Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -33,23 +32,13 @@ def _clinic_today():
 
 
 @pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-dev-shm-usage"],
-        )  # fmt: skip
-        context = browser.new_context(viewport=WIDTHS["desktop"], base_url=live_server.url)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
+def page(browser, live_server):
+    """A page of the session's browser (tests/conftest.py), on the live server."""
+    context = browser.new_context(viewport=WIDTHS["desktop"], base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
 
 
 def _shoot(page, path: str, name: str) -> str:
