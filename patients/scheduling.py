@@ -950,21 +950,9 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
         ]
         done.resulted = resulted
     if was_failed:
-        cancelled = list(
-            Draw.objects.filter(redraw_of_id__in=was_failed, state=Draw.State.SCHEDULED)
-            .order_by("pk")
-            .values_list("pk", "patient_id")
+        done.redraws_cancelled = _redraws_cancel(
+            was_failed, Draw.CancelReason.REDRAW_NOT_NEEDED, now, audit["draw.cancel"]
         )
-        Draw.objects.filter(pk__in=[pk for pk, _ in cancelled]).update(
-            state=Draw.State.CANCELLED,
-            reason_code=Draw.CancelReason.REDRAW_NOT_NEEDED,
-            updated_at=now,
-        )
-        audit["draw.cancel"] += [
-            AuditRow("patients.draw", str(pk), pid, {"reason": "redraw_not_needed"})
-            for pk, pid in cancelled
-        ]
-        done.redraws_cancelled = [pk for pk, _ in cancelled]
 
     failed = [
         pk
@@ -1028,21 +1016,9 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
     if retracted_failed:
         # The failure no longer stands: the redraw it caused, not yet collected, goes; the
         # planner (step 5) then plans what the patient's draws now call for.
-        cancelled = list(
-            Draw.objects.filter(redraw_of_id__in=retracted_failed, state=Draw.State.SCHEDULED)
-            .order_by("pk")
-            .values_list("pk", "patient_id")
+        done.redraws_cancelled += _redraws_cancel(
+            retracted_failed, Draw.CancelReason.FAILURE_RETRACTED, now, audit["draw.cancel"]
         )
-        Draw.objects.filter(pk__in=[pk for pk, _ in cancelled]).update(
-            state=Draw.State.CANCELLED,
-            reason_code=Draw.CancelReason.FAILURE_RETRACTED,
-            updated_at=now,
-        )
-        audit["draw.cancel"] += [
-            AuditRow("patients.draw", str(pk), pid, {"reason": "failure_retracted"})
-            for pk, pid in cancelled
-        ]
-        done.redraws_cancelled += [pk for pk, _ in cancelled]
 
     for action, rows in audit.items():
         if rows:
@@ -1051,6 +1027,23 @@ def draws_apply_results(*, results: Sequence[DrawResult], acting_user) -> Result
     if touched:
         draws_plan(patient_ids=touched, acting_user=acting_user)
     return done
+
+
+def _redraws_cancel(failed_draw_ids, reason: str, now, audit_rows: list) -> list[int]:
+    """Cancel the not-yet-collected redraws planned for these failed draws, with `reason`;
+    their audit rows are added to `audit_rows`. Returns the redraws cancelled."""
+    cancelled = list(
+        Draw.objects.filter(redraw_of_id__in=failed_draw_ids, state=Draw.State.SCHEDULED)
+        .order_by("pk")
+        .values_list("pk", "patient_id")
+    )
+    Draw.objects.filter(pk__in=[pk for pk, _ in cancelled]).update(
+        state=Draw.State.CANCELLED, reason_code=reason, updated_at=now
+    )
+    audit_rows += [
+        AuditRow("patients.draw", str(pk), pid, {"reason": str(reason)}) for pk, pid in cancelled
+    ]
+    return [pk for pk, _ in cancelled]
 
 
 @transaction.atomic
