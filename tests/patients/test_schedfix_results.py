@@ -7,12 +7,11 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import transaction
 
 from patients import scheduling
 from patients.models import Draw
 from tests.builders import LONDON, MOVED, collect, payload, post_report
-from tests.factories import PatientFactory, RegimenFactory, ScanFactory
+from tests.patients.results_scenario import assert_planner_agrees, open_draw
 
 D = dt.date
 
@@ -21,53 +20,6 @@ D = dt.date
 def _clinic_today():
     with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
         yield
-
-
-@pytest.fixture
-def eligible(oncologist, nurse):
-    patient = PatientFactory(
-        mrn="MRN-0001",
-        date_of_birth=D(1961, 4, 2),
-        oncologist=oncologist,
-        surveillance_start_on=D(2026, 5, 2),
-    )
-    RegimenFactory(patient=patient, started_on=D(2025, 11, 2))
-    ScanFactory(patient=patient, performed_on=D(2026, 10, 20), outcome="no_progression")
-    collect(patient, "ACC-000123", D(2026, 11, 2), nurse)
-    return patient
-
-
-@pytest.fixture
-def other(oncologist, nurse):
-    patient = PatientFactory(
-        mrn="MRN-0002",
-        date_of_birth=D(1970, 1, 1),
-        oncologist=oncologist,
-        surveillance_start_on=D(2026, 5, 2),
-    )
-    RegimenFactory(patient=patient, started_on=D(2025, 11, 2))
-    ScanFactory(patient=patient, performed_on=D(2026, 10, 20))
-    collect(patient, "ACC-000200", D(2026, 11, 2), nurse)
-    return patient
-
-
-def open_draw(patient) -> Draw:
-    return Draw.objects.get(patient=patient, state=Draw.State.SCHEDULED)
-
-
-def from_scratch(patient) -> tuple[dt.date, bool]:
-    """The open draw a planner run gives from the patient's past draws alone."""
-    with transaction.atomic():
-        Draw.objects.filter(patient=patient, state=Draw.State.SCHEDULED).delete()
-        scheduling.draws_plan(patient_ids=[patient.pk])
-        fresh = open_draw(patient)
-        transaction.set_rollback(True)
-    return fresh.due_on, fresh.is_redraw
-
-
-def assert_planner_agrees(patient) -> None:
-    draw = open_draw(patient)
-    assert (draw.due_on, draw.is_redraw) == from_scratch(patient)
 
 
 # --- A. A withdrawn failure ------------------------------------------------------------------
