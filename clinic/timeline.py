@@ -31,6 +31,7 @@ from core.clock import clinic_date, clinic_today
 from liquidbiopsy.models import INFORMATIVE_TUMOUR_FRACTION, LabReport
 from patients.formulary import get_formulary
 from patients.models import Draw, ImagingAssessment, Regimen
+from therapy.rules import FILTER_PASS
 
 AXIS_MIN_PERCENT = 0.001
 AXIS_MAX_PERCENT = 100.0
@@ -159,7 +160,7 @@ def patient_timeline_figure(*, reports, regimens, scans, draws, alerts=None) -> 
             (informative if _informative(report) else non_informative).append(report)
         for call in calls:
             name = f"{call.gene} {call.hgvs_p or f'chr{call.chrom}:{call.pos}'}"
-            if getattr(call, "filter", "") not in ("", ".", "PASS"):
+            if (getattr(call, "filter", "") or "") not in FILTER_PASS:
                 filtered[f"{name} (filtered call, not used)"].append((report, call))
                 continue
             (esr1 if call.gene == "ESR1" else others)[name].append((report, call))

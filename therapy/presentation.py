@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from liquidbiopsy.models import INFORMATIVE_TUMOUR_FRACTION
 from patients.rules import add_months
+from therapy.rules import FILTER_PASS
 
 OK, NO, WARN = "ok", "no", "warn"
 
@@ -207,8 +208,6 @@ def switch_summary(*, current, target_label: str, on: dt.date, drug_label) -> Sw
 
 # --- A report's ESR1 result, in words (the patient page, the alert page's evidence) ---------
 
-_FILTER_PASS = frozenset({"", ".", "PASS"})
-
 
 @dataclass(frozen=True)
 class Esr1Result:
@@ -255,7 +254,7 @@ def esr1_result(*, status: str, qc_status: str, tumor_fraction, calls) -> Esr1Re
             'Sample failed: a redraw is planned. This is not "not detected".',
         )
     esr1 = [c for c in calls if c.gene == "ESR1"]
-    passed = [c for c in esr1 if (c.filter or "") in _FILTER_PASS]
+    passed = [c for c in esr1 if (c.filter or "") in FILTER_PASS]
     if passed:
         shown = ", ".join(f"{c.hgvs_p or 'ESR1'} (VAF {_pct(c.vaf)})" for c in passed)
         filtered = len(esr1) - len(passed)
