@@ -42,7 +42,7 @@ from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
-from therapy.notify import alert_notices_publish, noun
+from therapy.notify import alert_notices_publish, noun, noun_with_article
 from therapy.rules import (
     ESR1_WITH_PROGRESSION,
     REVIEW,
@@ -485,7 +485,9 @@ class _Run:
         )  # fmt: skip
         self.audit("alert.withdraw", alert, {"reason": reason, **detail})
         label = Alert.WithdrawnReason(reason).label.lower()
-        self.notify(alert, "withdrawn", f"A {noun(alert)} was withdrawn: {label}")
+        self.notify(
+            alert, "withdrawn", f"{noun_with_article(alert, capital=True)} was withdrawn: {label}"
+        )
         self.touch(alert)
 
     # --- acted-on alerts --------------------------------------------------------------------
@@ -502,7 +504,7 @@ class _Run:
         self.notify(
             alert,
             "flagged",
-            f"The evidence of a {noun(alert)} you decided has changed: please review",
+            f"The evidence of {noun_with_article(alert)} you decided has changed: please review",
             replace=True,
         )
         self.touch(alert)

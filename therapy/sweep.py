@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.services import AuditRow, audit_bulk
 from therapy.models import Alert
-from therapy.notify import alert_notify, noun
+from therapy.notify import alert_notify, noun, noun_with_article
 
 
 def _escalation_contacts():
@@ -103,7 +103,7 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
             )
             hours = int(age.total_seconds() // 3600)
             for alert in escalated:
-                subject = f"A {noun(alert)} has been waiting {hours} h for a decision"
+                subject = f"{noun_with_article(alert, capital=True)} has been waiting {hours} h for a decision"
                 alert_notify(alert, f"e{alert.episode}:escalated:{level}", subject)
                 alert_notify(
                     alert,
