@@ -67,6 +67,13 @@ class DrawOutSerializer(serializers.ModelSerializer):
         ]
 
 
+class DrawLabOutSerializer(DrawOutSerializer):
+    """A draw as a lab account sees it (by accession): no nurse's free-text note."""
+
+    class Meta(DrawOutSerializer.Meta):
+        fields = [f for f in DrawOutSerializer.Meta.fields if f != "reason_note"]
+
+
 class DrawActionOutSerializer(serializers.Serializer):
     draw = DrawOutSerializer()
     next_draw = DrawOutSerializer(allow_null=True, help_text="The patient's open draw now.")
@@ -109,7 +116,8 @@ class DrawListApi(BaseApi):
         },
         description=(
             "Clinic roles list draws; a lab account must give `accession` (only) and sees "
-            "only draws sent to its lab (404 otherwise, whether or not the accession exists)."
+            "only draws sent to its lab (404 otherwise, whether or not the accession exists), "
+            "without the nurse's free-text `reason_note`."
         ),
     )
     def get(self, request):
@@ -137,7 +145,8 @@ class DrawListApi(BaseApi):
             patient_id=patient_id,
             detail={"patient_ids": sorted({d.patient_id for d in page})},
         )
-        return paginator.get_paginated_response(DrawOutSerializer(page, many=True).data)
+        out = DrawLabOutSerializer if lab_only else DrawOutSerializer
+        return paginator.get_paginated_response(out(page, many=True).data)
 
 
 class DrawDetailApi(BaseApi):
