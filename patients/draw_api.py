@@ -28,6 +28,10 @@ from patients.models import Draw
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
 # The same answer for an accession that does not exist and one sent to another lab.
 LAB_NO_SUCH_DRAW = "No draw with this accession was sent to your lab."
+LAB_ACCOUNT_UNASSIGNED = (
+    "This lab account is not assigned to a lab (LAB_ACCOUNTS lists it for none): it can see "
+    "no draw. Ask an administrator to add it to its lab."
+)
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "Not found (404)",
     value={"message": "Not found.", "extra": {}},
@@ -117,7 +121,8 @@ class DrawListApi(BaseApi):
         description=(
             "Clinic roles list draws; a lab account must give `accession` (only) and sees "
             "only draws sent to its lab (404 otherwise, whether or not the accession exists), "
-            "without the nurse's free-text `reason_note`."
+            "without the nurse's free-text `reason_note`; an account LAB_ACCOUNTS lists in no "
+            "lab sees none (403 saying so)."
         ),
     )
     def get(self, request):
@@ -134,7 +139,10 @@ class DrawListApi(BaseApi):
             )
         qs = selectors.draw_list(patient_id=patient_id, state=state, accession=accession)
         if lab_only:
-            qs = qs.filter(scheduling.lab_draws(request.user))
+            lab = scheduling.lab_of_account(request.user)
+            if lab is None:
+                raise PermissionDenied(LAB_ACCOUNT_UNASSIGNED)
+            qs = qs.filter(scheduling.lab_draws(request.user, lab))
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         if lab_only and not page:

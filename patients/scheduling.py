@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from core.db import pg_array
 from core.exceptions import NotEligible
 from patients import rules
 from patients.models import Draw, Patient
+
+logger = logging.getLogger(__name__)
 
 # A constant key for PostgreSQL's advisory lock: full planner runs queue behind each other.
 PLANNER_LOCK_KEY = 7_318_422_001
@@ -661,18 +664,37 @@ def lab_code(lab: str = "") -> str:
     return lab
 
 
-def lab_of_account(user) -> str:
-    """The lab a lab account belongs to: the LAB_ACCOUNTS code listing it, else DEFAULT_LAB."""
+LAB_ACCOUNT_UNASSIGNED_LOG = (
+    "Lab account '%s' is listed in no lab of LAB_ACCOUNTS (labs: %s): it sees and reports on "
+    "no draw until an administrator adds it to its lab's entry."
+)
+
+
+def lab_of_account(user) -> str | None:
+    """The lab a lab account belongs to: the LAB_ACCOUNTS code listing it.
+
+    Fails closed: once LAB_ACCOUNTS names labs, an account listed in none of them belongs to
+    no lab (None: it sees and reports on no draw, and the log tells the administrator), not
+    to DEFAULT_LAB. With LAB_ACCOUNTS empty there is one lab, and every lab account is
+    DEFAULT_LAB's.
+    """
+    if not settings.LAB_ACCOUNTS:
+        return settings.DEFAULT_LAB
+    username = user.get_username()
     for code, usernames in settings.LAB_ACCOUNTS.items():
-        if user.get_username() in usernames:
+        if username in usernames:
             return code
-    return settings.DEFAULT_LAB
+    logger.warning(LAB_ACCOUNT_UNASSIGNED_LOG, username, ", ".join(sorted(settings.LAB_ACCOUNTS)))
+    return None
 
 
-def lab_draws(user) -> Q:
+def lab_draws(user, lab: str | None = None) -> Q:
     """The draws a lab account may see and report on: those sent to its lab (a draw without
-    a lab, collected before labs were recorded, is DEFAULT_LAB's)."""
-    lab = lab_of_account(user)
+    a lab, collected before labs were recorded, is DEFAULT_LAB's); none for an account in
+    no lab. `lab`: the account's lab, when the caller has it already."""
+    lab = lab or lab_of_account(user)
+    if lab is None:
+        return Q(pk__in=[])
     mine = Q(lab=lab)
     if lab == settings.DEFAULT_LAB:
         mine |= Q(lab="")
