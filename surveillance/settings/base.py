@@ -398,7 +398,9 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 # Labs (issue 12 §3): a draw records the lab its sample was sent to; a lab account sees and
 # reports only its lab's draws. LAB_ACCOUNTS="central=lab,lims;regional=lab2" (lab code =
-# usernames); an account listed nowhere, and a draw collected without a lab, are DEFAULT_LAB's.
+# usernames). With LAB_ACCOUNTS empty every lab account is DEFAULT_LAB's; once it names a lab,
+# every lab account must be listed (DEFAULT_LAB's too): one listed nowhere sees and reports on
+# no draw (fails closed; a warning names it). A draw collected without a lab is DEFAULT_LAB's.
 DEFAULT_LAB = env.str("DEFAULT_LAB", default="default")
 LAB_ACCOUNTS = {
     code.strip(): frozenset(name.strip() for name in names.split(",") if name.strip())

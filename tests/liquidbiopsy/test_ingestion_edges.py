@@ -267,7 +267,8 @@ def other_lab_api(db):
     return client
 
 
-LABS = {"elsewhere": frozenset({"lab_elsewhere"})}
+# Once LAB_ACCOUNTS names a lab, every lab account is listed (an unlisted one sees no draw).
+LABS = {"default": frozenset({"lab_lims"}), "elsewhere": frozenset({"lab_elsewhere"})}
 
 
 @override_settings(LAB_ACCOUNTS=LABS)

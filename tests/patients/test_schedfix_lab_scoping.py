@@ -110,3 +110,15 @@ def test_lab_of_account(labs, unlisted, lab_user):
     assert scheduling.lab_of_account(lab_user) == "central"
     assert scheduling.lab_of_account(unlisted) is None
     assert not Draw.objects.filter(scheduling.lab_draws(unlisted)).exists()
+
+
+@pytest.mark.django_db
+def test_the_awaiting_page_tells_an_unassigned_account_why_it_sees_nothing(client, settings):
+    from tests.factories import UserFactory
+
+    settings.LAB_ACCOUNTS = {"central": frozenset({"lab_central"})}
+    stray = UserFactory(username="lab_stray", role=Role.LAB)
+    client.force_login(stray)
+    html = client.get("/uploads/awaiting/").content.decode()
+    assert "not assigned to a lab" in html
+    assert "(None)" not in html

@@ -70,7 +70,8 @@ def test_a_defer_while_a_files_vaf_rise_is_owed_is_refused_then_sees_the_new_vaf
     assert r.status_code == 409, r.json()
 
 
-LABS = {"elsewhere": frozenset({"lab_elsewhere"})}
+# Once LAB_ACCOUNTS names a lab, every lab account is listed (an unlisted one sees no draw).
+LABS = {"default": frozenset({"lab_lims"}), "elsewhere": frozenset({"lab_elsewhere"})}
 
 
 @override_settings(LAB_ACCOUNTS=LABS)
