@@ -36,6 +36,7 @@ from patients.forms import (
     clinic_day,
     clinic_day_time,
     collection_outside_window,
+    late_confirm_days,
     oncologist_queryset,
     window_label,
 )
@@ -420,6 +421,7 @@ def worklist(request):
             "reschedule_form": RescheduleForm(),
             "flag_days": settings.AWAITING_RESULT_FLAG_DAYS,
             "window_days": settings.DRAW_WINDOW_DAYS,
+            "late_confirm_days": late_confirm_days(),
             "upcoming_days": settings.WORKLIST_UPCOMING_DAYS,
             "undo_minutes": scheduling.COLLECT_UNDO_MINUTES,
             "can_act": can_act,

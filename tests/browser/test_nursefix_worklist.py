@@ -110,30 +110,37 @@ def test_missed_needs_a_picked_reason(page, cohort):
 
 
 def test_a_refused_collection_keeps_what_was_typed(page, cohort):
+    taken = Draw.objects.get(patient__family_name="Vandersteen", state="scheduled")
+    today = clinic_today()
+    Draw.objects.filter(pk=taken.pk).update(
+        state="collected",
+        accession="ACC-TAKEN",
+        collected_at=dt.datetime.combine(today, dt.time(0, 5), tzinfo=dt.UTC),
+        collected_on=today,
+    )
     login(page, "nurse_wide")
     page.goto("/worklist/?section=due")
     _click(page, page.get_by_role("button", name="Collect for OKONKWO-ADEYEMI, Chidinma"))
     panel = page.locator(".confirm-panel")
-    panel.get_by_label("Tube accession").fill("ACC-WIDE-1")
-    back = clinic_today() - dt.timedelta(days=40)
-    typed = f"{back.day} {back:%b %Y} 09:30"
+    panel.get_by_label("Tube accession").fill("ACC-TAKEN")
+    from django.utils import timezone
+
+    at = timezone.localtime() - dt.timedelta(minutes=2)
+    typed = f"{at.day} {at:%b %Y %H:%M}"
     panel.get_by_label("Collected at").fill(typed)
     panel.get_by_label("I have checked name and date of birth with the patient").check()
     _click(page, panel.get_by_role("button", name="Save collection"))
-    assert Draw.objects.filter(accession="ACC-WIDE-1").count() == 0
     panel = page.locator(".confirm-panel")
-    assert panel.get_by_label("Tube accession").input_value() == "ACC-WIDE-1"
-    assert panel.get_by_label("Collected at").input_value() == typed
-    error = panel.locator("#collect-at-error").inner_text()
-    assert f"Collected {typed} is before this draw's window opens" in error
+    assert panel.get_by_label("Tube accession").input_value() == "ACC-TAKEN"
+    assert panel.get_by_label("Collected at").input_value() == typed  # not reset to now
+    error = panel.locator("#collect-accession-error").inner_text()
+    assert error == "This accession is already used by another draw."
+    assert panel.get_by_label("I have checked name and date of birth with the patient").is_checked()
     page.screenshot(path=str(SHOTS / "worklist-collect-refused.png"), full_page=True)
-    panel.get_by_label(f"Record anyway: collected {typed}").check()
+    panel.get_by_label("Tube accession").fill("ACC-WIDE-1")
     _click(page, panel.get_by_role("button", name="Save collection"))
-    assert Draw.objects.get(accession="ACC-WIDE-1").collected_on == back
-    assert (
-        f"Time of collection: {typed} (before this draw's window"
-        in page.locator(".collected-panel").inner_text()
-    )
+    assert Draw.objects.filter(accession="ACC-WIDE-1").count() == 1
+    assert f"Time of collection: {typed}." in page.locator(".collected-panel").inner_text()
 
 
 @pytest.fixture
@@ -234,3 +241,35 @@ def test_a_rescan_after_a_collection_asks_before_the_next_draw(page, cohort):
     _click(page, panel.get_by_role("button", name="Collect her next draw early"))
     assert page.locator(".confirm-panel").get_by_label("Tube accession").is_visible()
     assert "Early:" in page.locator(".confirm-panel").inner_text()
+
+
+def test_the_record_anyway_tick_follows_the_typed_time(page, cohort):
+    """With JavaScript the tick appears as the time is typed, naming that date and the
+    window, and one save records the collection."""
+    login(page, "nurse_wide")
+    page.goto("/worklist/?section=due")
+    _click(page, page.get_by_role("button", name="Collect for OKONKWO-ADEYEMI, Chidinma"))
+    panel = page.locator(".confirm-panel")
+    confirm = panel.locator(".outside-confirm")
+    assert not confirm.is_visible()  # today is inside the window
+    back = clinic_today() - dt.timedelta(days=40)
+    typed = f"{back.day} {back:%b %Y} 09:30"
+    panel.get_by_label("Collected at").fill(typed)
+    assert confirm.is_visible()
+    assert f"Record anyway: collected {typed}, before this draw's window (" in confirm.inner_text()
+    panel.get_by_label("Tube accession").fill("ACC-LIVE-1")
+    panel.get_by_label("I have checked name and date of birth with the patient").check()
+    page.screenshot(path=str(SHOTS / "worklist-live-confirm.png"), full_page=True)
+    panel.get_by_role("button", name="Save collection").click()
+    page.wait_for_timeout(300)
+    assert not Draw.objects.filter(accession="ACC-LIVE-1").exists()  # the tick is required
+    confirm.get_by_role("checkbox").check()
+    # Back inside the window: the tick goes away again and is not sent.
+    today = clinic_today()
+    panel.get_by_label("Collected at").fill(f"{today.day} {today:%b %Y} 08:00")
+    assert not confirm.is_visible()
+    panel.get_by_label("Collected at").fill(typed)
+    assert not confirm.get_by_role("checkbox").is_checked()
+    confirm.get_by_role("checkbox").check()
+    _click(page, panel.get_by_role("button", name="Save collection"))
+    assert Draw.objects.get(accession="ACC-LIVE-1").collected_on == back
