@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from liquidbiopsy.models import LabReport, Upload, VariantCall
@@ -50,9 +50,18 @@ def awaiting_results_for_lab(*, lab_account, accession: str = "") -> QuerySet[Dr
     accession = accession.replace("\x00", "").strip()
     if accession:
         qs = qs.filter(accession__istartswith=accession)
-    return qs.only(
-        "id", "patient_id", "accession", "collected_on", "collected_at", "is_redraw", "lab"
-    ).order_by("collected_on", "id")
+    # A draw back here because its current report is a cancellation: which, and when.
+    cancelled = LabReport.objects.filter(
+        draw=OuterRef("pk"), is_current=True, status=LabReport.Status.CANCELLED
+    ).order_by("-reported_on", "-id")
+    return (
+        qs.only("id", "patient_id", "accession", "collected_on", "collected_at", "is_redraw", "lab")
+        .annotate(
+            retracted_on=Subquery(cancelled.values("reported_on")[:1]),
+            retracted_report=Subquery(cancelled.values("report_id")[:1]),
+        )
+        .order_by("collected_on", "id")
+    )
 
 
 def upload_list_for_account(*, lab_account, limit: int = 20) -> list[Upload]:

@@ -436,3 +436,23 @@ def test_the_template_uploaded_as_is_fails_only_on_its_example_accessions(lab):
         (2, services.NO_SUCH_ACCESSION.format(accession="EXAMPLE-ACC-1")),
         (3, services.NO_SUCH_ACCESSION.format(accession="EXAMPLE-ACC-2")),
     ]
+
+
+def test_a_retracted_result_says_so_on_the_awaiting_list_in_constant_queries(
+    lab, lab_user, oncologist, nurse
+):
+    """A draw back here because the lab cancelled its report says which report and when,
+    not just 'waiting': the annotation is in the page's own query."""
+    patient = PatientFactory(oncologist=oncologist)
+    draw = collect(patient, "ACC-RETR-1", dt.date(2026, 11, 10), nurse)
+    stored = report(draw, lab_user)
+    LabReport.objects.filter(pk=stored.pk).update(status="cancelled")
+    html = lab.get("/uploads/awaiting/").content.decode()
+    assert "Result retracted by the lab on" in html
+    assert stored.report_id in html
+    with CaptureQueriesContext(connection) as few:
+        lab.get("/uploads/awaiting/")
+    _collected_draws(20, oncologist, "RQ-", day=dt.date(2026, 11, 12))
+    with CaptureQueriesContext(connection) as many:
+        lab.get("/uploads/awaiting/")
+    assert len(many.captured_queries) == len(few.captured_queries)
