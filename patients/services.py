@@ -403,6 +403,9 @@ def scan_record(
     # ahead has not replaced the AI yet, so a progression scan dated before it is on the
     # current regimen (DESIGN §3). The planned regimen stays recorded; the oncologist
     # decides the next line, and the audit event names it.
+    # A line is allowed-AI + CDK4/6i treatment (DESIGN §5; SWITCH_ALLOWED_AIS, the switch
+    # rule's own setting), so this service and the rule see the same line.
+    allowed_ais = frozenset(settings.SWITCH_ALLOWED_AIS)
     regimens = list(Regimen.objects.filter(patient=patient))
     line_start = rules.line_start_on(
         [
@@ -410,8 +413,7 @@ def scan_record(
                 r.started_on,
                 r.ended_on,
                 r.end_reason,
-                get_formulary().is_aromatase_inhibitor(r.endocrine_agent)
-                and bool(r.cdk46_inhibitor),
+                r.endocrine_agent in allowed_ais and bool(r.cdk46_inhibitor),
             )
             for r in regimens
         ],
