@@ -539,19 +539,12 @@ def _insert_orm(items: list[_Item], lab_account, upload, now) -> dict[str, int]:
 
 
 def _apply_to_draws(items: list[_Item], stored: list[_Stored], lab_account) -> None:
-    """The draws follow their reports: the same set-based service as report_ingest. A
-    version corrected to another draw (a wrong-patient fix) takes its result off the first
-    draw, as if cancelled there, unless another current report still results it."""
-    outcomes = [(i.draw.pk, i.clean.status, i.clean.qc_status) for i in items]
-    outcomes += [
-        (s.moved_from_draw, LabReport.Status.CANCELLED, "")
-        for s in stored
-        if s.moved_from_draw is not None
-    ]
-    draws_apply_results(
-        results=draw_results_for(outcomes),
-        acting_user=lab_account,
-    )
+    """The draws follow all their current reports: the same set-based service as
+    report_ingest. A version corrected to another draw (a wrong-patient fix) leaves the first
+    draw with what is left of its own reports."""
+    draws = [i.draw.pk for i in items]
+    draws += [s.moved_from_draw for s in stored if s.moved_from_draw is not None]
+    draws_apply_results(results=draw_results_for(draws), acting_user=lab_account)
 
 
 def reports_ingest_bulk(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -275,34 +276,33 @@ def _existing(lab_account, clean: CleanReport, digest: str) -> IngestResult | No
     return IngestResult(report=stored, created=False)
 
 
-def draw_results_for(reports: list[tuple[int, str, str]]) -> list[scheduling.DrawResult]:
-    """What stored reports (draw id, status, qc status) mean for their draws.
+def draw_results_for(draw_ids: Iterable[int]) -> list[scheduling.DrawResult]:
+    """What the draws' current reports, all of them, say of each draw (one query).
 
-    A cancelled report retracts its draw's result only when no other current, passing,
-    uncancelled report of the draw is left (one query for all of them).
+    A reconcile, not the last report's word: a draw can carry several report chains (a
+    second assay, a re-run sent under a new report id). It is resulted while any current,
+    uncancelled report of it passed QC; failed, with the newest failing report's QC reason,
+    when every such report failed; retracted (awaiting a result again) when none is left.
+    Call it after the reports are stored, in their transaction.
     """
-    cancelled = [draw_id for draw_id, status, _ in reports if status == "cancelled"]
-    still_reported = (
-        set(
-            LabReport.objects.filter(
-                draw_id__in=cancelled,
-                is_current=True,
-                qc_status=LabReport.QcStatus.PASS,
-                status__in=["final", "amended", "corrected"],
-            ).values_list("draw_id", flat=True)
-        )
-        if cancelled
-        else set()
+    ids = sorted(set(draw_ids))
+    standing: dict[int, list[str]] = {draw_id: [] for draw_id in ids}
+    rows = (
+        LabReport.objects.filter(AnyOf(F("draw_id"), ids), is_current=True)
+        .exclude(status=LabReport.Status.CANCELLED)
+        .order_by("pk")
+        .values_list("draw_id", "qc_status")
     )
+    for draw_id, qc_status in rows:
+        standing[draw_id].append(qc_status)
     results = []
-    for draw_id, status, qc_status in reports:
-        if status == "cancelled":
-            if draw_id not in still_reported:
-                results.append(scheduling.DrawResult(draw_id, scheduling.RETRACTED))
-        elif qc_status == LabReport.QcStatus.PASS:
+    for draw_id, qc_statuses in standing.items():
+        if LabReport.QcStatus.PASS in qc_statuses:
             results.append(scheduling.DrawResult(draw_id, scheduling.RESULTED))
+        elif qc_statuses:
+            results.append(scheduling.DrawResult(draw_id, scheduling.FAILED, qc_statuses[-1]))
         else:
-            results.append(scheduling.DrawResult(draw_id, scheduling.FAILED, qc_status))
+            results.append(scheduling.DrawResult(draw_id, scheduling.RETRACTED))
     return results
 
 
@@ -405,10 +405,8 @@ def report_ingest(  # after one of its errors, so no savepoint is needed (2 stat
             "supersedes": current.pk if current else None,
         },
     )
-    outcomes = [(draw.pk, clean.status, clean.qc_status)]
-    if current is not None and current.draw_id != draw.pk:
-        # Corrected to another draw (a wrong-patient fix): the first draw loses this result,
-        # as if it were cancelled there, unless another current report still results it.
-        outcomes.append((current.draw_id, LabReport.Status.CANCELLED, ""))
-    scheduling.draws_apply_results(results=draw_results_for(outcomes), acting_user=lab_account)
+    # The draw follows all its current reports; corrected to another draw (a wrong-patient
+    # fix), the first draw follows what is left of its own.
+    draws = [draw.pk] if current is None else [draw.pk, current.draw_id]
+    scheduling.draws_apply_results(results=draw_results_for(draws), acting_user=lab_account)
     return IngestResult(report=report, created=True)
