@@ -88,6 +88,16 @@ def _imaging_needed(alert: Alert, latest_collected) -> bool:
     return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
 
 
+def _unclear_scans(patient, latest_collected) -> list[tuple]:
+    """Her recorded scans since the evidence's collection that are not no_progression."""
+    scans = ImagingAssessment.objects.filter(patient=patient).exclude(
+        outcome=ImagingAssessment.Outcome.NO_PROGRESSION
+    )
+    if latest_collected is not None:
+        scans = scans.filter(performed_on__gte=latest_collected)
+    return list(scans.values_list("performed_on", "outcome"))
+
+
 def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
     """Record the oncologist's decision (the keywords of _alert_decide: decision,
     acting_user, reason_code, comment, effective_on, defer_until, confirmatory_scan,
@@ -198,6 +208,7 @@ def _alert_decide(
         and _imaging_needed(alert, latest_collected),
         lookback_days=settings.SCAN_LOOKBACK_DAYS,
         reason_codes=ReasonCode.values,
+        unclear_scans=_unclear_scans(patient, latest_collected) if confirmatory_scan else (),
     )
     if errors:
         raise ValidationError(errors)

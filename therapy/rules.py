@@ -410,6 +410,10 @@ SCAN_NOT_CLEAR = (
 )
 SCAN_TOO_OLD = "The confirmatory scan must be within {days} days before the switch date."
 SCAN_AFTER_SWITCH = "The confirmatory scan cannot be dated after the switch date."
+SCAN_NOT_LATEST = (
+    "The scan of {day} is {outcome}: a confirmatory scan must be her latest imaging, so record "
+    "a no-progression scan dated after {day}, or attest explicitly that there is no progression."
+)
 
 
 @dataclass(frozen=True)
@@ -433,8 +437,13 @@ def decision_errors(
     imaging_needed: bool,
     lookback_days: int,
     reason_codes: Sequence[str],
+    unclear_scans: Sequence[tuple[dt.date, str]] = (),
 ) -> dict[str, list[str]]:
-    """Field errors of a decision, every one at once (the service raises them as a 400)."""
+    """Field errors of a decision, every one at once (the service raises them as a 400).
+
+    `unclear_scans`: the recorded scans since the evidence's collection that are not
+    no_progression (day, outcome). A confirmatory scan must be the latest imaging: one of
+    them on its day or later still stands over it (a day's scans count by the worse)."""
     errors: dict[str, list[str]] = {}
 
     def reason() -> None:
@@ -470,6 +479,13 @@ def decision_errors(
                 and (day - data.scan_performed_on).days > lookback_days
             ):
                 errors["confirmatory_scan"] = [SCAN_TOO_OLD.format(days=lookback_days)]
+            elif data.scan_performed_on and (
+                standing := [(d, o) for d, o in unclear_scans if d >= data.scan_performed_on]
+            ):
+                day_, outcome = max(standing)
+                errors["confirmatory_scan"] = [
+                    SCAN_NOT_LATEST.format(day=day_.isoformat(), outcome=outcome.replace("_", " "))
+                ]
         elif imaging_needed and not data.attest_no_progression:
             errors["confirmatory_scan"] = [IMAGING_REQUIRED]
     elif data.decision == "defer":
