@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
+
 from liquidbiopsy import bounds as b
 from liquidbiopsy.coordinates import MAX_POSITION, normalise_build, normalise_chrom
+from liquidbiopsy.esr1 import Esr1Call, load_allowlist
 from liquidbiopsy.hgvs import parse_protein_change
 
 STATUSES = ("final", "amended", "corrected", "cancelled")
@@ -60,6 +65,13 @@ VARIANT_TWICE = "The same variant appears twice in this report (also at variants
 NOT_OBJECT = "Must be an object."
 NOT_LIST = "Must be a list (empty when nothing was detected)."
 NUL_CHARACTER = "Must not contain NUL (\\u0000) characters."
+NOT_GENE_SYMBOL = (
+    "Must be a gene symbol alone (HGNC, e.g. ESR1): letters, digits, - . _ or @; the "
+    "transcript goes in transcript."
+)
+GENE_CONTRADICTS_ESR1 = (
+    "Names {gene}, but its {what} is ESR1's: send gene ESR1, or correct the call."
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +255,9 @@ def _variant(raw: Any, index: int, errors: _Errors) -> CleanVariant | None:
     if before_vaf or after_vaf or sum(len(v) for v in errors.values()) != before or vaf is None:
         return None
     gene, hgvs_p, hgvs_c, transcript, build, chrom, pos, ref, alt, filter_value = identity
+    if gene != ESR1 and pos is not None and _at_esr1_hotspot(build, chrom, pos, ref, alt):
+        errors.add(path + ".gene", GENE_CONTRADICTS_ESR1.format(gene=gene, what="position"))
+        return None
     return CleanVariant(
         gene=gene,
         hgvs_p=hgvs_p,
@@ -303,7 +318,7 @@ def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
     problems found before the allele fraction is read and after it (in that order, so a
     report's errors list in the order of its fields)."""
     errors = _Errors()
-    gene = _text(raw, "gene", ".gene", errors, n=b.GENE_CHARS).upper()
+    gene = _gene(_text(raw, "gene", ".gene", errors, n=b.GENE_CHARS), errors)
     hgvs_p, protein_accession = "", ""
     if raw.get("hgvs_p") not in (None, ""):
         try:
@@ -350,6 +365,8 @@ def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
         and len(protein_accession) <= b.TRANSCRIPT_CHARS
     ):
         transcript = protein_accession  # "NP_000116.2:p.(...)": the protein it is numbered on
+    if gene and gene != ESR1 and _esr1_reference(transcript):
+        errors.add(".gene", GENE_CONTRADICTS_ESR1.format(gene=gene, what="transcript"))
     identity = (
         gene,
         hgvs_p,
@@ -363,6 +380,45 @@ def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
         _filter(filter_value),
     )
     return identity, before_vaf, _problems(errors)
+
+
+ESR1 = "ESR1"
+# HGNC's previous and alias symbols of ESR1: a call under one of them is an ESR1 call.
+ESR1_ALIASES = frozenset({"ESR", "ESRA", "NR3A1"})
+# ESR1's reference sequences (DESIGN §5): a call numbered on one of them is an ESR1 call.
+ESR1_REFERENCES = ("NM_000125", "ENST00000206249", "NP_000116", "ENSP00000206249")
+_GENE_SYMBOL = re.compile(
+    r"[A-Z0-9][A-Z0-9._@-]*"
+)  # HGNC symbols, Ensembl clone names (AC012345.1)
+
+
+def _gene(text: str, errors: _Errors) -> str:
+    """The gene symbol as stored: upper case, with what a LIMS or a paste adds invisibly taken
+    off (compatibility forms such as full-width letters folded, format characters such as a
+    zero-width space or a byte-order mark removed), an ESR1 alias read as ESR1. Anything but
+    a bare symbol (a transcript in brackets, say) is an error naming the field: a label the
+    product would not recognise must never turn an ESR1 call into "not detected"."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Cf").strip().upper()
+    if not _GENE_SYMBOL.fullmatch(folded):
+        errors.add(".gene", NOT_GENE_SYMBOL)
+        return ""
+    return ESR1 if folded in ESR1_ALIASES else folded
+
+
+def _at_esr1_hotspot(build: str, chrom: str, pos: int, ref: str, alt: str) -> bool:
+    """Whether a position and its alleles are an allow-listed ESR1 variant (the list in use)."""
+    allowlist = load_allowlist(str(settings.ESR1_ALLOWLIST_PATH))
+    call = Esr1Call(
+        hgvs_p="", vaf=Decimal(0), chrom=chrom, pos=pos, ref=ref, alt=alt, genome_build=build
+    )
+    return allowlist.match(call).by_position is not None
+
+
+def _esr1_reference(transcript: str) -> bool:
+    return transcript.split(":")[0].split(".")[0].upper() in ESR1_REFERENCES
 
 
 def _filter(value: str) -> str:
