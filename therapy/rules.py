@@ -387,6 +387,10 @@ def evaluate_serena6_switch(facts: SwitchFacts, config: RuleConfig) -> SwitchDec
 # --- Checks on a decision (pure) -------------------------------------------------------------
 
 SWITCH_AHEAD_DAYS = 30
+# A deferral is "come back to this": at most about two surveillance intervals ahead. A
+# deferred alert does not escalate, so a longer wait (or a mistyped year) would park the
+# recommendation unseen; not acting on it for longer is a decline, with its coded reason.
+DEFER_MAX_DAYS = 112
 
 EFFECTIVE_REQUIRED = "The date the switch takes effect is required."
 EFFECTIVE_BEFORE_EVIDENCE = (
@@ -396,6 +400,10 @@ EFFECTIVE_TOO_FAR = "The switch date can be at most {days} days ahead."
 EFFECTIVE_BEFORE_REGIMEN = "The switch date is before the current regimen started ({day})."
 DEFER_REQUIRED = "A date to come back to this alert is required."
 DEFER_NOT_FUTURE = "The defer date must be after today."
+DEFER_TOO_FAR = (
+    "The defer date can be at most {days} days ahead (until {day}); to not act on the alert "
+    "for longer, decline it with a reason."
+)
 REASON_REQUIRED = "A coded reason is required."
 REASON_UNKNOWN = "Unknown reason; choose one of: {choices}."
 COMMENT_REQUIRED = "A comment is required when the reason is 'other'."
@@ -494,6 +502,11 @@ def decision_errors(
             errors["defer_until"] = [DEFER_REQUIRED]
         elif data.defer_until <= today:
             errors["defer_until"] = [DEFER_NOT_FUTURE]
+        elif data.defer_until > today + dt.timedelta(days=DEFER_MAX_DAYS):
+            last = today + dt.timedelta(days=DEFER_MAX_DAYS)
+            errors["defer_until"] = [
+                DEFER_TOO_FAR.format(days=DEFER_MAX_DAYS, day=last.isoformat())
+            ]
     elif data.decision == "decline":
         reason()
     elif data.decision == "acknowledge" and not data.comment.strip():
