@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
+from core.clock import clinic_date
 from core.drf import (
     ERROR_EXAMPLES,
     BaseApi,
@@ -23,6 +25,13 @@ from core.drf import (
     paginated,
 )
 from patients import scheduling, selectors
+from patients.forms import (
+    COLLECTED_BEFORE_WINDOW,
+    COLLECTED_LONG_AFTER_WINDOW,
+    clinic_day_time,
+    collection_outside_window,
+    window_label,
+)
 from patients.models import Draw
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
@@ -201,6 +210,13 @@ class DrawCollectApi(DrawActionApi):
             max_length=64,
             help_text="The lab the sample is sent to (a LAB_ACCOUNTS code); DEFAULT_LAB if empty.",
         )
+        confirm_outside_window = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="A time before the draw's window opens, or long after it closed, is "
+            "usually a typing slip (2016 for 2026) and is refused (400 on collected_at) "
+            "unless this is true: the page's 'Record anyway' tick.",
+        )
 
     @extend_schema(
         operation_id="draws_collect",
@@ -218,7 +234,29 @@ class DrawCollectApi(DrawActionApi):
         ],
     )
     def post(self, request, draw_id: int):
-        return self.act(request, draw_id)
+        draw = selectors.draw_get(draw_id=draw_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        confirmed = data.pop("confirm_outside_window")
+        outside = collection_outside_window(draw, data["collected_at"])
+        if outside and not confirmed and draw.state == Draw.State.SCHEDULED:
+            when, window = clinic_day_time(data["collected_at"]), window_label(draw)
+            if outside == "before":
+                message = COLLECTED_BEFORE_WINDOW.format(when=when, window=window)
+            else:
+                late = (clinic_date(data["collected_at"]) - draw.window_closes_on).days
+                message = COLLECTED_LONG_AFTER_WINDOW.format(
+                    when=when, window=window, days=f"{late} days"
+                )
+            raise ValidationError({"collected_at": [message.replace(API_TICK, API_CONFIRM)]})
+        scheduling.draw_collect(draw=draw, **data, acting_user=request.user)
+        return _action_response(draw)
+
+
+# The page says how to confirm on the page; the API, in its own terms.
+API_TICK = "tick 'Record anyway' to save it"
+API_CONFIRM = "send confirm_outside_window: true to record it"
 
 
 class DrawMissApi(DrawActionApi):
