@@ -6,6 +6,10 @@ alert (a new episode) is told afresh. E-mails name no patient: they carry only a
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from accounts.roles import Role
 from core.queue import enqueue_on_commit
 from notifications.services import Message, notifications_publish
 from therapy.models import Alert
@@ -44,6 +48,19 @@ def closing(event: str) -> str:
     return ACT_CLOSING
 
 
+# Her oncologist's account deactivated (she left; the patient not yet reassigned): the notice
+# goes to the escalation contacts at once, not to an account nobody reads until the SLA.
+STAND_IN_SUFFIX = "; her oncologist's account is inactive: please make sure it is seen"
+
+
+def escalation_contacts() -> list:
+    """The active users ALERT_ESCALATION_CONTACTS names; the admins when it names none."""
+    users = get_user_model().objects.filter(is_active=True)
+    if settings.ALERT_ESCALATION_CONTACTS:
+        return list(users.filter(username__in=settings.ALERT_ESCALATION_CONTACTS))
+    return list(users.filter(groups__name=Role.ADMIN))
+
+
 def alert_notify(
     alert: Alert, event: str, subject: str, *, recipients=None, replace: bool = False
 ) -> None:
@@ -58,10 +75,16 @@ def alert_notify(
 def alerts_notify(notices, *, recipients=None) -> None:
     """`alert_notify` for many (alert, event, subject, replace) at once: constant queries."""
     rows = []
+    stand_ins = None
     for alert, event, subject, replace in notices:
         patient = alert.patient
         name = getattr(patient, "display_name", "") if patient.family_name else ""
-        to = recipients if recipients is not None else [patient.oncologist]
+        to = recipients
+        if to is None and patient.oncologist.is_active:
+            to = [patient.oncologist]
+        elif to is None:
+            stand_ins = escalation_contacts() if stand_ins is None else stand_ins
+            to, subject = stand_ins, subject + STAND_IN_SUFFIX
         rows.append((alert.pk, event, subject, replace, name, to))
     alert_notices_publish(rows)
 

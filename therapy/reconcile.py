@@ -42,7 +42,13 @@ from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
-from therapy.notify import alert_notices_publish, noun, noun_with_article
+from therapy.notify import (
+    STAND_IN_SUFFIX,
+    alert_notices_publish,
+    escalation_contacts,
+    noun,
+    noun_with_article,
+)
 from therapy.rules import (
     ESR1_WITH_PROGRESSION,
     REVIEW,
@@ -167,8 +173,8 @@ _PATIENTS = Prepared(
     .filter(AnyOf(F("pk"), ids))
     .order_by("pk")
     .values_list(
-        "pk", "surveillance_state", "oncologist_id", "oncologist__email", "given_name",
-        "family_name",
+        "pk", "surveillance_state", "oncologist_id", "oncologist__email",
+        "oncologist__is_active", "given_name", "family_name",
     )
 )  # fmt: skip
 _REGIMENS = Prepared(
@@ -236,7 +242,7 @@ def _gather(patient_ids: list[int], config: RuleConfig):
     display_name = Patient.display_name.fget  # what the in-app notice names her by
     patients = {}
     oncologists = {}
-    for pk, state, onc, email, given, family in _PATIENTS.rows(patient_ids):
+    for pk, state, onc, email, active, given, family in _PATIENTS.rows(patient_ids):
         patients[pk] = {
             "state": state,
             "oncologist_id": onc,
@@ -245,7 +251,7 @@ def _gather(patient_ids: list[int], config: RuleConfig):
             else "",
         }
         if onc not in oncologists:  # a notice's recipient: what notifications_publish reads
-            oncologists[onc] = get_user_model()(id=onc, email=email)
+            oncologists[onc] = get_user_model()(id=onc, email=email, is_active=active)
     regimens: dict[int, list[RegimenFact]] = defaultdict(list)
     for pid, *regimen in _REGIMENS.rows(patient_ids):
         regimens[pid].append(RegimenFact(*regimen))
@@ -330,6 +336,7 @@ class _Run:
         self.config = config
         self.patients = patients
         self.now = timezone.now()
+        self.stand_ins: list | None = None  # escalation contacts, read when first needed
         self.touched: list[Alert] = []
         self._touched: set[int] = set()
         self.oncologists: dict[int, object] = {}
@@ -409,14 +416,17 @@ class _Run:
                 system=self.system,
                 batch=batch,
             )
-        alert_notices_publish(
-            [
-                (alert.pk, event, subject, replace, self.patients[alert.patient_id]["name"],
-                 [self.oncologists[self.patients[alert.patient_id]["oncologist_id"]]])
-                for alert, event, subject, replace in self.notices
-            ],
-            batch=batch,
-        )  # fmt: skip
+        rows = []
+        for alert, event, subject, replace in self.notices:
+            patient = self.patients[alert.patient_id]
+            oncologist = self.oncologists[patient["oncologist_id"]]
+            to = [oncologist]
+            if not oncologist.is_active:  # she left: the escalation contacts, at once
+                if self.stand_ins is None:
+                    self.stand_ins = escalation_contacts()
+                to, subject = self.stand_ins, subject + STAND_IN_SUFFIX
+            rows.append((alert.pk, event, subject, replace, patient["name"], to))
+        alert_notices_publish(rows, batch=batch)
         self.opened, self.evidence_added, self.evidence_removed = [], [], []
         self.audits, self.notices = [], []
 

@@ -12,22 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.services import AuditRow, audit_bulk
 from therapy.models import Alert
-from therapy.notify import alert_notify, noun, noun_with_article
-
-
-def _escalation_contacts():
-    users = get_user_model().objects.filter(is_active=True)
-    if settings.ALERT_ESCALATION_CONTACTS:
-        return list(users.filter(username__in=settings.ALERT_ESCALATION_CONTACTS))
-    return list(users.filter(groups__name=Role.ADMIN))
+from therapy.notify import alert_notify, escalation_contacts, noun, noun_with_article
 
 
 def alerts_sweep(*, now=None) -> dict[str, int]:
@@ -67,7 +58,7 @@ def alerts_sweep(*, now=None) -> dict[str, int]:
                 alert_notify(
                     alert, f"e{alert.episode}:reopened", f"A deferred {noun(alert)} is back"
                 )
-    contacts = _escalation_contacts()
+    contacts = escalation_contacts()
     for level, age in ((1, sla), (2, 2 * sla)):
         with transaction.atomic():
             # Locked with the whole condition (as above): an alert declined, deferred or
