@@ -30,6 +30,7 @@ from patients.forms import RegimenForm, ScanForm, SurveillanceForm, add_service_
 from patients.formulary import get_formulary
 from patients.services import STATE_FINAL
 from therapy import selectors as alert_selectors
+from therapy.config import rule_config
 from therapy.presentation import esr1_result
 
 
@@ -116,12 +117,14 @@ def _describe_reports(reports, draws) -> None:
     (`r.superseded_note`), and on each draw awaiting a result, the cancelled report that sent
     it back to waiting (`d.cancelled_report`). No query: the variants are prefetched."""
     by_pk = {r.pk: r for r in reports}
+    config = rule_config()
     for r in reports:
         r.esr1 = esr1_result(
             status=r.status,
             qc_status=r.qc_status,
             tumor_fraction=r.tumor_fraction,
             calls=r.variants.all(),
+            config=config,
         )
         r.superseded_note = ""
         newer = by_pk.get(r.superseded_by_id) if not r.is_current else None

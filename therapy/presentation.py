@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from liquidbiopsy.models import INFORMATIVE_TUMOUR_FRACTION
 from patients.rules import add_months
-from therapy.rules import FILTER_PASS
+from therapy.rules import FILTER_PASS, Esr1Call, RuleConfig, qualifying_calls
 
 OK, NO, WARN = "ok", "no", "warn"
 
@@ -235,11 +235,32 @@ def _tumour_fraction(tumor_fraction) -> tuple[str, str]:
     return f"ctDNA tumour fraction {_pct(tf)}: informative.", ""
 
 
-def esr1_result(*, status: str, qc_status: str, tumor_fraction, calls) -> Esr1Result:
+def _counts(call, config: RuleConfig) -> bool:
+    """Whether the switch rule counts this passing ESR1 call (allow-listed, at the floor)."""
+    as_rule_reads_it = Esr1Call(
+        hgvs_p=call.hgvs_p or "",
+        vaf=call.vaf,
+        chrom=call.chrom or "",
+        pos=call.pos,
+        ref=call.ref or "",
+        alt=call.alt or "",
+        filter=call.filter or "",
+        genome_build=call.genome_build or "",
+        transcript=call.transcript or "",
+    )
+    return bool(qualifying_calls((as_rule_reads_it,), config))
+
+
+def esr1_result(
+    *, status: str, qc_status: str, tumor_fraction, calls, config: RuleConfig | None = None
+) -> Esr1Result:
     """The ESR1 result of one report version (calls: its variant calls, any gene, each with
     gene, hgvs_p, vaf and filter). Cancelled and failed are never "not detected", and a
     report whose ESR1 calls were all filtered by the caller is neither a detection nor "not
-    detected" (DESIGN §6)."""
+    detected" (DESIGN §6). With the rule's `config`, a detection is what the rule counts
+    (allow-listed, at or above the floor, as the dashboard counts it): an ESR1 call it does
+    not count is named, never shown as a detection, and the tumour fraction is read as
+    for a "not detected"."""
     if status == "cancelled":
         return Esr1Result(
             "cancelled",
@@ -254,17 +275,35 @@ def esr1_result(*, status: str, qc_status: str, tumor_fraction, calls) -> Esr1Re
             'Sample failed: a redraw is planned. This is not "not detected".',
         )
     esr1 = [c for c in calls if c.gene == "ESR1"]
-    passed = [c for c in esr1 if (c.filter or "") in FILTER_PASS]
+    unfiltered = [c for c in esr1 if (c.filter or "") in FILTER_PASS]
+    passed = [c for c in unfiltered if config is None or _counts(c, config)]
+    uncounted = [c for c in unfiltered if c not in passed]
+    not_counted = (
+        "ESR1 "
+        + ", ".join(f"{c.hgvs_p or 'call'} (VAF {_pct(c.vaf)})" for c in uncounted)
+        + ": not a mutation the switch rule counts (off the allow-list or below the floor)."
+        if uncounted
+        else ""
+    )
     if passed:
         shown = ", ".join(f"{c.hgvs_p or 'ESR1'} (VAF {_pct(c.vaf)})" for c in passed)
-        filtered = len(esr1) - len(passed)
+        filtered = len(esr1) - len(unfiltered)
         detail = (
             f"{filtered} more ESR1 call{'s' if filtered > 1 else ''} filtered by the caller "
             "(not used)."
             if filtered
             else ""
         )
+        detail = " ".join(part for part in (detail, not_counted) if part)
         return Esr1Result("detected", f"ESR1 mutation detected: {shown}", detail)
+    if uncounted:
+        detail, warning = _tumour_fraction(tumor_fraction)
+        return Esr1Result(
+            "not_detected",
+            "No qualifying ESR1 mutation detected.",
+            " ".join(part for part in (not_counted, detail) if part),
+            warning,
+        )
     detail, warning = _tumour_fraction(tumor_fraction)
     if esr1:
         return Esr1Result(
