@@ -18,8 +18,10 @@ from audit.services import audit_record
 from core.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
 from patients.models import ImagingAssessment
 from therapy import selectors
+from therapy.config import rule_config
 from therapy.decisions import alert_acknowledge
 from therapy.models import Alert
+from therapy.presentation import rule_counts
 from therapy.reasons import ReasonCode
 
 ALERT_READERS = frozenset({Role.ONCOLOGIST, Role.ADMIN, Role.NURSE})
@@ -30,6 +32,13 @@ class EvidenceVariantSerializer(serializers.Serializer):
     hgvs_p = serializers.CharField()
     vaf = serializers.FloatField(help_text="Allele fraction as a fraction (0-1).")
     vaf_percent = serializers.FloatField()
+    filter = serializers.CharField(
+        help_text="The caller's FILTER when not PASS: such a call is never used by the rule."
+    )
+    counted = serializers.BooleanField(
+        help_text="Whether the switch rule counts this call (unfiltered, on the allow-list, "
+        "at or above the floor): the alert rests on the counted calls only."
+    )
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -76,6 +85,7 @@ class AlertOutSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(EvidenceSerializer(many=True))
     def get_evidence(self, alert) -> list[dict]:
+        config = rule_config()
         rows = []
         for item in alert.evidence.all():
             report = item.report
@@ -91,6 +101,8 @@ class AlertOutSerializer(serializers.ModelSerializer):
                             "hgvs_p": v.hgvs_p,
                             "vaf": float(v.vaf),
                             "vaf_percent": float(v.vaf * 100),
+                            "filter": v.filter,
+                            "counted": rule_counts(v, config),
                         }
                         for v in report.variants.all()
                         if v.gene == "ESR1"

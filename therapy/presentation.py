@@ -235,8 +235,9 @@ def _tumour_fraction(tumor_fraction) -> tuple[str, str]:
     return f"ctDNA tumour fraction {_pct(tf)}: informative.", ""
 
 
-def _counts(call, config: RuleConfig) -> bool:
-    """Whether the switch rule counts this passing ESR1 call (allow-listed, at the floor)."""
+def rule_counts(call, config: RuleConfig) -> bool:
+    """Whether the switch rule counts this ESR1 call (a stored VariantCall): unfiltered,
+    allow-listed, at or above the floor."""
     as_rule_reads_it = Esr1Call(
         hgvs_p=call.hgvs_p or "",
         vaf=call.vaf,
@@ -276,7 +277,7 @@ def esr1_result(
         )
     esr1 = [c for c in calls if c.gene == "ESR1"]
     unfiltered = [c for c in esr1 if (c.filter or "") in FILTER_PASS]
-    passed = [c for c in unfiltered if config is None or _counts(c, config)]
+    passed = [c for c in unfiltered if config is None or rule_counts(c, config)]
     uncounted = [c for c in unfiltered if c not in passed]
     not_counted = (
         "ESR1 "

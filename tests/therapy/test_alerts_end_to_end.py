@@ -36,7 +36,14 @@ def test_esr1_on_eligible_patient_raises_a_switch_alert(
             "status": "final",
             "collected_on": "2026-11-02",
             "variants": [
-                {"gene": "ESR1", "hgvs_p": "p.Asp538Gly", "vaf": 0.0042, "vaf_percent": 0.42}
+                {
+                    "gene": "ESR1",
+                    "hgvs_p": "p.Asp538Gly",
+                    "vaf": 0.0042,
+                    "vaf_percent": 0.42,
+                    "filter": "",
+                    "counted": True,
+                }
             ],
         }
     ]
