@@ -12,6 +12,28 @@ from rest_framework.test import APIClient
 from accounts.roles import Role
 from accounts.services import api_token_issue
 from tests.factories import PatientFactory, UserFactory
+from tests.utils import SHARED_REDIS_URL, worker_redis_url
+
+
+def _isolate_redis_per_xdist_worker() -> None:
+    """Under pytest-xdist, point this worker's broker, and the Celery processes its tests start
+    (tests.utils.child_env passes os.environ on), at a Redis database of its own.
+
+    pytest-django imports Django's settings before any conftest, so both the environment and
+    the settings read from it are changed here, before any test publishes a task.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker or not SHARED_REDIS_URL.startswith(("redis://", "rediss://")):
+        return
+    from surveillance.celery import app as celery_app
+
+    url = worker_redis_url(SHARED_REDIS_URL, worker)
+    os.environ["REDIS_URL"] = settings.REDIS_URL = url
+    if settings.CELERY_BROKER_URL == SHARED_REDIS_URL:  # the broker is REDIS_URL's
+        settings.CELERY_BROKER_URL = celery_app.conf.broker_url = url
+
+
+_isolate_redis_per_xdist_worker()
 
 
 def pytest_report_header(config):
