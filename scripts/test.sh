@@ -220,8 +220,16 @@ fi
 log "setup and checks took $((SECONDS - setup_started))s; running pytest"
 
 # --- The suite ------------------------------------------------------------------------------
+# In parallel (pytest-xdist): one pytest worker per core, PYTEST_WORKERS to choose another
+# number. Each worker has its own test database (pytest-django: test_<name>_gw0, ...) and its
+# own Redis database (tests/conftest.py). Arguments given to this script come after ours, so
+# `-n 0` (one process, in order) or any other `-n` wins; `-p no:xdist` drops the flag.
+xdist=(-n "${PYTEST_WORKERS:-$(nproc)}")
+for arg in "$@"; do
+    [[ "$arg" == "no:xdist" || "$arg" == "-pno:xdist" ]] && xdist=()
+done
 # Not exec: the EXIT trap must still stop the servers. pytest's code is propagated untouched
 # (1 failures, 2 interrupted, 5 no tests collected...).
 rc=0
-python -m pytest "$@" || rc=$?
+python -m pytest "${xdist[@]}" "$@" || rc=$?
 exit "$rc"
