@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from accounts.roles import CLINIC_ROLES, Role, has_role
 from audit.services import audit_record
-from core.clock import clinic_date
 from core.drf import (
     ERROR_EXAMPLES,
     BaseApi,
@@ -25,13 +24,7 @@ from core.drf import (
     paginated,
 )
 from patients import scheduling, selectors
-from patients.forms import (
-    COLLECTED_BEFORE_WINDOW,
-    COLLECTED_LONG_AFTER_WINDOW,
-    clinic_day_time,
-    collection_outside_window,
-    window_label,
-)
+from patients.forms import collection_outside_window, outside_window_message
 from patients.models import Draw
 
 LAB_NEEDS_ACCESSION = "Lab accounts may only look up a draw by its accession."
@@ -241,14 +234,7 @@ class DrawCollectApi(DrawActionApi):
         confirmed = data.pop("confirm_outside_window")
         outside = collection_outside_window(draw, data["collected_at"])
         if outside and not confirmed and draw.state == Draw.State.SCHEDULED:
-            when, window = clinic_day_time(data["collected_at"]), window_label(draw)
-            if outside == "before":
-                message = COLLECTED_BEFORE_WINDOW.format(when=when, window=window)
-            else:
-                late = (clinic_date(data["collected_at"]) - draw.window_closes_on).days
-                message = COLLECTED_LONG_AFTER_WINDOW.format(
-                    when=when, window=window, days=f"{late} days"
-                )
+            message = outside_window_message(draw, data["collected_at"], outside)
             raise ValidationError({"collected_at": [message.replace(API_TICK, API_CONFIRM)]})
         scheduling.draw_collect(draw=draw, **data, acting_user=request.user)
         return _action_response(draw)

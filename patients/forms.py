@@ -224,6 +224,19 @@ def collection_outside_window(draw, collected_at) -> str:
     return ""
 
 
+def outside_window_message(draw, collected_at, outside: str) -> str:
+    """What a nurse is told of a collection time outside the window (`outside`: 'before' or
+    'after', from collection_outside_window); the page and the API say the same."""
+    from django.utils import timezone
+
+    when, window = clinic_day_time(collected_at), window_label(draw)
+    if outside == "before":
+        return COLLECTED_BEFORE_WINDOW.format(when=when, window=window)
+    local = timezone.localtime(collected_at) if timezone.is_aware(collected_at) else collected_at
+    late = (local.date() - draw.window_closes_on).days
+    return COLLECTED_LONG_AFTER_WINDOW.format(when=when, window=window, days=f"{late} days")
+
+
 class CollectForm(forms.Form):
     collected_at = ClinicDateTimeField(label="Collected at")
     accession = forms.CharField(
@@ -276,15 +289,10 @@ class CollectForm(forms.Form):
             )
             confirmed = self._confirmed_day(data.get("early_ok") or "")
             if confirmed != local.date():
-                when, window = clinic_day_time(collected_at), window_label(self.draw)
-                if self.outside_window == "before":
-                    message = COLLECTED_BEFORE_WINDOW.format(when=when, window=window)
-                else:
-                    late = (local.date() - self.draw.window_closes_on).days
-                    message = COLLECTED_LONG_AFTER_WINDOW.format(
-                        when=when, window=window, days=f"{late} days"
-                    )
-                self.add_error("collected_at", message)
+                self.add_error(
+                    "collected_at",
+                    outside_window_message(self.draw, collected_at, self.outside_window),
+                )
         return data
 
     def service_kwargs(self) -> dict:
