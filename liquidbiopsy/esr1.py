@@ -139,19 +139,31 @@ class Allowlist:
             return change.canonical
         return None
 
+    @cached_property
+    def _sites(self) -> dict[tuple[str, int, str, str], str]:
+        """(build, position, ref, alt) -> the allow-listed protein there, built once."""
+        return {
+            (build, v.position(build), v.ref, v.alt): v.protein
+            for v in self.variants
+            for build in (GRCH38, GRCH37)
+            if v.position(build) is not None
+        }
+
+    def at_position(self, build: str, chrom: str, pos: int | None, ref: str, alt: str):
+        """The allow-listed protein at this position and alleles (normalised build and
+        chromosome, as validation stores them; "" build is GRCh38), or None. A dict lookup:
+        validation asks it of every call in a file."""
+        if chrom != self.chrom or pos is None:
+            return None
+        return self._sites.get((build or GRCH38, pos, ref.strip().upper(), alt.strip().upper()))
+
     def _by_position(self, call: Esr1Call) -> str | None:
         try:
             build = normalise_build(call.genome_build) if call.genome_build else GRCH38
             chrom = normalise_chrom(call.chrom, build)
         except ValueError:
             return None
-        if chrom != self.chrom:
-            return None
-        alleles = (call.ref.strip().upper(), call.alt.strip().upper())
-        for v in self.variants:
-            if v.position(build) == call.pos and (v.ref, v.alt) == alleles:
-                return v.protein
-        return None
+        return self.at_position(build, chrom, call.pos, call.ref, call.alt)
 
 
 def _parse(hgvs_p: str) -> ProteinChange | None:

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from liquidbiopsy import bounds as b
 from liquidbiopsy.coordinates import MAX_POSITION, normalise_build, normalise_chrom
-from liquidbiopsy.esr1 import Esr1Call, load_allowlist
+from liquidbiopsy.esr1 import load_allowlist
 from liquidbiopsy.hgvs import parse_protein_change
 
 STATUSES = ("final", "amended", "corrected", "cancelled")
@@ -411,10 +411,7 @@ def _gene(text: str, errors: _Errors) -> str:
 def _at_esr1_hotspot(build: str, chrom: str, pos: int, ref: str, alt: str) -> bool:
     """Whether a position and its alleles are an allow-listed ESR1 variant (the list in use)."""
     allowlist = load_allowlist(str(settings.ESR1_ALLOWLIST_PATH))
-    call = Esr1Call(
-        hgvs_p="", vaf=Decimal(0), chrom=chrom, pos=pos, ref=ref, alt=alt, genome_build=build
-    )
-    return allowlist.match(call).by_position is not None
+    return allowlist.at_position(build, chrom, pos, ref, alt) is not None
 
 
 def _esr1_reference(transcript: str) -> bool:
