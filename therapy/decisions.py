@@ -20,7 +20,6 @@ import time
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -68,34 +67,26 @@ def _latest_evidence_collection(alert: Alert):
     return max((draw_day or lab_day for draw_day, lab_day in days), default=None)
 
 
-def _imaging_needed(alert: Alert, latest_collected) -> bool:
-    """Flagged by the rule, and no confirmatory scan since the blood test: every scan of the
-    latest day on or after it must be no_progression (an indeterminate one does not confirm;
-    two scans of one day count by the worse, whatever order they were recorded in), as the
-    reconcile judges it (therapy.reconcile._clear_scan_since)."""
-    if not alert.needs_confirmatory_imaging:
-        return False
-    if latest_collected is None:
-        return True
-    since = ImagingAssessment.objects.filter(
-        patient=alert.patient, performed_on__gte=latest_collected
-    )
-    outcomes = set(
-        since.filter(
-            performed_on=Subquery(since.order_by("-performed_on").values("performed_on")[:1])
-        ).values_list("outcome", flat=True)
-    )
-    return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
-
-
-def _unclear_scans(patient, latest_collected) -> list[tuple]:
-    """Her recorded scans since the evidence's collection that are not no_progression."""
-    scans = ImagingAssessment.objects.filter(patient=patient).exclude(
-        outcome=ImagingAssessment.Outcome.NO_PROGRESSION
-    )
+def _scans_since(patient, latest_collected) -> list[tuple]:
+    """Her recorded scans (day, outcome) on or after the evidence's latest collection."""
+    scans = ImagingAssessment.objects.filter(patient=patient)
     if latest_collected is not None:
         scans = scans.filter(performed_on__gte=latest_collected)
     return list(scans.values_list("performed_on", "outcome"))
+
+
+def _imaging_needed(alert: Alert, latest_collected, scans: list[tuple]) -> bool:
+    """Flagged by the rule, and no confirmatory scan since the blood test: every scan of the
+    latest day on or after it must be no_progression (an indeterminate one does not confirm;
+    two scans of one day count by the worse, whatever order they were recorded in), as the
+    reconcile judges it (therapy.reconcile._clear_scan_since). `scans`: _scans_since."""
+    if not alert.needs_confirmatory_imaging:
+        return False
+    if latest_collected is None or not scans:
+        return True
+    last = max(day for day, _ in scans)
+    outcomes = {outcome for day, outcome in scans if day == last}
+    return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
 
 
 def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
@@ -189,6 +180,7 @@ def _alert_decide(
     config = rule_config()
     current = patient_selectors.current_regimen(patient=patient)
     latest_collected = _latest_evidence_collection(alert)
+    scans = _scans_since(patient, latest_collected) if decision == Alert.Decision.SWITCH else []
     data = DecisionInput(
         decision=decision,
         reason_code=reason_code or "",
@@ -205,10 +197,10 @@ def _alert_decide(
         latest_collected_on=latest_collected,
         regimen_started_on=current.started_on if current else None,
         imaging_needed=decision == Alert.Decision.SWITCH
-        and _imaging_needed(alert, latest_collected),
+        and _imaging_needed(alert, latest_collected, scans),
         lookback_days=settings.SCAN_LOOKBACK_DAYS,
         reason_codes=ReasonCode.values,
-        unclear_scans=_unclear_scans(patient, latest_collected) if confirmatory_scan else (),
+        unclear_scans=[(d, o) for d, o in scans if o != ImagingAssessment.Outcome.NO_PROGRESSION],
     )
     if errors:
         raise ValidationError(errors)

@@ -61,6 +61,22 @@ def escalation_contacts() -> list:
     return list(users.filter(groups__name=Role.ADMIN))
 
 
+class Addressee:
+    """Who an alert's notice goes to: the patient's oncologist, or, when her account is
+    inactive, the escalation contacts (read once, when first needed) with a subject that
+    says why. One instance per batch of notices."""
+
+    def __init__(self):
+        self._stand_ins: list | None = None
+
+    def __call__(self, oncologist, subject: str) -> tuple[list, str]:
+        if oncologist.is_active:
+            return [oncologist], subject
+        if self._stand_ins is None:
+            self._stand_ins = escalation_contacts()
+        return self._stand_ins, subject + STAND_IN_SUFFIX
+
+
 def alert_notify(
     alert: Alert, event: str, subject: str, *, recipients=None, replace: bool = False
 ) -> None:
@@ -75,16 +91,13 @@ def alert_notify(
 def alerts_notify(notices, *, recipients=None) -> None:
     """`alert_notify` for many (alert, event, subject, replace) at once: constant queries."""
     rows = []
-    stand_ins = None
+    address = Addressee()
     for alert, event, subject, replace in notices:
         patient = alert.patient
         name = getattr(patient, "display_name", "") if patient.family_name else ""
         to = recipients
-        if to is None and patient.oncologist.is_active:
-            to = [patient.oncologist]
-        elif to is None:
-            stand_ins = escalation_contacts() if stand_ins is None else stand_ins
-            to, subject = stand_ins, subject + STAND_IN_SUFFIX
+        if to is None:
+            to, subject = address(patient.oncologist, subject)
         rows.append((alert.pk, event, subject, replace, name, to))
     alert_notices_publish(rows)
 

@@ -42,13 +42,7 @@ from liquidbiopsy.models import LabReport, VariantCall
 from patients.models import ImagingAssessment, Patient, Regimen
 from therapy.config import rule_config
 from therapy.models import Alert, AlertEvidence, SwitchEvaluation
-from therapy.notify import (
-    STAND_IN_SUFFIX,
-    alert_notices_publish,
-    escalation_contacts,
-    noun,
-    noun_with_article,
-)
+from therapy.notify import Addressee, alert_notices_publish, noun, noun_with_article
 from therapy.rules import (
     ESR1_WITH_PROGRESSION,
     REVIEW,
@@ -336,7 +330,7 @@ class _Run:
         self.config = config
         self.patients = patients
         self.now = timezone.now()
-        self.stand_ins: list | None = None  # escalation contacts, read when first needed
+        self.address = Addressee()  # her oncologist, or the escalation contacts if she left
         self.touched: list[Alert] = []
         self._touched: set[int] = set()
         self.oncologists: dict[int, object] = {}
@@ -419,12 +413,7 @@ class _Run:
         rows = []
         for alert, event, subject, replace in self.notices:
             patient = self.patients[alert.patient_id]
-            oncologist = self.oncologists[patient["oncologist_id"]]
-            to = [oncologist]
-            if not oncologist.is_active:  # she left: the escalation contacts, at once
-                if self.stand_ins is None:
-                    self.stand_ins = escalation_contacts()
-                to, subject = self.stand_ins, subject + STAND_IN_SUFFIX
+            to, subject = self.address(self.oncologists[patient["oncologist_id"]], subject)
             rows.append((alert.pk, event, subject, replace, patient["name"], to))
         alert_notices_publish(rows, batch=batch)
         self.opened, self.evidence_added, self.evidence_removed = [], [], []
