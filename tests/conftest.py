@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from accounts.services import api_token_issue
+from tests.builders import LONDON
 from tests.factories import PatientFactory, UserFactory
 from tests.utils import SHARED_REDIS_URL, worker_redis_url
 
@@ -146,3 +149,11 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def on_24_nov_2026():
+    """The clinic's clock stopped at noon on Tuesday 24 Nov 2026 (London), the day most
+    scenarios are written for: `pytestmark = pytest.mark.usefixtures("on_24_nov_2026")`."""
+    with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
+        yield

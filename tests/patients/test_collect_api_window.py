@@ -5,20 +5,12 @@ for 2017, the lab's right date refused for ever)."""
 import datetime as dt
 
 import pytest
-import time_machine
 
 from patients import scheduling
 from patients.models import Draw
-from tests.builders import LONDON
 from tests.factories import PatientFactory, RegimenFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clinic_today():
-    with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_24_nov_2026")]
 
 
 @pytest.fixture

@@ -4,21 +4,14 @@ window is possible with a coded reason (the same rules as the page), not only by
 import datetime as dt
 
 import pytest
-import time_machine
 
 from audit.models import AuditEvent
 from patients import scheduling
 from patients.models import Draw
-from tests.builders import LONDON
 from tests.factories import PatientFactory, RegimenFactory
 
 D = dt.date
-
-
-@pytest.fixture(autouse=True)
-def _clinic_today():
-    with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("on_24_nov_2026")
 
 
 @pytest.fixture
