@@ -7,6 +7,7 @@ nothing is half-written.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,12 @@ from patients.scheduling import draws_plan
 
 MRN_TAKEN = "A patient with this MRN already exists."
 MRN_BLANK = "MRN is required."
+MRN_INVISIBLE = (
+    "The MRN contains an invisible or control character (pasted from a document?): type it again."
+)
+MRN_TAKEN_OTHER_CASE = (
+    "MRN {existing} already exists: an MRN differing only in letter case is the same MRN."
+)
 NAME_BLANK = "This name is required."
 DOB_FUTURE = "Date of birth cannot be in the future."
 DOB_IMPLAUSIBLE = "Date of birth must be after 1900-01-01."
@@ -109,12 +116,18 @@ def patient_create(
     acting_user,
 ) -> Patient:
     """Register a patient. Without a start date she awaits her first regimen."""
-    mrn, given_name, family_name = mrn.strip(), given_name.strip(), family_name.strip()
+    mrn = unicodedata.normalize("NFKC", mrn).strip()  # full-width digits are the digits
+    given_name, family_name = given_name.strip(), family_name.strip()
     errors: dict[str, list[str]] = {}
+    same = Patient.objects.filter(mrn__iexact=mrn).values_list("mrn", flat=True)[:1]
     if not mrn:
         errors["mrn"] = [MRN_BLANK]
-    elif Patient.objects.filter(mrn=mrn).exists():
-        errors["mrn"] = [MRN_TAKEN]
+    elif any(unicodedata.category(c) in ("Cc", "Cf") for c in mrn):
+        errors["mrn"] = [MRN_INVISIBLE]
+    elif existing := list(same):
+        # One person, one MRN: a case variant would be a second, look-alike record.
+        taken = MRN_TAKEN if existing[0] == mrn else MRN_TAKEN_OTHER_CASE
+        errors["mrn"] = [taken.format(existing=existing[0])]
     for field, value in (("given_name", given_name), ("family_name", family_name)):
         if not value:
             errors[field] = [NAME_BLANK]
