@@ -387,9 +387,8 @@ ESR1 = "ESR1"
 ESR1_ALIASES = frozenset({"ESR", "ESRA", "NR3A1"})
 # ESR1's reference sequences (DESIGN §5): a call numbered on one of them is an ESR1 call.
 ESR1_REFERENCES = ("NM_000125", "ENST00000206249", "NP_000116", "ENSP00000206249")
-_GENE_SYMBOL = re.compile(
-    r"[A-Z0-9][A-Z0-9._@-]*"
-)  # HGNC symbols, Ensembl clone names (AC012345.1)
+# HGNC symbols (C1orf112, HLA-A) and the clone names some annotators give (AC012345.1).
+_GENE_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9._@-]*")
 
 
 def _gene(text: str, errors: _Errors) -> str:
