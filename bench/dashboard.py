@@ -129,6 +129,7 @@ def child(patients: int) -> dict:
     from clinic.cohort import cohort_rebuild, cohort_refresh
     from clinic.metrics import Filters, cohort_metrics, cohort_metrics_from_scratch
     from core.clock import clinic_today
+    from core.runtime import process_ready
     from patients.models import Patient
     from tests.factories import UserFactory
 
@@ -161,6 +162,7 @@ def child(patients: int) -> dict:
 
     client = Client()
     client.force_login(oncologist)
+    process_ready()  # what each web process does once at start (core.runtime)
     filters = {
         "none": "",
         "oncologist": f"?oncologist={other.pk}",

@@ -64,6 +64,7 @@ def measure(patients: int) -> dict:
 
     from accounts.roles import Role
     from core.clock import clinic_today
+    from core.runtime import process_ready
     from patients import selectors
     from patients.scheduling import FAILED, DrawResult, draws_apply_results, draws_plan
     from tests.factories import UserFactory
@@ -134,6 +135,7 @@ def measure(patients: int) -> dict:
     client = Client()
     client.force_login(nurse)
     client.get("/worklist/")  # warm up (the session's idle refresh, compiled statements)
+    process_ready()  # what each web process does once at start (core.runtime)
     pages = {}
     for section in SECTIONS:
         times, cpu_times, queries = [], [], set()
