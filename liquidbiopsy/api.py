@@ -5,12 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.drf import OutSerializer
 from liquidbiopsy import bounds as b
 from liquidbiopsy.coordinates import MAX_POSITION
 from liquidbiopsy.models import LabReport, VariantCall
 
 
-class VariantOutSerializer(serializers.ModelSerializer):
+class VariantOutSerializer(OutSerializer):
     vaf = serializers.FloatField(help_text="Allele fraction as a fraction (0-1).")
     vaf_percent = serializers.FloatField(help_text="The same allele fraction in percent.")
 
@@ -44,7 +45,7 @@ class VariantOutSerializer(serializers.ModelSerializer):
         }
 
 
-class ReportOutSerializer(serializers.ModelSerializer):
+class ReportOutSerializer(OutSerializer):
     accession = serializers.CharField(source="draw.accession")
     superseded = serializers.SerializerMethodField()
     tumor_fraction = serializers.FloatField(allow_null=True)

@@ -14,7 +14,14 @@ from rest_framework import serializers
 
 from accounts.roles import CLINIC_ROLES
 from audit.services import audit_record
-from core.drf import ERROR_EXAMPLES, BaseApi, ErrorSerializer, Pagination, paginated
+from core.drf import (
+    ERROR_EXAMPLES,
+    BaseApi,
+    ErrorSerializer,
+    OutSerializer,
+    Pagination,
+    paginated,
+)
 from patients import selectors, services
 from patients.formulary import get_formulary
 from patients.models import ImagingAssessment, Patient, Regimen, SurveillanceState
@@ -63,7 +70,7 @@ class FormularyChoiceField(serializers.CharField):
         return code
 
 
-class RegimenOutSerializer(serializers.ModelSerializer):
+class RegimenOutSerializer(OutSerializer):
     class Meta:
         model = Regimen
         fields = [
@@ -77,7 +84,7 @@ class RegimenOutSerializer(serializers.ModelSerializer):
         ]
 
 
-class ScanOutSerializer(serializers.ModelSerializer):
+class ScanOutSerializer(OutSerializer):
     class Meta:
         model = ImagingAssessment
         fields = ["id", "performed_on", "modality", "outcome", "note", "regimen"]
@@ -94,7 +101,7 @@ class LatestScanSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
-class PatientOutSerializer(serializers.ModelSerializer):
+class PatientOutSerializer(OutSerializer):
     oncologist = serializers.CharField(source="oncologist.username")
     current_regimen = serializers.SerializerMethodField()
     latest_scan = serializers.SerializerMethodField()

@@ -19,6 +19,7 @@ from core.drf import (
     ERROR_EXAMPLES,
     BaseApi,
     ErrorSerializer,
+    OutSerializer,
     Pagination,
     int_query_param,
     paginated,
@@ -51,7 +52,7 @@ NOT_OPEN_EXAMPLE = OpenApiExample(
 )
 
 
-class DrawOutSerializer(serializers.ModelSerializer):
+class DrawOutSerializer(OutSerializer):
     class Meta:
         model = Draw
         fields = [

@@ -66,3 +66,42 @@ def test_the_lab_reported_probe_is_one_index_lookup_with_stale_statistics(patien
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "report_draw_lab" in plan
     assert "BitmapAnd" not in plan
+
+
+@pytest.mark.django_db
+def test_answers_built_from_fields_made_once_are_what_drf_makes(patient, lab_user):
+    """core.drf.OutSerializer: the fields made once per class serialise exactly as DRF's own
+    per-instance fields, and no two instances share a field (each is bound to its own parent)."""
+    from rest_framework import serializers
+
+    from liquidbiopsy.api import ReportOutSerializer, VariantOutSerializer
+    from liquidbiopsy.models import LabReport
+
+    day = dt.date(2026, 3, 2)
+    made = report(draw(patient, day, collected=day), lab_user, esr1_vaf="0.0042")
+    made = LabReport.objects.select_related("draw").prefetch_related("variants").get(pk=made.pk)
+
+    class PlainVariant(serializers.ModelSerializer):
+        vaf = serializers.FloatField()
+        vaf_percent = serializers.FloatField()
+
+        class Meta(VariantOutSerializer.Meta):
+            pass
+
+    class Plain(serializers.ModelSerializer):
+        accession = serializers.CharField(source="draw.accession")
+        superseded = serializers.SerializerMethodField()
+        tumor_fraction = serializers.FloatField(allow_null=True)
+        variants = PlainVariant(many=True)
+
+        class Meta(ReportOutSerializer.Meta):
+            pass
+
+        def get_superseded(self, obj) -> bool:
+            return not obj.is_current
+
+    first, second = ReportOutSerializer(made), ReportOutSerializer(made)
+    assert first.data == second.data == Plain(made).data
+    assert first.data["variants"][0]["vaf_percent"] == pytest.approx(0.42)
+    assert first.fields["variants"] is not second.fields["variants"]
+    assert first.fields["variants"].parent is first

@@ -15,7 +15,14 @@ from rest_framework.response import Response
 
 from accounts.roles import Role
 from audit.services import audit_record
-from core.drf import BaseApi, ErrorSerializer, Pagination, int_query_param, paginated
+from core.drf import (
+    BaseApi,
+    ErrorSerializer,
+    OutSerializer,
+    Pagination,
+    int_query_param,
+    paginated,
+)
 from patients.models import ImagingAssessment
 from therapy import selectors
 from therapy.config import rule_config
@@ -49,7 +56,7 @@ class EvidenceSerializer(serializers.Serializer):
     variants = EvidenceVariantSerializer(many=True)
 
 
-class AlertOutSerializer(serializers.ModelSerializer):
+class AlertOutSerializer(OutSerializer):
     evidence = serializers.SerializerMethodField()
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
