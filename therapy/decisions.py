@@ -34,7 +34,7 @@ from therapy.config import rule_config
 from therapy.models import Alert, ReconcileOwed
 from therapy.reasons import ReasonCode
 from therapy.reconcile import alerts_reconcile
-from therapy.rules import DecisionInput, decision_errors
+from therapy.rules import DecisionInput, confirmation_needed, decision_errors
 
 NOT_PENDING = "This alert is already {state}; only an open or deferred alert can be decided."
 STALE = (
@@ -67,26 +67,13 @@ def _latest_evidence_collection(alert: Alert):
     return max((draw_day or lab_day for draw_day, lab_day in days), default=None)
 
 
-def _scans_since(patient, latest_collected) -> list[tuple]:
-    """Her recorded scans (day, outcome) on or after the evidence's latest collection."""
-    scans = ImagingAssessment.objects.filter(patient=patient)
-    if latest_collected is not None:
-        scans = scans.filter(performed_on__gte=latest_collected)
-    return list(scans.values_list("performed_on", "outcome"))
-
-
-def _imaging_needed(alert: Alert, latest_collected, scans: list[tuple]) -> bool:
-    """Flagged by the rule, and no confirmatory scan since the blood test: every scan of the
-    latest day on or after it must be no_progression (an indeterminate one does not confirm;
-    two scans of one day count by the worse, whatever order they were recorded in), as the
-    reconcile judges it (therapy.reconcile._clear_scan_since). `scans`: _scans_since."""
-    if not alert.needs_confirmatory_imaging:
-        return False
-    if latest_collected is None or not scans:
-        return True
-    last = max(day for day, _ in scans)
-    outcomes = {outcome for day, outcome in scans if day == last}
-    return outcomes != {ImagingAssessment.Outcome.NO_PROGRESSION}
+def _scans(patient) -> list[tuple]:
+    """Her recorded scans (day, outcome), of any date: whether a switch needs confirmatory
+    imaging looks at those since the blood test (rules.confirmation_needed), and a
+    confirmatory scan must be newer than every unclear one, before the blood test or after."""
+    return list(
+        ImagingAssessment.objects.filter(patient=patient).values_list("performed_on", "outcome")
+    )
 
 
 def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
@@ -180,7 +167,7 @@ def _alert_decide(
     config = rule_config()
     current = patient_selectors.current_regimen(patient=patient)
     latest_collected = _latest_evidence_collection(alert)
-    scans = _scans_since(patient, latest_collected) if decision == Alert.Decision.SWITCH else []
+    scans = _scans(patient) if decision == Alert.Decision.SWITCH else []
     data = DecisionInput(
         decision=decision,
         reason_code=reason_code or "",
@@ -197,7 +184,7 @@ def _alert_decide(
         latest_collected_on=latest_collected,
         regimen_started_on=current.started_on if current else None,
         imaging_needed=decision == Alert.Decision.SWITCH
-        and _imaging_needed(alert, latest_collected, scans),
+        and confirmation_needed(alert.needs_confirmatory_imaging, scans, latest_collected),
         lookback_days=settings.SCAN_LOOKBACK_DAYS,
         reason_codes=ReasonCode.values,
         unclear_scans=[(d, o) for d, o in scans if o != ImagingAssessment.Outcome.NO_PROGRESSION],

@@ -53,6 +53,7 @@ from therapy.rules import (
     ScanFact,
     SwitchDecision,
     SwitchFacts,
+    confirmation_needed,
     evaluate_serena6_switch,
     qualifying_calls,
     switch_facts,
@@ -430,8 +431,11 @@ class _Run:
             "variants": _variants_json(decision.variants),
             "evidence_variants": _strongest_per_variant(evidence),
             "facts_snapshot": latest.snapshot(),
-            "needs_confirmatory_imaging": decision.needs_confirmatory_imaging
-            and not _clear_scan_since(scans, latest.collected_on),
+            "needs_confirmatory_imaging": confirmation_needed(
+                decision.needs_confirmatory_imaging,
+                [(s.performed_on, s.outcome) for s in scans],
+                latest.collected_on,
+            ),
             "rule_version": decision.rule_version,
         }
         wanted = {r.pk for r in evidence}
@@ -507,16 +511,6 @@ class _Run:
             replace=True,
         )
         self.touch(alert)
-
-
-def _clear_scan_since(scans: list[ScanFact], day) -> bool:
-    """Confirmatory imaging recorded after the blood test: the latest scan on or after it is
-    no_progression (an indeterminate one does not confirm; a progression one withdraws)."""
-    since = [s for s in scans if s.performed_on >= day]
-    if not since:
-        return False
-    last = max(s.performed_on for s in since)
-    return {s.outcome for s in since if s.performed_on == last} == {"no_progression"}
 
 
 def _material_changes(acted: list[Alert], config: RuleConfig) -> dict[int, tuple[list[str], int]]:

@@ -392,6 +392,26 @@ SWITCH_AHEAD_DAYS = 30
 # recommendation unseen; not acting on it for longer is a decline, with its coded reason.
 DEFER_MAX_DAYS = 112
 
+
+def confirmation_needed(
+    flagged: bool, scans: Sequence[tuple[dt.date, str]], collected_on: dt.date | None
+) -> bool:
+    """Does a switch need confirmatory imaging (DESIGN §5 clause 4)? `flagged`: the rule's
+    flag as of collection (no clear scan in the look-back, or the latest one indeterminate);
+    `scans`: her scans (day, outcome); `collected_on`: the evidence's latest collection.
+
+    Her latest imaging on or after the blood test decides when there is one: every scan of
+    its day no_progression confirms (two scans of one day count by the worse, whatever order
+    they were recorded in); an indeterminate one there needs a confirmation even when the
+    rule did not flag the alert, since it is now her newest imaging. With none since, the
+    rule's flag stands."""
+    since = [(day, outcome) for day, outcome in scans if collected_on and day >= collected_on]
+    if not since:
+        return flagged
+    last = max(day for day, _ in since)
+    return {outcome for day, outcome in since if day == last} != {"no_progression"}
+
+
 EFFECTIVE_REQUIRED = "The date the switch takes effect is required."
 EFFECTIVE_BEFORE_EVIDENCE = (
     "The switch cannot take effect before the blood test that prompted it (collected {day})."
@@ -449,9 +469,10 @@ def decision_errors(
 ) -> dict[str, list[str]]:
     """Field errors of a decision, every one at once (the service raises them as a 400).
 
-    `unclear_scans`: the recorded scans since the evidence's collection that are not
-    no_progression (day, outcome). A confirmatory scan must be the latest imaging: one of
-    them on its day or later still stands over it (a day's scans count by the worse)."""
+    `unclear_scans`: her recorded scans, of any date, that are not no_progression (day,
+    outcome). A confirmatory scan must be her latest imaging: one of them on its day or later
+    still stands over it (a day's scans count by the worse), whether it was recorded before
+    or after the blood test."""
     errors: dict[str, list[str]] = {}
 
     def reason() -> None:
