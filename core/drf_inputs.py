@@ -53,7 +53,7 @@ class JSONParser(parsers.JSONParser):
         if json_depth_exceeds(text):
             raise exceptions.ParseError(JSON_TOO_DEEP)
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_object)
         except RecursionError as exc:
             raise exceptions.ParseError(JSON_TOO_DEEP) from exc
         except ValueError as exc:
@@ -74,6 +74,24 @@ def _has_lone_surrogate(data) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+DUPLICATE_KEY = (
+    "the key {key} is given twice in one object: send each field once "
+    "(a receiver may keep either value)."
+)
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members, refusing a key given twice: RFC 8259 leaves which value wins to
+    the receiver, and "vaf_percent": 42, "vaf_percent": 0.42 (or two MRNs) must not be read as
+    whichever came last, as json does, while the lab's system meant the other."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(DUPLICATE_KEY.format(key=json.dumps(key[:64])))
+    return data
 
 
 def _reject_constant(name: str):
