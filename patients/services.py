@@ -7,6 +7,7 @@ nothing is half-written.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Any
 
@@ -35,6 +36,14 @@ MRN_BLANK = "MRN is required."
 MRN_INVISIBLE = (
     "The MRN contains an invisible or control character (pasted from a document?): type it again."
 )
+MRN_CHARACTERS = (
+    "The MRN may hold only the letters A-Z, digits, spaces and '-', '_', '.' or '/', starting "
+    "with a letter or digit: a typographic dash or a letter of another alphabet looks the same "
+    "as an MRN on record but is not."
+)
+# An MRN is ASCII: a look-alike (en dash, non-breaking hyphen, Cyrillic "\u041c") of an MRN on
+# record would otherwise register a second patient that no one can tell apart from the first.
+MRN_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]*")
 MRN_TAKEN_OTHER_CASE = (
     "MRN {existing} already exists: an MRN differing only in letter case is the same MRN."
 )
@@ -124,6 +133,8 @@ def patient_create(
         errors["mrn"] = [MRN_BLANK]
     elif any(unicodedata.category(c) in ("Cc", "Cf") for c in mrn):
         errors["mrn"] = [MRN_INVISIBLE]
+    elif not MRN_SHAPE.fullmatch(mrn):
+        errors["mrn"] = [MRN_CHARACTERS]
     elif existing := list(same):
         # One person, one MRN: a case variant would be a second, look-alike record.
         taken = MRN_TAKEN if existing[0] == mrn else MRN_TAKEN_OTHER_CASE
