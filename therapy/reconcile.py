@@ -468,8 +468,12 @@ class _Run:
                 {"added": sorted(added), "removed": sorted(removed), "fields": changed_fields},
             )
             if added:  # one notice per alert for new evidence, updated in place
+                pending = "a deferred" if alert.state == Alert.State.DEFERRED else "an open"
                 self.notify(
-                    alert, "evidence", f"New ctDNA evidence on an open {noun(alert)}", replace=True
+                    alert,
+                    "evidence",
+                    f"New ctDNA evidence on {pending} {noun(alert)}",
+                    replace=True,
                 )
             self.touch(alert)
         return alert
