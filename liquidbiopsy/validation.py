@@ -35,6 +35,13 @@ COLLECTED_AFTER_REPORTED = "Collection date is after the report date ({reported}
 NOT_INT = "Must be a whole number from {n} to {m}."
 NOT_NUMBER = "Must be a number."
 CHOICE = "Must be one of: {choices}."
+# The switch rule judges each ESR1 change on its own (allow-list, floor, persistence): an
+# allele naming several, "p.[Asp538Gly;Tyr537Ser]", would match none of them and read as no
+# mutation, so it is refused with a way to send it.
+ESR1_ALLELE = (
+    "{value} names several ESR1 changes in one allele: send each change as its own variant "
+    "(with the allele fraction measured for it), so that each is judged."
+)
 VAF_BOTH = "Give the allele fraction once: either vaf (a fraction) or vaf_percent, not both."
 VAF_NONE = "Allele fraction missing: give vaf (a fraction, 0 < vaf <= 1) or vaf_percent (0-100)."
 VAF_RANGE = "vaf is a fraction: 0 < vaf <= 1 (for a percentage use vaf_percent)."
@@ -329,6 +336,8 @@ def _identity(raw: dict) -> tuple[tuple, _Problems, _Problems]:
             hgvs_p, protein_accession = change.canonical, change.accession
             if len(hgvs_p) > b.HGVS_CHARS:
                 errors.add(".hgvs_p", HGVS_TOO_LONG.format(n=b.HGVS_CHARS))
+            elif change.kind == "allele" and gene == "ESR1":
+                errors.add(".hgvs_p", ESR1_ALLELE.format(value=hgvs_p))
     given = [f for f in POSITION_FIELDS if raw.get(f) not in (None, "")]
     if given and len(given) < len(POSITION_FIELDS):
         missing = ", ".join(f for f in POSITION_FIELDS if f not in given)
