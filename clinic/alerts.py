@@ -27,7 +27,7 @@ from patients import selectors as patient_selectors
 from patients.formulary import get_formulary
 from therapy import presentation, selectors
 from therapy.config import rule_config
-from therapy.decisions import alert_acknowledge
+from therapy.decisions import alert_acknowledge, alert_review
 from therapy.forms import AcknowledgeForm
 from therapy.models import Alert
 
@@ -204,6 +204,29 @@ def alert_decide(request, alert_id: int):
             return redirect("alert_detail", alert_id=alert.pk)
     messages.error(request, "Decision not recorded: see the messages below.")
     return _page(request, _alert(alert_id), form=form, status=400)
+
+
+@role_required(Role.ONCOLOGIST)
+@require_POST
+def alert_review_record(request, alert_id: int):
+    """The oncologist's review of a decision flagged because its evidence changed."""
+    alert = _alert(alert_id)
+    revision = request.POST.get("revision", "")
+    try:
+        alert_review(
+            alert=alert,
+            acting_user=request.user,
+            note=request.POST.get("review_note", ""),
+            revision=int(revision) if revision.isdigit() else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, "Review not recorded: " + " ".join(exc.messages))
+        return _page(request, _alert(alert_id), status=400)
+    except ApplicationError as exc:
+        messages.error(request, f"Review not recorded: {exc.message}")
+        return _page(request, _alert(alert_id), status=409)
+    messages.success(request, "Review recorded.")
+    return redirect("alert_detail", alert_id=alert.pk)
 
 
 def _target_label() -> str:

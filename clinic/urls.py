@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("alerts/<int:alert_id>/", alerts.alert_detail, name="alert_detail"),
     path("alerts/<int:alert_id>/decide/", alerts.alert_decide, name="alert_decide"),
+    path("alerts/<int:alert_id>/review/", alerts.alert_review_record, name="alert_review"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export/<slug:name>.csv", dashboard.dashboard_export, name="dashboard_export"),
     path("vendor/plotly-<str:version>.min.js", views.plotly_js, name="plotly_js"),

@@ -261,3 +261,46 @@ def _alert_decide(
     alerts_reconcile([patient.pk], acting_user=acting_user)
     alert.refresh_from_db()
     return alert
+
+
+REVIEW_NOT_FLAGGED = "This alert is not flagged for review."
+REVIEW_NOTE_REQUIRED = (
+    "Say what you reviewed and what follows from it (a note is required): it stays on the alert."
+)
+
+
+@transaction.atomic
+def alert_review(*, alert: Alert, acting_user, note: str, revision: int | None = None) -> Alert:
+    """Record the oncologist's review of a decided alert whose evidence changed after the
+    decision (DESIGN §5: flagged for review). The flag clears; who reviewed it, when and her
+    note stay on the alert and in the audit trail. It changes no therapy: undoing a switch is
+    a regimen change of its own. A later material change flags the alert again (reconcile).
+    Until reviewed, a flagged alert stays in the inbox whatever its age."""
+    Patient.objects.select_for_update().get(pk=alert.patient_id)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not alert.flagged_for_review:
+        raise NotEligible(REVIEW_NOT_FLAGGED)
+    if revision is not None and revision != alert.revision:
+        raise Conflict(STALE, extra={"revision": alert.revision})
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"review_note": [REVIEW_NOTE_REQUIRED]})
+    alert.flagged_for_review = False
+    alert.reviewed_by = acting_user
+    alert.reviewed_at = timezone.now()
+    alert.review_note = note[:2000]
+    alert.revision += 1
+    alert.save(
+        update_fields=[
+            "flagged_for_review", "reviewed_by", "reviewed_at", "review_note", "revision",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    audit_record(
+        action="alert.review",
+        acting_user=acting_user,
+        obj=alert,
+        patient_id=alert.patient_id,
+        detail={"note": alert.review_note, "changes": alert.flag_detail},
+    )
+    return alert

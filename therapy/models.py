@@ -86,6 +86,18 @@ class Alert(TimeStampedModel):
     # An alert already acted on whose evidence later changed materially; flag_detail says how.
     flagged_for_review = models.BooleanField(default=False)
     flag_detail = models.JSONField(default=list, blank=True)
+    # The oncologist's review of a flag (therapy.decisions.alert_review): the flag clears, who
+    # reviewed it, when and what she concluded stay; a later material change flags it again.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(max_length=2000, blank=True, default="", db_default="")
     # Each pending episode (opened, or reopened after a deferral) escalates and notifies afresh.
     episode = models.PositiveSmallIntegerField(default=1)
     # Bumped by every change; a decision names the revision its author saw (409 if stale).

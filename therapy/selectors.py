@@ -10,7 +10,9 @@ from therapy.models import Alert, AlertEvidence
 
 
 def alert_list(*, patient_id=None, state="", kind="") -> QuerySet[Alert]:
-    qs = Alert.objects.select_related("patient", "patient__oncologist").prefetch_related(
+    qs = Alert.objects.select_related(
+        "patient", "patient__oncologist", "reviewed_by"
+    ).prefetch_related(
         Prefetch(
             "evidence",
             queryset=AlertEvidence.objects.select_related("report").prefetch_related(
@@ -56,7 +58,7 @@ def inbox_alerts(*, user_id: int | None, kind: str = "", sort: str = "oldest"):
     joined in: a constant number of queries whatever the number of alerts."""
     import datetime as dt
 
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists, OuterRef, Q
     from django.utils import timezone
 
     from patients.models import Draw
@@ -76,7 +78,9 @@ def inbox_alerts(*, user_id: int | None, kind: str = "", sort: str = "oldest"):
         base.filter(state=Alert.State.OPEN).order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["oldest"])),
         base.filter(state=Alert.State.DEFERRED).order_by("defer_until", "id"),
         base.exclude(state__in=Alert.PENDING_STATES)
-        .filter(updated_at__gte=since)
+        # A flagged decision stays until it is reviewed (decisions.alert_review), whatever
+        # its age: a switch made on a report since corrected away must not scroll out of view.
+        .filter(Q(updated_at__gte=since) | Q(flagged_for_review=True))
         .select_related("decided_by")
         .order_by("-flagged_for_review", "-updated_at"),
     )
