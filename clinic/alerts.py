@@ -42,7 +42,7 @@ FIELD_LABELS = {
 }
 
 
-def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
+def _page(request, alert: Alert, *, form=None, confirm=None, status=200, **extra):
     formulary = get_formulary()
     config = rule_config()
     patient = alert.patient
@@ -111,6 +111,7 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200):
                 reports=reports, regimens=regimens, scans=scans, draws=draws, alerts=patient_alerts
             ),
             "plotly_version": plotly.__version__,
+            **extra,
         },
         status=status,
     )
@@ -177,7 +178,6 @@ def alert_decide(request, alert_id: int):
         current = patient_selectors.current_regimen(patient=alert.patient)
         if (
             data["decision"] == "switch"
-            and not data.get("confirmed")
             and _switch_possible(current, rule_config().allowed_ais)
             and data.get("effective_on")
         ):
@@ -187,7 +187,17 @@ def alert_decide(request, alert_id: int):
                 on=data["effective_on"],
                 drug_label=get_formulary().label,
             )
-            return _page(request, alert, form=form, confirm=summary)
+            changed = _summary_changed(alert, data, current, summary)
+            if not data.get("confirmed") or changed:
+                return _page(
+                    request,
+                    alert,
+                    form=form,
+                    confirm=summary,
+                    confirm_regimen=current,
+                    confirm_changed=changed if data.get("confirmed") else "",
+                    status=409 if data.get("confirmed") else 200,
+                )
         try:
             alert_acknowledge(alert=alert, acting_user=request.user, **_service_args(data))
         except ValidationError as exc:
@@ -227,6 +237,27 @@ def alert_review_record(request, alert_id: int):
         return _page(request, _alert(alert_id), status=409)
     messages.success(request, "Review recorded.")
     return redirect("alert_detail", alert_id=alert.pk)
+
+
+def _summary_changed(alert: Alert, data: dict, current, summary) -> str:
+    """Why a confirmed switch is not what its summary showed (empty when it is).
+
+    The summary names the regimen that ends and the drugs that continue; a regimen recorded
+    while it was open (another AI or CDK4/6 inhibitor, say) would otherwise be switched
+    unseen. The service still switches from whatever regimen is current when it runs: the
+    window left is this request's, not the minutes the summary was open."""
+    seen = data.get("summary_regimen")
+    was = next(
+        (r for r in patient_selectors.regimen_list(patient=alert.patient) if r.pk == seen),
+        None,
+    )
+    return presentation.switch_summary_changed(
+        was=was,
+        now=current,
+        said=data.get("summary") or "",
+        now_says=summary.sentence(),
+        drug_label=get_formulary().label,
+    )
 
 
 def _target_label() -> str:

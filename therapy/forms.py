@@ -47,6 +47,10 @@ class AcknowledgeForm(forms.Form):
     revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     # Set by the confirmation step of a switch (the summary was shown and confirmed).
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # What that summary was drawn from and said: her current regimen then, and the sentence.
+    # A confirmation is recorded only while both still hold (clinic.alerts.alert_decide).
+    summary_regimen = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    summary = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     def __init__(self, *args, kind: str = Alert.Kind.SWITCH_RECOMMENDED, **kwargs):
         super().__init__(*args, **kwargs)

@@ -206,6 +206,38 @@ def switch_summary(*, current, target_label: str, on: dt.date, drug_label) -> Sw
     )
 
 
+SUMMARY_NOT_RECORDED = "Nothing was recorded: check the summary below and confirm it again."
+
+
+def regimen_text(regimen, drug_label) -> str:
+    """A regimen in words: "Letrozole + Palbociclib since 2 Nov 2025"."""
+    agents = [regimen.endocrine_agent, regimen.cdk46_inhibitor, regimen.lhrh_agonist]
+    text = " + ".join(drug_label(a) for a in agents if a)
+    if regimen.ended_on:
+        return f"{text} from {_day(regimen.started_on)} to {_day(regimen.ended_on)}"
+    return f"{text} since {_day(regimen.started_on)}"
+
+
+def switch_summary_changed(*, was, now, said: str, now_says: str, drug_label) -> str:
+    """Why a switch confirmation is not recorded: the summary it confirmed (drawn from
+    regimen `was`, saying `said`) is not what accepting the switch would do now (`now`,
+    `now_says`). Empty when they agree. `was` is None when the confirmation named no regimen
+    of hers."""
+    if was is not None and was.pk == now.pk and said == now_says:
+        return ""
+    if was is not None and was.pk != now.pk:
+        return (
+            "Her regimen changed since you opened this summary: it was "
+            f"{regimen_text(was, drug_label)}; it is now {regimen_text(now, drug_label)}. "
+            + SUMMARY_NOT_RECORDED
+        )
+    if was is not None and said:
+        return f'The summary changed since you opened it: it said "{said}" ' + (
+            SUMMARY_NOT_RECORDED
+        )
+    return "This confirmation did not say which summary it confirmed. " + SUMMARY_NOT_RECORDED
+
+
 # --- A report's ESR1 result, in words (the patient page, the alert page's evidence) ---------
 
 

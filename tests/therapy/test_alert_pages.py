@@ -125,10 +125,10 @@ def test_a_switch_is_confirmed_against_a_summary(client, lab_token_api, eligible
         {"decision": "switch", "effective_on": "2026-12-02", "revision": alert.revision},
     )
     text = first.content.decode()
-    assert (
+    summary = (
         "End Letrozole; start Camizestrant 75 mg once daily; continue Palbociclib from 2 Dec 2026."
-        in text
     )
+    assert summary in text
     alert.refresh_from_db()
     assert alert.state == "open"  # nothing recorded yet
     done = client.post(
@@ -138,6 +138,9 @@ def test_a_switch_is_confirmed_against_a_summary(client, lab_token_api, eligible
             "effective_on": "2026-12-02",
             "revision": alert.revision,
             "confirmed": "on",
+            # What the confirmation was shown (test_switch_confirmation_binding.py).
+            "summary_regimen": eligible.regimens.get(ended_on=None).pk,
+            "summary": summary,
         },
         follow=True,
     )
@@ -154,7 +157,14 @@ def test_a_decision_error_is_named_in_words(client, lab_token_api, eligible, onc
     client.force_login(oncologist)
     response = client.post(
         f"/alerts/{alert.pk}/decide/",
-        {"decision": "switch", "effective_on": "2026-11-24", "confirmed": "on"},
+        {
+            "decision": "switch",
+            "effective_on": "2026-11-24",
+            "confirmed": "on",
+            "summary_regimen": eligible.regimens.get(ended_on=None).pk,
+            "summary": "End Letrozole; start Camizestrant 75 mg once daily; "
+            "continue Palbociclib from 24 Nov 2026.",
+        },
     )
     body = response.content.decode()
     assert response.status_code == 400
