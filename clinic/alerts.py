@@ -97,6 +97,9 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200, **extra
             ]
             if alert.state in Alert.PENDING_STATES
             else [],
+            "newer_results": _newer_results(alert, reports, evidence_ids, config)
+            if pending
+            else [],
             "current": current,
             "regimen_is_current": patient.surveillance_state not in NO_CURRENT_REGIMEN_STATES,
             "regimen_changed": pending and _regimen_changed(alert.facts_snapshot, current),
@@ -115,6 +118,27 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200, **extra
         },
         status=status,
     )
+
+
+def _newer_results(alert: Alert, reports, evidence_ids, config) -> list:
+    """Her current reports collected after the alert's evidence and not part of it (a later
+    "not detected", a failure), each with its ESR1 result in the patient page's words
+    (`r.esr1`): the chart draws them, and the decision must not rest on the chart alone."""
+    after = alert.facts_snapshot.get("collected_on", "")
+    newer = [
+        r
+        for r in reports
+        if r.is_current and r.pk not in evidence_ids and r.collected_on.isoformat() > after
+    ]
+    for r in newer:
+        r.esr1 = presentation.esr1_result(
+            status=r.status,
+            qc_status=r.qc_status,
+            tumor_fraction=r.tumor_fraction,
+            calls=r.variants.all(),
+            config=config,
+        )
+    return sorted(newer, key=lambda r: (r.collected_on, r.report_id))
 
 
 def _switch_possible(current, allowed_ais) -> bool:
