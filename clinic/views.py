@@ -114,11 +114,23 @@ def patient_detail(request, patient_id: int):
 
 def _describe_reports(reports, draws) -> None:
     """Each report's ESR1 result in words (`r.esr1`), what superseded an old version
-    (`r.superseded_note`), and on each draw awaiting a result, the cancelled report that sent
-    it back to waiting (`d.cancelled_report`). No query: the variants are prefetched."""
+    (`r.superseded_note`), whether the lab corrected it to another patient (`r.moved_away`),
+    and on each draw awaiting a result, the cancelled report that sent it back to waiting
+    (`d.cancelled_report`). No query: the variants are prefetched.
+
+    `reports` are all of hers, so a version superseded by one not among them was corrected
+    to another patient's draw, unless a later correction brought the report back to her
+    (its current version is then among hers)."""
     by_pk = {r.pk: r for r in reports}
+    hers_now = {(r.lab_account_id, r.report_id) for r in reports if r.is_current}
     config = rule_config()
     for r in reports:
+        r.moved_away = (
+            not r.is_current
+            and r.superseded_by_id is not None
+            and r.superseded_by_id not in by_pk
+            and (r.lab_account_id, r.report_id) not in hers_now
+        )
         r.esr1 = esr1_result(
             status=r.status,
             qc_status=r.qc_status,
@@ -134,6 +146,8 @@ def _describe_reports(reports, draws) -> None:
             )
             if newer.status == "cancelled":
                 r.superseded_note += ": the lab retracted this result"
+        elif r.moved_away:
+            r.superseded_note = "Corrected to another patient: this result is not hers"
         elif not r.is_current:
             r.superseded_note = "Superseded by a later version"
     cancelled = {

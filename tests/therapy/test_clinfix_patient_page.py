@@ -162,3 +162,42 @@ def test_esr1_result_kinds(kwargs, kind):
         calls=calls,
     )
     assert result.kind == kind
+
+
+def _moved_to(other) -> dict:
+    """v2 of her report, corrected to `other`'s draw ACC-000200."""
+    return payload(
+        version=2,
+        status="corrected",
+        accession="ACC-000200",
+        patient={"mrn": other.mrn, "date_of_birth": other.date_of_birth.isoformat()},
+    )
+
+
+def test_a_report_corrected_to_another_patient_says_it_is_not_hers(
+    client, nurse, lab_token_api, eligible, other
+):
+    """Found by the brk3 review (C2): v1 read "Superseded by a later version. This version
+    said: ESR1 mutation detected", with no later version on her page to read."""
+    post_report(lab_token_api, payload())
+    post_report(lab_token_api, _moved_to(other))
+    html = _page(client, nurse, eligible)
+    block = _report_block(html, "G360-2026-000123 v1")
+    assert "Corrected to another patient: this result is not hers." in block
+    assert "Superseded" not in block.replace('badge-superseded">superseded', "")
+    assert "mutation detected" not in block
+    assert "p.Asp538Gly" not in block  # the other patient's result, not hers
+    # Nothing of the other patient.
+    for theirs in (other.mrn, "ACC-000200", f"{other.given_name} {other.family_name}", "1970"):
+        assert theirs not in html, theirs
+
+
+def test_a_report_corrected_away_and_back_is_superseded_not_moved(
+    client, nurse, lab_token_api, eligible, other
+):
+    post_report(lab_token_api, payload())
+    post_report(lab_token_api, _moved_to(other))
+    post_report(lab_token_api, payload(version=3, status="corrected"))
+    block = _report_block(_page(client, nurse, eligible), "G360-2026-000123 v1")
+    assert "Corrected to another patient" not in block
+    assert "Superseded by a later version" in block
