@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
@@ -25,10 +25,21 @@ def current_regimen_qs(patient_ref: str = "pk") -> QuerySet[Regimen]:
     return Regimen.objects.filter(patient=OuterRef(patient_ref), ended_on__isnull=True)
 
 
+# Newest first; a day's scans by the worse outcome (progression, then indeterminate), as the
+# switch rule reads them (therapy.rules): a CT showing progression and an MRI without, on one
+# day, is her latest imaging showing progression, whichever was recorded last.
+_OUTCOME_RANK = Case(
+    When(outcome=ImagingAssessment.Outcome.PROGRESSION, then=Value(0)),
+    When(outcome=ImagingAssessment.Outcome.INDETERMINATE, then=Value(1)),
+    default=Value(2),
+)
+NEWEST_SCAN_FIRST = (F("performed_on").desc(), _OUTCOME_RANK.asc(), F("id").desc())
+
+
 def latest_scan_qs(patient_ref: str = "pk") -> QuerySet[ImagingAssessment]:
-    """The patient's scans at `OuterRef`, newest first."""
+    """The patient's scans at `OuterRef`, newest first, a day's worst first."""
     return ImagingAssessment.objects.filter(patient=OuterRef(patient_ref)).order_by(
-        "-performed_on", "-id"
+        *NEWEST_SCAN_FIRST
     )
 
 
@@ -90,7 +101,7 @@ def regimen_list(*, patient: Patient) -> list[Regimen]:
 
 
 def scan_list(*, patient: Patient) -> list[ImagingAssessment]:
-    return list(ImagingAssessment.objects.filter(patient=patient).order_by("-performed_on", "-id"))
+    return list(ImagingAssessment.objects.filter(patient=patient).order_by(*NEWEST_SCAN_FIRST))
 
 
 def current_regimen(*, patient: Patient) -> Regimen | None:
@@ -99,9 +110,7 @@ def current_regimen(*, patient: Patient) -> Regimen | None:
 
 
 def latest_scan(*, patient: Patient) -> ImagingAssessment | None:
-    return (
-        ImagingAssessment.objects.filter(patient=patient).order_by("-performed_on", "-id").first()
-    )
+    return ImagingAssessment.objects.filter(patient=patient).order_by(*NEWEST_SCAN_FIRST).first()
 
 
 # --- Draws and the nurses' worklist ----------------------------------------------------------

@@ -40,6 +40,10 @@ class Alert(TimeStampedModel):
         PROGRESSION = "progression", "Progression took over"
         PATIENT_STATE = "patient_state", "The patient's surveillance ended"
         SUPERSEDED = "superseded", "Superseded by a switch alert"
+        NO_LONGER_ELIGIBLE = (
+            "no_longer_eligible",
+            "The rule no longer gives it: her facts at the blood test changed",
+        )
 
     PENDING_STATES = (State.OPEN, State.DEFERRED)
     ACTED_ON_STATES = (State.ACCEPTED, State.DECLINED)

@@ -142,6 +142,19 @@ REASON_TEXT = {
     "progression": "radiological progression took over (ESR1-with-progression alert raised)",
     "patient_state": "the patient's surveillance ended",
     "superseded": "a switch alert superseded this review",
+    "no_longer_eligible": "the switch rule no longer gives it: her facts at the blood test "
+    "changed since it opened (her ctDNA result stands)",
+}
+# Why the rule gives no alert now (therapy.rules reasons), for a no_longer_eligible withdrawal.
+RULE_REASON_TEXT = {
+    "surveillance_not_active": "her surveillance is not active",
+    "no_regimen_at_collection": "no regimen is on record for the day of the blood test",
+    "not_on_allowed_ai_with_cdk46i_at_collection": (
+        "the regimen on record for the day of the blood test is not an aromatase inhibitor "
+        "with a CDK4/6 inhibitor"
+    ),
+    "less_than_minimum_time_on_line": "she was on the regimen for less than the minimum time",
+    "declined_variants_persisting": "the same variants were declined before",
 }
 
 
@@ -174,6 +187,11 @@ def withdrawn_text(reason: str, detail: dict, drug_label=str) -> list[str]:
                 f"{name} was replaced by v{r.get('now_version')} ({r.get('now_status')}), "
                 "which no longer supports it."
             )
+    reasons = detail.get("rule_reasons")
+    if reason == "no_longer_eligible" and isinstance(reasons, list):
+        said = [RULE_REASON_TEXT[r] for r in reasons if r in RULE_REASON_TEXT]
+        if said:
+            lines.append(f"Now: {'; '.join(said)}.")
     if detail.get("state") and not detail.get("switched_by_regimen"):
         lines.append(f"Surveillance state: {detail['state'].replace('_', ' ')}.")
     return lines

@@ -677,7 +677,7 @@ def alerts_reconcile(patient_ids: Iterable[int], *, acting_user=None) -> list[Al
                 if "switched_by" in pinfo:
                     detail.update(pinfo["switched_by"])
             else:
-                reason, detail = W.EVIDENCE_RETRACTED, _retracted_detail(alert)
+                reason, detail = _without_evidence(alert, reports[pid])
             run.withdraw(alert, reason, detail)
 
     for alert_pk, (changes, trigger) in _material_changes(acted, config).items():
@@ -719,6 +719,27 @@ def _follow_switches_by_hand(patients: dict, regimens: dict, config: RuleConfig,
                 "started_on": regimen.started_on.isoformat(),
             },
         }
+
+
+def _without_evidence(alert: Alert, reports: list[_Report]) -> tuple[str, dict]:
+    """Why a pending alert has no evidence left: its reports were cancelled, replaced or moved
+    (evidence_retracted), or one of them stands unchanged and the rule no longer gives this
+    alert from it, because a fact as of collection changed (a regimen recorded since, back-dated
+    before the blood test, say): no_longer_eligible, with the rule's reasons now."""
+    detail = _retracted_detail(alert)
+    standing = [
+        r
+        for r in detail["reports"]
+        if r["now_version"] == r["was_version"]
+        and r["now_status"] != LabReport.Status.CANCELLED
+        and not r["moved_to_other_patient"]
+    ]
+    if not standing:
+        return Alert.WithdrawnReason.EVIDENCE_RETRACTED, detail
+    reasons = sorted(
+        {reason for r in reports if r.pk in alert.evidence_ids for reason in r.decision.reasons}
+    )
+    return Alert.WithdrawnReason.NO_LONGER_ELIGIBLE, {**detail, "rule_reasons": reasons}
 
 
 def _retracted_detail(alert: Alert) -> dict:
