@@ -188,6 +188,10 @@ def _service_args(data: dict) -> dict:
         "defer_until": data.get("defer_until"),
         "confirmatory_scan": scan,
         "attest_no_progression": data.get("attest_no_progression", False),
+        # The regimen the confirmed summary showed: checked again under her row lock.
+        "expected_regimen_id": data.get("summary_regimen")
+        if data["decision"] == "switch"
+        else None,
     }
 
 

@@ -36,6 +36,10 @@ from therapy.reasons import ReasonCode
 from therapy.reconcile import alerts_reconcile
 from therapy.rules import DecisionInput, confirmation_needed, decision_errors
 
+REGIMEN_CHANGED = (
+    "Her regimen changed since the switch summary was shown: nothing was recorded. Reload the "
+    "alert, check the new summary and confirm it again."
+)
 NOT_PENDING = "This alert is already {state}; only an open or deferred alert can be decided."
 STALE = (
     "This alert changed since you opened it (someone decided it or new evidence arrived). "
@@ -79,7 +83,8 @@ def _scans(patient) -> list[tuple]:
 def alert_acknowledge(*, alert: Alert, **decision) -> Alert:
     """Record the oncologist's decision (the keywords of _alert_decide: decision,
     acting_user, reason_code, comment, effective_on, defer_until, confirmatory_scan,
-    attest_no_progression, revision); a switch changes therapy in this same transaction.
+    attest_no_progression, revision, expected_regimen_id); a switch changes therapy in this
+    same transaction.
 
     A decision is judged on her current evidence. A file's reports may be stored with her
     reconcile still owed (a worker pays it in a moment): the cancellation of the only report
@@ -131,8 +136,13 @@ def _alert_decide(
     confirmatory_scan: dict | None = None,
     attest_no_progression: bool = False,
     revision: int | None = None,
+    expected_regimen_id: int | None = None,
 ) -> Alert:
-    """The decision itself, in one transaction, after the reconcile (alert_acknowledge)."""
+    """The decision itself, in one transaction, after the reconcile (alert_acknowledge).
+
+    `expected_regimen_id`: the regimen a confirmed switch summary showed (the alert page's
+    two-step switch); checked under her row lock, so a regimen recorded even in the same
+    instant refuses the switch instead of switching from a regimen nobody confirmed."""
     patient = Patient.objects.select_for_update().get(pk=alert.patient_id)
     # Under her row lock no file can record new evidence for her (a file's store locks her
     # row before recording its debt): a debt here is evidence not yet judged.
@@ -166,6 +176,12 @@ def _alert_decide(
 
     config = rule_config()
     current = patient_selectors.current_regimen(patient=patient)
+    if (
+        decision == Alert.Decision.SWITCH
+        and expected_regimen_id is not None
+        and (current is None or current.pk != expected_regimen_id)
+    ):
+        raise Conflict(REGIMEN_CHANGED, extra={"revision": alert.revision})
     latest_collected = _latest_evidence_collection(alert)
     scans = _scans(patient) if decision == Alert.Decision.SWITCH else []
     data = DecisionInput(

@@ -146,3 +146,36 @@ SAID = "End Letrozole; start Camizestrant; continue Palbociclib from 24 Nov 2026
 def test_what_changed_since_the_summary_is_said_in_words(was, now, said, expected):
     text = switch_summary_changed(was=was, now=now, said=said, now_says=SAID, drug_label=str)
     assert text.startswith(expected) if expected else text == ""
+
+
+def test_the_service_refuses_a_switch_from_a_regimen_other_than_the_one_confirmed(
+    eligible, lab_token_api, oncologist
+):
+    """The same check under her row lock (therapy.decisions): a regimen recorded in the very
+    instant between the page's check and the switch refuses it; nothing is recorded."""
+    from core.exceptions import Conflict
+    from therapy.decisions import alert_acknowledge
+
+    post_report(lab_token_api, payload())
+    (alert,) = pending(eligible)
+    shown = Regimen.objects.get(patient=eligible, ended_on__isnull=True)
+    Regimen.objects.filter(pk=shown.pk).update(
+        ended_on=dt.date(2026, 11, 23), end_reason="toxicity"
+    )
+    Regimen.objects.create(
+        patient=eligible,
+        endocrine_agent="anastrozole",
+        cdk46_inhibitor="ribociclib",
+        started_on=dt.date(2026, 11, 23),
+    )
+    with pytest.raises(Conflict, match="Her regimen changed"):
+        alert_acknowledge(
+            alert=alert,
+            acting_user=oncologist,
+            decision="switch",
+            effective_on=dt.date(2026, 11, 24),
+            expected_regimen_id=shown.pk,
+        )
+    alert.refresh_from_db()
+    assert alert.state == Alert.State.OPEN
+    assert not Regimen.objects.filter(patient=eligible, endocrine_agent="camizestrant").exists()
