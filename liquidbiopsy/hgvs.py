@@ -22,6 +22,7 @@ to parse with biocommons `hgvs` 1.5.7.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -160,8 +161,11 @@ def parse_protein_change(value: str) -> ProteinChange:
 
 @lru_cache(maxsize=8192)
 def _parse_cached(value: str) -> ProteinChange:
-    text = value.strip()
-    if not text or len(text) > MAX_INPUT or any(c.isspace() for c in text):
+    # HGVS is ASCII. Full-width forms (a CJK input method) fold to it; any other non-ASCII
+    # character is refused: Python's \d matches every script's digits, and p.Asp538Gly
+    # written in Arabic-Indic digits, kept as such, would match no allow-listed change.
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text or len(text) > MAX_INPUT or not text.isascii() or any(c.isspace() for c in text):
         raise ValueError(NOT_HGVS_P.format(value=value))
     if text.startswith("(") and text.endswith(")") and text[1:3].lower() == "p.":
         text = text[1:-1]  # "(p.Asp538Gly)"

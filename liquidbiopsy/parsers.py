@@ -541,6 +541,13 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
     errors += [ParseError(*problem) for problem in build_problems]
     samples = columns[9:]
     sample, problem = vcf.choose_sample(header, samples, chrom_index + 1)
+    if problem is None and (twice := _given_twice(samples)):
+        # Two columns named alike: which one is the tumour (or the report) is not known.
+        problem = (
+            chrom_index + 1,
+            "sample",
+            f"Two sample columns are named {twice}: name each once.",
+        )
     if problem is not None:
         errors.append(ParseError(*problem))
     try:
@@ -578,6 +585,12 @@ def _read_vcf(text: str, *, max_rows: int) -> ParseResult:
         {*field_lines.values(), *build_lines, *(v["_line"] for v in variants)}
     )
     return ParseResult(reports=[report], errors=_sorted(errors), rows=rows, notes=skipped)
+
+
+def _given_twice(names: list[str]) -> str:
+    """The first name given twice in `names` ('' when none is)."""
+    seen: set[str] = set()
+    return next((name for name in names if name in seen or seen.add(name)), "")
 
 
 def _add_vcf_field(
@@ -698,6 +711,11 @@ def _vcf_calls(
     if cells[4].strip() in ("", "."):
         message = "ALT is '.', so the record is not a variant call; list only variant calls."
         errors.append(ParseError(number, "alt", message))
+        return []
+    if len(cells) > 8 and (twice := _given_twice(cells[8].split(":"))):
+        # "AF:AF 0.42:0.0042": a reader keeps one of the two, and which is not ours to guess.
+        message = f"FORMAT names {twice} twice; give each field once."
+        errors.append(ParseError(number, "FORMAT", message))
         return []
     record, problem = vcf.parse_record(reader, line)
     if problem is not None:

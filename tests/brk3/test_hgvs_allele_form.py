@@ -43,3 +43,41 @@ def test_an_allele_of_two_allow_listed_esr1_changes_is_counted_or_refused(
     assert pending(her, "switch_recommended").exists(), (
         "D538G and Y537S in allele form were stored and counted as no ESR1 mutation"
     )
+
+
+@pytest.mark.parametrize(
+    "hgvs_p",
+    ["p.Asp\uff15\uff13\uff18Gly", "D\uff15\uff13\uff18G", "p.Asp\u0665\u0663\u0668Gly"],
+    ids=["fullwidth-digits", "fullwidth-digits-one-letter", "arabic-indic-digits"],
+)
+def test_a_protein_change_with_non_ascii_digits_is_counted_or_refused(
+    hgvs_p, her, scan, drawn, lab_token_api
+):
+    """Python's \\d matches any Unicode digit: 'p.Asp538Gly' written with full-width (CJK input
+    methods) or Arabic-Indic digits is accepted and stored with those digits, then matched to
+    nothing ("No qualifying ESR1 mutation detected ... informative"). The wholly full-width
+    form is refused; these must be read as 538 or refused too."""
+    scan(her, dt.date(2026, 10, 20), "no_progression")
+    drawn(her)
+    body = payload(
+        variants=[
+            variant(
+                hgvs_p=hgvs_p,
+                hgvs_c=None,
+                pos=None,
+                chrom=None,
+                ref=None,
+                alt=None,
+                genome_build=None,
+            )
+        ]
+    )
+    answer = lab_token_api.post(URL, body, format="json")
+    if answer.status_code == 400:
+        assert "variants[0].hgvs_p" in answer.json()["extra"]["fields"]
+        assert LabReport.objects.count() == 0
+        return
+    assert answer.status_code == 201, answer.json()
+    assert pending(her, "switch_recommended").exists(), (
+        f"{hgvs_p!r} was stored and counted as no ESR1 mutation"
+    )
