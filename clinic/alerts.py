@@ -121,14 +121,15 @@ def _page(request, alert: Alert, *, form=None, confirm=None, status=200, **extra
 
 
 def _newer_results(alert: Alert, reports, evidence_ids, config) -> list:
-    """Her current reports collected after the alert's evidence and not part of it (a later
-    "not detected", a failure), each with its ESR1 result in the patient page's words
-    (`r.esr1`): the chart draws them, and the decision must not rest on the chart alone."""
-    after = alert.facts_snapshot.get("collected_on", "")
+    """Her current reports collected on or after the alert's evidence and not part of it (a
+    later "not detected", a failure, another lab's result on the same blood), each with its
+    ESR1 result in the patient page's words (`r.esr1`): the chart draws them, and the decision
+    must not rest on the chart alone."""
+    since = alert.facts_snapshot.get("collected_on", "")
     newer = [
         r
         for r in reports
-        if r.is_current and r.pk not in evidence_ids and r.collected_on.isoformat() > after
+        if r.is_current and r.pk not in evidence_ids and r.collected_on.isoformat() >= since
     ]
     for r in newer:
         r.esr1 = presentation.esr1_result(

@@ -42,7 +42,7 @@ def test_a_later_informative_not_detected_result_is_named_on_the_alert_page(
     post_report(lab_token_api, alert_then_later)
     page = _alert_page(client, eligible)
     assert "A newer sample is awaiting its result" not in page
-    assert "A newer result came after this alert's evidence" in page
+    assert "A result not in this alert's evidence, on the same blood or later" in page
     assert "collected 20 Nov 2026" in page
     assert "ESR1 not detected. ctDNA tumour fraction 8%: informative." in page
 
@@ -66,11 +66,40 @@ def test_a_later_failed_result_is_named_as_failed_never_not_detected(
     page = _alert_page(client, eligible)
     assert "collected 20 Nov 2026" in page
     assert "Failed QC: no ESR1 result." in page
-    newer = page[page.index("A newer result came after") :][:400]
+    newer = page[page.index("A result not in this alert's evidence") :][:400]
     assert "ESR1 not detected" not in newer
 
 
 def test_no_newer_result_no_note(eligible, lab_token_api, oncologist, client):
     post_report(lab_token_api, payload())
     client.force_login(oncologist)
-    assert "A newer result came after" not in _alert_page(client, eligible)
+    assert "A result not in this alert's evidence" not in _alert_page(client, eligible)
+
+
+def test_another_labs_informative_not_detected_on_the_same_blood_is_named(
+    eligible, lab_token_api, oncologist, client
+):
+    """The same draw sent to two labs: one finds D538G, the other (tumour fraction 9 %) finds
+    no ESR1. The alert rests on the first; the page where the switch is decided names the
+    second (review brk3 F6, second case)."""
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+    from accounts.services import api_token_issue
+    from tests.factories import UserFactory
+
+    post_report(lab_token_api, payload())
+    second_lab = UserFactory(username="lab_second", role=Role.LAB)
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(username=second_lab.username)}")
+    post_report(
+        other,
+        payload(
+            report_id="SECOND-1", assay="Second opinion assay", variants=[], tumor_fraction=0.09
+        ),
+    )
+    client.force_login(oncologist)
+    page = _alert_page(client, eligible)
+    assert "A result not in this alert's evidence, on the same blood or later" in page
+    assert "SECOND-1 v1 (Second opinion assay), collected 2 Nov 2026" in page
+    assert "ESR1 not detected. ctDNA tumour fraction 9%: informative." in page
