@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveillance.settings.base")
 
@@ -18,3 +18,16 @@ def _process_ready(**_kwargs) -> None:
     from core.runtime import process_ready
 
     process_ready()
+
+
+@task_postrun.connect
+def _alive(**_kwargs) -> None:
+    """A task finished in this process: the worker is consuming (manage.py worker_alive)."""
+    import contextlib
+    from pathlib import Path
+
+    from django.conf import settings
+
+    # A read-only or missing folder must not fail the task; the health check then says so.
+    with contextlib.suppress(OSError):
+        Path(settings.WORKER_ALIVE_FILE).touch()

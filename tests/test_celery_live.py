@@ -59,7 +59,10 @@ def test_beat_fires_planner_and_digest_on_a_real_worker(tmp_path, oncologist):
     patients = [PatientFactory(oncologist=oncologist) for _ in range(25)]
     assert not Draw.objects.exists()
 
-    env = child_env(PLANNER_SCHEDULE="every 2s", DIGEST_SCHEDULE="every 2s")
+    alive = tmp_path / "worker-alive"
+    env = child_env(
+        PLANNER_SCHEDULE="every 2s", DIGEST_SCHEDULE="every 2s", WORKER_ALIVE_FILE=str(alive)
+    )
     logs = {name: open(tmp_path / f"{name}.log", "w+") for name in ("worker", "beat")}  # noqa: SIM115
     celery = [sys.executable, "-m", "celery", "-A", "surveillance"]
     procs = [
@@ -99,6 +102,17 @@ def test_beat_fires_planner_and_digest_on_a_real_worker(tmp_path, oncologist):
             "the nurse digest",
             procs,
         )
+        # The worker's health check: it finished tasks, so worker_alive passes.
+        check = subprocess.run(
+            [sys.executable, "manage.py", "worker_alive"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert check.returncode == 0, check.stderr
+        assert alive.exists()
         # A lab file larger than the synchronous limit goes to the worker (202) and is
         # processed there: collect three of the planned draws, then upload their results.
         nurse = nurses[0]
