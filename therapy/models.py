@@ -38,7 +38,7 @@ class Alert(TimeStampedModel):
             "Its evidence was retracted (reports cancelled, corrected or moved)",
         )
         PROGRESSION = "progression", "Progression took over"
-        PATIENT_STATE = "patient_state", "The patient's surveillance ended"
+        PATIENT_STATE = "patient_state", "The patient's surveillance is not active"
         SUPERSEDED = "superseded", "Superseded by a switch alert"
         NO_LONGER_ELIGIBLE = (
             "no_longer_eligible",

@@ -140,7 +140,7 @@ def why(
 REASON_TEXT = {
     "evidence_retracted": "its evidence was retracted",
     "progression": "radiological progression took over (ESR1-with-progression alert raised)",
-    "patient_state": "the patient's surveillance ended",
+    "patient_state": "the patient's surveillance is not active",
     "superseded": "a switch alert superseded this review",
     "no_longer_eligible": "the switch rule no longer gives it: her facts at the blood test "
     "changed since it opened (her ctDNA result stands)",
@@ -163,6 +163,14 @@ def withdrawn_text(reason: str, detail: dict, drug_label=str) -> list[str]:
     text = REASON_TEXT.get(reason, reason.replace("_", " "))
     if reason == "patient_state" and detail.get("state") == "post_switch":
         text = "the patient is in post-switch monitoring (no switch alerts)"
+    elif reason == "patient_state" and detail.get("state") == "awaiting_minimum_duration":
+        text = "her surveillance has not started yet (awaiting its start date)"
+    elif reason == "patient_state" and detail.get("state") in (
+        "deceased",
+        "withdrawn",
+        "off_therapy",
+    ):
+        text = "the patient's surveillance ended"
     lines = [f"Withdrawn: {text}."]
     regimen = detail.get("regimen")
     if detail.get("switched_by_regimen") and isinstance(regimen, dict):
