@@ -126,10 +126,14 @@ def _newer_results(alert: Alert, reports, evidence_ids, config) -> list:
     ESR1 result in the patient page's words (`r.esr1`): the chart draws them, and the decision
     must not rest on the chart alone."""
     since = alert.facts_snapshot.get("collected_on", "")
+    # The day the blood was drawn, as the rule reads it (the nurse's recorded collection, the
+    # lab's date only as a fallback): a second lab may date the same draw a day off.
     newer = [
         r
         for r in reports
-        if r.is_current and r.pk not in evidence_ids and r.collected_on.isoformat() >= since
+        if r.is_current
+        and r.pk not in evidence_ids
+        and ((r.draw.collected_on if r.draw_id else None) or r.collected_on).isoformat() >= since
     ]
     for r in newer:
         r.esr1 = presentation.esr1_result(
