@@ -712,6 +712,12 @@ def _vcf_calls(
         message = "ALT is '.', so the record is not a variant call; list only variant calls."
         errors.append(ParseError(number, "alt", message))
         return []
+    info_keys = [item.split("=", 1)[0] for item in cells[7].split(";") if item not in ("", ".")]
+    if twice := _given_twice(info_keys):
+        # "AF=0.42;AF=0.004484" (INFO AF is the allele fraction of a file without samples).
+        message = f"INFO names {twice} twice; give each field once."
+        errors.append(ParseError(number, "INFO", message))
+        return []
     if len(cells) > 8 and (twice := _given_twice(cells[8].split(":"))):
         # "AF:AF 0.42:0.0042": a reader keeps one of the two, and which is not ours to guess.
         message = f"FORMAT names {twice} twice; give each field once."
