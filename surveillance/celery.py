@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveillance.settings.base")
 
@@ -20,9 +20,11 @@ def _process_ready(**_kwargs) -> None:
     process_ready()
 
 
+@task_prerun.connect
 @task_postrun.connect
 def _alive(**_kwargs) -> None:
-    """A task finished in this process: the worker is consuming (manage.py worker_alive)."""
+    """A task started or finished in this process: the worker is consuming
+    (manage.py worker_alive)."""
     import contextlib
     from pathlib import Path
 

@@ -271,12 +271,14 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a killed worker holds at most one message
 # Uploads: stalled `processing` (no change past the hard limit), lost `queued`, give up.
 UPLOAD_STALLED_MINUTES = env.int("UPLOAD_STALLED_MINUTES", default=CELERY_TASK_TIME_LIMIT // 60 + 1)
-# Worker liveness: each worker process touches this file when it finishes a task (beat's work
-# sweep gives it one a minute). `manage.py worker_alive` fails when it is older than
-# WORKER_STALL_MINUTES: a worker that answers `celery inspect ping` but consumes nothing
-# (a pool child killed at the wrong moment can leave it so) is then restarted.
+# Worker liveness: each worker process touches this file when it starts and when it finishes
+# a task (beat's work sweep gives it one a minute). `manage.py worker_alive` fails when it is
+# older than WORKER_STALL_MINUTES: a worker that answers `celery inspect ping` but consumes
+# nothing (a pool child killed at the wrong moment can leave it so) is then restarted. The
+# limit is longer than any task may run (CELERY_TASK_TIME_LIMIT), so two long uploads running
+# side by side do not look like a stall.
 WORKER_ALIVE_FILE = env.str("WORKER_ALIVE_FILE", default=str(VAR_DIR / "worker-alive"))
-WORKER_STALL_MINUTES = env.int("WORKER_STALL_MINUTES", default=10)
+WORKER_STALL_MINUTES = env.int("WORKER_STALL_MINUTES", default=CELERY_TASK_TIME_LIMIT // 60 + 5)
 UPLOAD_QUEUED_GRACE_MINUTES = env.int("UPLOAD_QUEUED_GRACE_MINUTES", default=5)
 UPLOAD_GIVE_UP_HOURS = env.int("UPLOAD_GIVE_UP_HOURS", default=6)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

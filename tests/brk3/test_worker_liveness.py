@@ -35,7 +35,7 @@ def test_worker_alive_fails_until_a_task_finished_and_after_the_stall_limit(tmp_
 
     settings.WORKER_ALIVE_FILE = str(tmp_path / "alive")
     settings.WORKER_STALL_MINUTES = 10
-    with pytest.raises(CommandError, match="No task has finished yet"):
+    with pytest.raises(CommandError, match="No task has started or finished yet"):
         call_command("worker_alive")
     from surveillance.celery import _alive
 
@@ -43,5 +43,5 @@ def test_worker_alive_fails_until_a_task_finished_and_after_the_stall_limit(tmp_
     call_command("worker_alive")
     stale = time.time() - 11 * 60
     os.utime(tmp_path / "alive", (stale, stale))
-    with pytest.raises(CommandError, match="No task has finished for 11 minutes"):
+    with pytest.raises(CommandError, match="No task has started or finished for 11 minutes"):
         call_command("worker_alive")
