@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -500,7 +501,12 @@ class _Run:
     # --- acted-on alerts --------------------------------------------------------------------
 
     def flag(self, alert: Alert, changes: list[str], trigger: int) -> None:
-        new = [c for c in changes if c not in alert.flag_detail]
+        # A change already flagged (and perhaps reviewed) is not new because a later version
+        # repeats it: "version 3: 0.42% -> 1.50%" after "version 2: 0.42% -> 1.50%" is the
+        # same evidence (DESIGN §5: an amendment that leaves the evidence as it was flags
+        # nothing). Only a change not yet on the alert flags it again.
+        seen = {_unversioned(c) for c in alert.flag_detail}
+        new = [c for c in changes if _unversioned(c) not in seen]
         if not new:
             return
         alert.flagged_for_review = True
@@ -515,6 +521,14 @@ class _Run:
             replace=True,
         )
         self.touch(alert)
+
+
+_VERSION = re.compile(r" ?\(?version \d+\)?")
+
+
+def _unversioned(change: str) -> str:
+    """A flag line without the report version that gave it (_material_changes' wording)."""
+    return _VERSION.sub("", change)
 
 
 def _material_changes(acted: list[Alert], config: RuleConfig) -> dict[int, tuple[list[str], int]]:
