@@ -150,8 +150,8 @@ RULE_REASON_TEXT = {
     "surveillance_not_active": "her surveillance is not active",
     "no_regimen_at_collection": "no regimen is on record for the day of the blood test",
     "not_on_allowed_ai_with_cdk46i_at_collection": (
-        "the regimen on record for the day of the blood test is not an aromatase inhibitor "
-        "with a CDK4/6 inhibitor"
+        "the regimen on record for the day of the blood test is not one of the aromatase "
+        "inhibitors the switch rule allows with a CDK4/6 inhibitor"
     ),
     "less_than_minimum_time_on_line": "she was on the regimen for less than the minimum time",
     "declined_variants_persisting": "the same variants were declined before",

@@ -44,5 +44,8 @@ def test_an_alert_ended_by_a_back_dated_regimen_does_not_say_its_evidence_was_re
     lines = withdrawn_text(alert.withdrawn_reason, alert.withdrawn_detail)
     assert lines[0].startswith("Withdrawn: the switch rule no longer gives it"), lines
     assert "her ctDNA result stands" in lines[0]
-    assert any("not an aromatase inhibitor with a CDK4/6 inhibitor" in line for line in lines)
+    assert any(
+        "not one of the aromatase inhibitors the switch rule allows with a CDK4/6 inhibitor" in line
+        for line in lines
+    )
     assert not any("retracted" in line or "cancelled" in line for line in lines), lines
