@@ -37,13 +37,13 @@ MRN_INVISIBLE = (
     "The MRN contains an invisible or control character (pasted from a document?): type it again."
 )
 MRN_CHARACTERS = (
-    "The MRN may hold only the letters A-Z, digits, spaces and '-', '_', '.' or '/', starting "
-    "with a letter or digit: a typographic dash or a letter of another alphabet looks the same "
-    "as an MRN on record but is not."
+    "The MRN may hold only ASCII letters, digits, spaces and punctuation, starting with a "
+    "letter or digit: a typographic dash or a letter of another alphabet looks the same as an "
+    "MRN on record but is not."
 )
 # An MRN is ASCII: a look-alike (en dash, non-breaking hyphen, Cyrillic "\u041c") of an MRN on
 # record would otherwise register a second patient that no one can tell apart from the first.
-MRN_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]*")
+MRN_SHAPE = re.compile(r"[A-Za-z0-9][ -~]*")  # then any printable ASCII (#, :, +, ( ... )
 MRN_TAKEN_OTHER_CASE = (
     "MRN {existing} already exists: an MRN differing only in letter case is the same MRN."
 )

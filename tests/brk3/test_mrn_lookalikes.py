@@ -39,3 +39,19 @@ def test_a_look_alike_mrn_is_not_a_second_patient(lookalike, oncologist, nurse_a
     )
     assert answer.status_code == 400, answer.json()
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize("mrn", ["MRN#0001", "H:12345", "A+1234", "RX(12)-3", "NHS 123 456"])
+def test_an_ascii_mrn_with_punctuation_is_accepted(mrn, oncologist, nurse_api):
+    answer = nurse_api.post(
+        "/api/v1/patients/",
+        {
+            "mrn": mrn,
+            "given_name": "Ann",
+            "family_name": "Other",
+            "date_of_birth": "1961-04-02",
+            "oncologist": oncologist.username,
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
