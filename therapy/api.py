@@ -26,7 +26,7 @@ from core.drf import (
 from patients.models import ImagingAssessment
 from therapy import selectors
 from therapy.config import rule_config
-from therapy.decisions import alert_acknowledge
+from therapy.decisions import alert_acknowledge, alert_review
 from therapy.models import Alert
 from therapy.presentation import rule_counts
 from therapy.reasons import ReasonCode
@@ -59,6 +59,7 @@ class EvidenceSerializer(serializers.Serializer):
 class AlertOutSerializer(OutSerializer):
     evidence = serializers.SerializerMethodField()
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Alert
@@ -84,6 +85,9 @@ class AlertOutSerializer(OutSerializer):
             "withdrawn_detail",
             "flagged_for_review",
             "flag_detail",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
             "decided_by",
             "episode",
             "revision",
@@ -283,3 +287,52 @@ class AlertAcknowledgeApi(BaseApi):
                 "new_regimen": RegimenBriefSerializer(regimen).data if regimen else None,
             }
         )
+
+
+@extend_schema_serializer(component_name="AlertReviewIn")
+class ReviewInSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=2000,
+        help_text="What you reviewed and what follows from it; it stays on the alert.",
+    )
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The alert's revision you reviewed (from GET); a stale one answers 409.",
+    )
+
+
+class AlertReviewApi(BaseApi):
+    allowed_roles = frozenset({Role.ONCOLOGIST})
+
+    @extend_schema(
+        operation_id="alerts_review",
+        request=ReviewInSerializer,
+        responses={
+            200: AlertOutSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+        description=(
+            "Record the review of a decided alert flagged because its evidence changed after "
+            "the decision (flagged_for_review): the flag clears; the note, who and when stay "
+            "on the alert (review_note, reviewed_by, reviewed_at). It changes no therapy. 409 "
+            "when the alert is not flagged or its revision is stale; a later material change "
+            "flags it again."
+        ),
+    )
+    def post(self, request, alert_id: int):
+        alert = get_object_or_404(Alert, pk=alert_id)
+        serializer = ReviewInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        alert_review(
+            alert=alert,
+            acting_user=request.user,
+            note=data["note"],
+            revision=data.get("revision", alert.revision),
+        )
+        return Response(AlertOutSerializer(selectors.alert_list().get(pk=alert.pk)).data)

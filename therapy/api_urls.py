@@ -10,4 +10,5 @@ urlpatterns = [
         api.AlertAcknowledgeApi.as_view(),
         name="alert-acknowledge",
     ),
+    path("alerts/<int:alert_id>/review/", api.AlertReviewApi.as_view(), name="alert-review"),
 ]
