@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role, role_required
@@ -58,6 +59,21 @@ def error_where(error: dict, file_format: str) -> str:
     return field
 
 
+def _stalled_minutes(upload: Upload) -> int | None:
+    """Minutes an unfinished upload has waited past what the work sweep allows (a file
+    processing longer than UPLOAD_STALLED_MINUTES, or queued longer than the grace the sweep
+    gives a lost message): the lab is told it is retried, not that it "updates by itself"."""
+    if upload.state not in UNFINISHED or upload.updated_at is None:
+        return None
+    limit = (
+        settings.UPLOAD_STALLED_MINUTES
+        if upload.state == Upload.State.PROCESSING
+        else settings.UPLOAD_QUEUED_GRACE_MINUTES
+    )
+    minutes = int((timezone.now() - upload.updated_at).total_seconds() // 60)
+    return minutes if minutes >= limit else None
+
+
 def _upload_context(upload: Upload) -> dict:
     errors = [
         {
@@ -71,6 +87,7 @@ def _upload_context(upload: Upload) -> dict:
     return {
         "upload": upload,
         "finished": upload.state not in UNFINISHED,
+        "stalled_minutes": _stalled_minutes(upload),
         "errors": errors,
         "errors_truncated": len(errors) >= MAX_STORED_ERRORS,
         "max_errors": MAX_STORED_ERRORS,
