@@ -47,8 +47,14 @@ def report_receive(*, payload: dict, lab_account, upload=None) -> ReportReceipt:
     result = report_ingest(payload=payload, lab_account=lab_account, upload=upload)
     report = result.report
     if result.created:
-        chain = patients_of_report_chain(
-            lab_account_id=report.lab_account_id, report_id=report.report_id
+        # Every patient a version of the chain belongs to (a report moved to another patient
+        # changes both); a first version has only hers, and the query is saved.
+        chain = (
+            [report.patient_id]
+            if result.first_of_chain
+            else patients_of_report_chain(
+                lab_account_id=report.lab_account_id, report_id=report.report_id
+            )
         )
         touched = alerts_reconcile(chain, acting_user=None)
         cohort_refresh(chain)  # the dashboard's ESR1 dates (clinic.cohort)
