@@ -308,6 +308,12 @@ def draw_results_for(draw_ids: Iterable[int]) -> list[scheduling.DrawResult]:
     return results
 
 
+CHAIN_RACED = (
+    "Another version of report {report_id} was being stored at the same moment (a file?): "
+    "nothing was stored from this request. Send it again."
+)
+
+
 def _lock_chain(lab_account_id: int, report_id: str) -> None:
     """Serialise versions of one report chain sent at once (until this transaction ends):
     the first version has no row to lock yet, so the lock is an advisory one on the chain's
@@ -361,13 +367,12 @@ def report_ingest(  # after one of its errors, so no savepoint is needed (2 stat
         )
     draw = _match_draw(clean, lab_account)
 
-    # On PostgreSQL the chain's advisory lock (_lock_chain) serialises every version of this
-    # chain until this transaction ends, so no concurrent post can win the insert and no
-    # savepoint is needed (2 statements fewer). SQLite (the demo) takes no such lock: there a
-    # concurrent identical post may win the insert, and a savepoint catches the loser.
-    racing = connection.vendor != "postgresql"
+    # The chain's advisory lock serialises JSON posts of one chain, but a lab file stores its
+    # reports by COPY without it (20,000 chains' locks would overflow the lock table): a file
+    # storing this chain at the same moment may win the insert, and a savepoint catches the
+    # loser (tests/rev5/test_rev5_json_vs_file_race.py).
     try:
-        with transaction.atomic(savepoint=racing):
+        with transaction.atomic():
             if current is not None:
                 LabReport.objects.filter(pk=current.pk).update(is_current=False)
             report = LabReport.objects.create(
@@ -388,12 +393,12 @@ def report_ingest(  # after one of its errors, so no savepoint is needed (2 stat
                 received_at=timezone.now(),
             )
     except IntegrityError:
-        if not racing:
-            raise
         existing = _existing(lab_account, clean, digest)
         if existing is not None:
             return existing
-        raise
+        # Another version of this chain became current meanwhile (a file storing it): which
+        # one is current is for the lab to settle by sending again, never a 500.
+        raise Conflict(CHAIN_RACED.format(report_id=clean.report_id)) from None
     if current is not None:
         LabReport.objects.filter(pk=current.pk).update(superseded_by=report)
     calls = VariantCall.objects.bulk_create(variant_calls(report, clean.variants))
