@@ -126,6 +126,7 @@ def patient_create(
 ) -> Patient:
     """Register a patient. Without a start date she awaits her first regimen."""
     mrn = unicodedata.normalize("NFKC", mrn).strip()  # full-width digits are the digits
+    mrn = re.sub(" {2,}", " ", mrn)  # a page shows a run of spaces as one: it is one
     given_name, family_name = given_name.strip(), family_name.strip()
     errors: dict[str, list[str]] = {}
     same = Patient.objects.filter(mrn__iexact=mrn).values_list("mrn", flat=True)[:1]

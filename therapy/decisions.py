@@ -280,6 +280,9 @@ def _alert_decide(
 
 
 REVIEW_NOT_FLAGGED = "This alert is not flagged for review."
+REVIEW_NOTE_CHARS = 2000
+REVIEW_NOTE_TOO_LONG = f"The note can be at most {REVIEW_NOTE_CHARS} characters; shorten it."
+REVIEW_NOTE_NUL = "The note contains a NUL character (pasted from a binary file?): type it again."
 REVIEW_NOTE_REQUIRED = (
     "Say what you reviewed and what follows from it (a note is required): it stays on the alert."
 )
@@ -301,10 +304,14 @@ def alert_review(*, alert: Alert, acting_user, note: str, revision: int | None =
     note = (note or "").strip()
     if not note:
         raise ValidationError({"review_note": [REVIEW_NOTE_REQUIRED]})
+    if len(note) > REVIEW_NOTE_CHARS:
+        raise ValidationError({"review_note": [REVIEW_NOTE_TOO_LONG]})
+    if "\x00" in note:
+        raise ValidationError({"review_note": [REVIEW_NOTE_NUL]})
     alert.flagged_for_review = False
     alert.reviewed_by = acting_user
     alert.reviewed_at = timezone.now()
-    alert.review_note = note[:2000]
+    alert.review_note = note
     alert.revision += 1
     alert.save(
         update_fields=[
