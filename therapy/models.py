@@ -90,6 +90,9 @@ class Alert(TimeStampedModel):
     # An alert already acted on whose evidence later changed materially; flag_detail says how.
     flagged_for_review = models.BooleanField(default=False)
     flag_detail = models.JSONField(default=list, blank=True)
+    # How the evidence differed from the decision's at the last flag (flag lines without their
+    # report version): a later version that differs the same way flags nothing new.
+    flag_state = models.JSONField(default=list, blank=True, db_default=[])
     # The oncologist's review of a flag (therapy.decisions.alert_review): the flag clears, who
     # reviewed it, when and what she concluded stay; a later material change flags it again.
     reviewed_by = models.ForeignKey(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -500,19 +501,27 @@ class _Run:
     # --- acted-on alerts --------------------------------------------------------------------
 
     def flag(self, alert: Alert, changes: list[str], trigger: int) -> None:
-        # A change is new when its line (which names the report version) is not on the alert
-        # yet. A later version repeating a change already flagged flags again (alert fatigue,
-        # tests/rev4/test_rev4_review_reflag.py, xfail): comparing without the version hid a
-        # change that came back after a different one was reviewed
-        # (tests/rev5/test_rev5_reflag_after_gone.py). Telling the two apart needs the state
-        # at the last flag kept on the alert; until then a repeated flag beats a hidden one.
+        # How the evidence now differs from the decision's, without the report versions: the
+        # same difference as at the last flag is nothing new (a later version repeating a
+        # reviewed change), another one is (a change that came back after a different one was
+        # reviewed). Lines already on the alert word for word (an alert flagged before the
+        # state was kept) only record the state.
+        state = sorted({_unversioned(c) for c in changes})
+        if state == alert.flag_state:
+            return
+        alert.flag_state = state
         new = [c for c in changes if c not in alert.flag_detail]
         if not new:
+            alert.save(update_fields=["flag_state"])
             return
         alert.flagged_for_review = True
         alert.flag_detail = [*alert.flag_detail, *new]
         alert.revision += 1
-        alert.save(update_fields=["flagged_for_review", "flag_detail", "revision", "updated_at"])
+        alert.save(
+            update_fields=[
+                "flagged_for_review", "flag_detail", "flag_state", "revision", "updated_at"
+            ]
+        )  # fmt: skip
         self.audit("alert.flag", alert, {"changes": new})
         self.notify(
             alert,
@@ -521,6 +530,14 @@ class _Run:
             replace=True,
         )
         self.touch(alert)
+
+
+_VERSION = re.compile(r" ?\(?version \d+\)?")
+
+
+def _unversioned(change: str) -> str:
+    """A flag line without the report version that gave it (_material_changes' wording)."""
+    return _VERSION.sub("", change)
 
 
 def _material_changes(acted: list[Alert], config: RuleConfig) -> dict[int, tuple[list[str], int]]:

@@ -14,11 +14,6 @@ from therapy.models import Alert
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a later version repeating a reviewed change flags again; the version-free "
-    "comparison that fixed it hid a change that came back (tests/rev5)",
-)
 def test_an_amendment_repeating_the_reviewed_result_does_not_flag_again(
     eligible, lab_token_api, oncologist_api, oncologist
 ):
