@@ -16,7 +16,7 @@ import time_machine
 from liquidbiopsy.models import LabReport, VariantCall
 from patients import scheduling
 from patients.models import Draw
-from tests.factories import PatientFactory, ScanFactory, UserFactory
+from tests.factories import PatientFactory, RegimenFactory, ScanFactory, UserFactory
 from therapy.models import Alert
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -319,3 +319,41 @@ def stale_upload(lab_user, state="queued", **ages):
     now = timezone.now()
     Upload.objects.filter(pk=upload.pk).update(**{field: now - age for field, age in ages.items()})
     return upload
+
+
+def eligible_patient(tag: str, oncologist, nurse):
+    """A patient eligible for a switch (letrozole + palbociclib since 2 Nov 2025, a clear scan
+    on 20 Oct 2026, ACC-{tag} collected 2 Nov 2026), and the report fields that name her draw."""
+    patient = PatientFactory(
+        mrn=f"MRN-{tag}",
+        date_of_birth=dt.date(1961, 4, 2),
+        oncologist=oncologist,
+        surveillance_start_on=dt.date(2026, 5, 2),
+    )
+    RegimenFactory(
+        patient=patient,
+        endocrine_agent="letrozole",
+        cdk46_inhibitor="palbociclib",
+        started_on=dt.date(2025, 11, 2),
+    )
+    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
+    collect(patient, f"ACC-{tag}", dt.date(2026, 11, 2), nurse)
+    return patient, {
+        "report_id": f"G360-{tag}",
+        "accession": f"ACC-{tag}",
+        "patient": {"mrn": f"MRN-{tag}", "date_of_birth": "1961-04-02"},
+    }
+
+
+def flagged_switch(patient, lab_api, oncologist_api) -> Alert:
+    """Her D538G report opens a switch alert, the oncologist switches, then the lab cancels
+    the report: the accepted alert is flagged for review."""
+    post_report(lab_api, payload())
+    (alert,) = pending(patient)
+    assert (
+        ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24").status_code == 200
+    )
+    post_report(lab_api, payload(version=2, status="cancelled", variants=[]))
+    alert.refresh_from_db()
+    assert alert.flagged_for_review
+    return alert

@@ -4,24 +4,10 @@ tests/therapy/conftest.py builds her), for the sceptical review's failing tests.
 import datetime as dt
 
 import pytest
-import time_machine
 
-from tests.builders import LONDON, collect
+from tests.builders import collect
 from tests.factories import PatientFactory, RegimenFactory, ScanFactory
-from therapy.config import rule_config
-
-
-@pytest.fixture(autouse=True)
-def _clinic_today():
-    with time_machine.travel(dt.datetime(2026, 11, 24, 12, 0, tzinfo=LONDON), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rule_config():
-    rule_config.cache_clear()
-    yield
-    rule_config.cache_clear()
+from tests.therapy.conftest import _clinic_today, _fresh_rule_config  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

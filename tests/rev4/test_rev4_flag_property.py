@@ -4,14 +4,11 @@ its evidence differs from the decision's is not the way it differed at the last 
 the same difference again flags nothing; rev5 F2: a difference that comes back after another
 one does flag). The oncologist reviews after every flag."""
 
-import datetime as dt
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.builders import ack, collect, payload, pending, post_report, variant
-from tests.factories import PatientFactory, RegimenFactory, ScanFactory
+from tests.builders import ack, eligible_patient, payload, pending, post_report, variant
 from therapy.decisions import alert_review
 
 pytestmark = pytest.mark.django_db
@@ -28,26 +25,7 @@ _n = [0]
 def _eligible(oncologist, nurse):
     """A fresh eligible patient with a collected draw for each example."""
     _n[0] += 1
-    n = _n[0]
-    patient = PatientFactory(
-        mrn=f"MRN-P{n:05d}",
-        date_of_birth=dt.date(1961, 4, 2),
-        oncologist=oncologist,
-        surveillance_start_on=dt.date(2026, 5, 2),
-    )
-    RegimenFactory(
-        patient=patient,
-        endocrine_agent="letrozole",
-        cdk46_inhibitor="palbociclib",
-        started_on=dt.date(2025, 11, 2),
-    )
-    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
-    collect(patient, f"ACC-P{n:05d}", dt.date(2026, 11, 2), nurse)
-    return patient, {
-        "report_id": f"G360-P{n:05d}",
-        "accession": f"ACC-P{n:05d}",
-        "patient": {"mrn": f"MRN-P{n:05d}", "date_of_birth": "1961-04-02"},
-    }
+    return eligible_patient(f"P{_n[0]:05d}", oncologist, nurse)
 
 
 @settings(

@@ -5,28 +5,15 @@ therapy.decisions.alert_review, which neither refuses a NUL (PostgreSQL cannot s
 
 import pytest
 
-from tests.builders import ack, payload, pending, post_report
-from therapy.models import Alert
+from tests.builders import flagged_switch
 
 pytestmark = pytest.mark.django_db
-
-
-def _flagged(eligible, lab_token_api, oncologist_api) -> Alert:
-    post_report(lab_token_api, payload())
-    (alert,) = pending(eligible)
-    assert (
-        ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24").status_code == 200
-    )
-    post_report(lab_token_api, payload(version=2, status="cancelled", variants=[]))
-    alert.refresh_from_db()
-    assert alert.flagged_for_review
-    return alert
 
 
 def test_a_nul_in_the_page_note_is_refused_not_a_server_error(
     eligible, lab_token_api, oncologist_api, oncologist, client
 ):
-    alert = _flagged(eligible, lab_token_api, oncologist_api)
+    alert = flagged_switch(eligible, lab_token_api, oncologist_api)
     client.raise_request_exception = False
     client.force_login(oncologist)
     answer = client.post(
@@ -41,7 +28,7 @@ def test_a_nul_in_the_page_note_is_refused_not_a_server_error(
 def test_a_page_note_over_2000_characters_is_refused_not_cut(
     eligible, lab_token_api, oncologist_api, oncologist, client
 ):
-    alert = _flagged(eligible, lab_token_api, oncologist_api)
+    alert = flagged_switch(eligible, lab_token_api, oncologist_api)
     client.force_login(oncologist)
     note = "x" * 2000 + " END"
     answer = client.post(

@@ -3,28 +3,15 @@ alert page (therapy.decisions.alert_review)."""
 
 import pytest
 
-from tests.builders import ack, payload, pending, post_report
-from therapy.models import Alert
+from tests.builders import flagged_switch
 
 pytestmark = pytest.mark.django_db
-
-
-def _flagged(eligible, lab_token_api, oncologist_api) -> Alert:
-    post_report(lab_token_api, payload())
-    (alert,) = pending(eligible)
-    assert (
-        ack(oncologist_api, alert, decision="switch", effective_on="2026-11-24").status_code == 200
-    )
-    post_report(lab_token_api, payload(version=2, status="cancelled", variants=[]))
-    alert.refresh_from_db()
-    assert alert.flagged_for_review
-    return alert
 
 
 def test_a_review_over_the_api_clears_the_flag_and_answers_the_alert(
     eligible, lab_token_api, oncologist_api, oncologist
 ):
-    alert = _flagged(eligible, lab_token_api, oncologist_api)
+    alert = flagged_switch(eligible, lab_token_api, oncologist_api)
     url = f"/api/v1/alerts/{alert.pk}/review/"
     blank = oncologist_api.post(url, {"note": " "}, format="json")
     assert blank.status_code == 400
@@ -45,6 +32,6 @@ def test_a_review_over_the_api_clears_the_flag_and_answers_the_alert(
 
 
 def test_only_an_oncologist_reviews(eligible, lab_token_api, oncologist_api, nurse_api):
-    alert = _flagged(eligible, lab_token_api, oncologist_api)
+    alert = flagged_switch(eligible, lab_token_api, oncologist_api)
     answer = nurse_api.post(f"/api/v1/alerts/{alert.pk}/review/", {"note": "x"}, format="json")
     assert answer.status_code == 403

@@ -2,14 +2,12 @@
 statements, whatever the cohort's size (issue 14: the report, its reconcile, the notices,
 the audit rows and the dashboard's refresh)."""
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.builders import URL, collect, payload
-from tests.factories import PatientFactory, RegimenFactory, ScanFactory, bulk_patients
+from tests.builders import URL, eligible_patient, payload
+from tests.factories import bulk_patients
 from therapy.models import Alert
 
 pytestmark = pytest.mark.django_db
@@ -26,21 +24,7 @@ MAX_QUERIES = 28
 
 
 def _eligible(i: int, oncologist, nurse):
-    patient = PatientFactory(
-        mrn=f"MRN-Q{i}",
-        date_of_birth=dt.date(1961, 4, 2),
-        oncologist=oncologist,
-        surveillance_start_on=dt.date(2026, 5, 2),
-    )
-    RegimenFactory(
-        patient=patient,
-        endocrine_agent="letrozole",
-        cdk46_inhibitor="palbociclib",
-        started_on=dt.date(2025, 11, 2),
-    )
-    ScanFactory(patient=patient, performed_on=dt.date(2026, 10, 20), outcome="no_progression")
-    collect(patient, f"ACC-Q{i}", dt.date(2026, 11, 2), nurse)
-    return patient
+    return eligible_patient(f"Q{i}", oncologist, nurse)[0]
 
 
 def _post(api, i: int) -> int:
