@@ -31,6 +31,7 @@ from patients.formulary import get_formulary
 from patients.services import STATE_FINAL
 from therapy import selectors as alert_selectors
 from therapy.config import rule_config
+from therapy.models import ReconcileOwed
 from therapy.presentation import esr1_result
 
 
@@ -75,12 +76,20 @@ def patient_detail(request, patient_id: int):
     reports = report_selectors.reports_for_patient(patient=patient)
     _describe_reports(reports, draws)
     alerts = alert_selectors.patient_alerts(patient_id=patient.pk)
+    # Results stored by a file whose alert reconcile a worker still owes (therapy.owed): until
+    # it is paid the alerts may be incomplete, and the page says so instead of "No alert".
+    reconcile_owed_since = (
+        ReconcileOwed.objects.filter(patient_id=patient.pk)
+        .values_list("owed_since", flat=True)
+        .first()
+    )
     return render(
         request,
         "clinic/patient_detail.html",
         {
             "patient": patient,
             "alerts": alerts,
+            "reconcile_owed_since": reconcile_owed_since,
             "pending_alerts": [a for a in alerts if a.state in ("open", "deferred")],
             "regimens": regimens,
             "scans": scans,
